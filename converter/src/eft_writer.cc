@@ -1,0 +1,118 @@
+#include "eft_writer.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+
+#include "convert_error.h"
+
+namespace edgeformer::converter {
+
+namespace {
+
+namespace fb = flatbuffers;
+using namespace edgeformer::schema;
+
+uint64_t align_up(uint64_t value, uint64_t alignment) { return (value + alignment - 1) / alignment * alignment; }
+
+fb::Offset<void> operator_options(fb::FlatBufferBuilder& b, const converter::Operator& o) {
+  switch (o.type) {
+    case OperatorOptions::EmbeddingOptions: return CreateEmbeddingOptions(b).Union();
+    case OperatorOptions::RmsNormOptions: return CreateRmsNormOptions(b, o.epsilon).Union();
+    case OperatorOptions::FullyConnectedOptions: return CreateFullyConnectedOptions(b, o.scratch).Union();
+    case OperatorOptions::AttentionOptions: {
+      const AttentionParams& a = o.attention;
+      return CreateAttentionOptions(b, a.heads, a.kv_heads, a.head_dim, a.rope_theta, a.rope_style, a.k_cache,
+                                    a.v_cache)
+          .Union();
+    }
+    case OperatorOptions::SwiGluOptions: return CreateSwiGluOptions(b).Union();
+    case OperatorOptions::AddOptions: return CreateAddOptions(b).Union();
+    case OperatorOptions::LastRowOptions: return CreateLastRowOptions(b).Union();
+    case OperatorOptions::NONE: break;
+  }
+  throw ConvertError("internal: operator without options");
+}
+
+// Every field is written (ForceDefaults) so that the buffer's size does not depend on the offsets' values:
+// the first build measures, the second writes the final weight offsets.
+fb::DetachedBuffer build_model(const Graph& graph, uint64_t weights_offset) {
+  fb::FlatBufferBuilder b(1 << 16);
+  b.ForceDefaults(true);
+  std::vector<fb::Offset<schema::Tensor>> tensors;
+  for (const converter::Tensor& t : graph.tensors)
+    tensors.push_back(CreateTensor(b, b.CreateString(t.name), t.dtype, b.CreateVector(t.shape), t.storage,
+                                   t.offset, t.dynamic_rows, t.quantization, t.scales));
+  std::vector<fb::Offset<schema::Entry>> entries;
+  for (const converter::Entry& e : graph.entries) {
+    std::vector<fb::Offset<schema::Operator>> ops;
+    for (const converter::Operator& o : e.operators)
+      ops.push_back(CreateOperator(b, o.type, operator_options(b, o), b.CreateVector(o.inputs),
+                                   b.CreateVector(o.outputs)));
+    entries.push_back(CreateEntry(b, b.CreateString(e.name), e.max_rows, b.CreateVector(ops),
+                                  b.CreateVector(e.inputs), b.CreateVector(e.outputs), e.arena_bytes));
+  }
+  const TokenizerData& tok = graph.tokenizer;
+  fb::Offset<schema::Tokenizer> tokenizer;
+  if (tok.kind != TokenizerKind::None)
+    tokenizer = CreateTokenizer(b, tok.kind, b.CreateVectorOfStrings(tok.pieces), b.CreateVector(tok.scores),
+                                tok.bos_id, tok.eos_id, tok.unk_id, tok.byte_fallback_base, tok.add_dummy_prefix);
+  const auto metadata =
+      CreateMetadata(b, b.CreateString(graph.architecture), b.CreateString(graph.source),
+                     b.CreateString(graph.quantization), graph.params, graph.vocab_size, graph.hidden_size,
+                     graph.layers, graph.max_context);
+  const auto model = CreateModel(b, kFormatVersion, metadata, b.CreateVector(tensors), b.CreateVector(entries),
+                                 graph.arena_bytes(), graph.state_bytes, weights_offset, graph.weight_bytes(),
+                                 tokenizer);
+  b.FinishSizePrefixed(model, ModelIdentifier());
+  return b.Release();
+}
+
+// Assigns each weight its absolute offset, 64-byte aligned, from `begin`; returns the end.
+uint64_t place_weights(Graph& graph, uint64_t begin) {
+  uint64_t cursor = begin;
+  for (converter::Tensor& t : graph.tensors) {
+    if (t.storage != Storage::Weight) continue;
+    cursor = align_up(cursor, kWeightAlignment);
+    t.offset = cursor;
+    cursor += t.data.size();
+  }
+  return cursor;
+}
+
+}  // namespace
+
+uint64_t write_eft(Graph& graph, const std::string& path) {
+  const uint64_t measured = build_model(graph, 0).size();
+  const uint64_t weights_offset = align_up(measured, kWeightAlignment);
+  const uint64_t end = place_weights(graph, weights_offset);
+  const fb::DetachedBuffer buffer = build_model(graph, weights_offset);
+  if (buffer.size() != measured) throw ConvertError("internal: model table size changed between passes");
+
+  // Written beside the target and renamed at the end, so that a failed conversion never leaves a partial model.
+  const std::string partial = path + ".partial";
+  std::ofstream out(partial, std::ios::binary | std::ios::trunc);
+  if (!out) throw ConvertError(partial + ": cannot create (" + std::strerror(errno) + ")");
+  out.write(reinterpret_cast<const char*>(buffer.data()), buffer.size());
+  uint64_t written = buffer.size();
+  static const char kZeros[kWeightAlignment] = {};
+  for (const converter::Tensor& t : graph.tensors) {
+    if (t.storage != Storage::Weight) continue;
+    out.write(kZeros, t.offset - written);
+    out.write(reinterpret_cast<const char*>(t.data.data()), t.data.size());
+    written = t.offset + t.data.size();
+  }
+  out.close();
+  if (!out || written != end) {
+    std::remove(partial.c_str());
+    throw ConvertError(partial + ": write failed (" + std::strerror(errno) + ")");
+  }
+  if (std::rename(partial.c_str(), path.c_str()) != 0) {
+    std::remove(partial.c_str());
+    throw ConvertError(path + ": cannot rename from " + partial + " (" + std::strerror(errno) + ")");
+  }
+  return written;
+}
+
+}  // namespace edgeformer::converter

@@ -1,0 +1,75 @@
+#pragma once
+// The converter's graph IR: what an .eft file holds, before it is serialized.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "edgeformer/schema/edgeformer_generated.h"
+
+namespace edgeformer::converter {
+
+using schema::DType;
+using schema::Storage;
+
+size_t dtype_size(DType dtype);
+
+struct Tensor {
+  std::string name;
+  DType dtype = DType::F32;
+  std::vector<int64_t> shape;
+  Storage storage = Storage::Arena;
+  uint64_t offset = 0;        // arena / state offset, filled by the planner; weight offsets by the writer
+  bool dynamic_rows = false;
+  schema::Quantization quantization = schema::Quantization::None;
+  int scales = -1;
+  std::vector<uint8_t> data;  // weights only, already in the layout the kernels read
+
+  uint64_t byte_size() const;
+};
+
+struct AttentionParams {
+  int heads = 0, kv_heads = 0, head_dim = 0;
+  float rope_theta = 10000.0f;
+  schema::RopeStyle rope_style = schema::RopeStyle::Interleaved;
+  int k_cache = -1, v_cache = -1;
+};
+
+struct Operator {
+  schema::OperatorOptions type = schema::OperatorOptions::NONE;
+  std::vector<int> inputs, outputs;
+  float epsilon = 0.0f;     // RmsNorm
+  int scratch = -1;         // FullyConnected with int8 weights
+  AttentionParams attention;
+};
+
+struct Entry {
+  std::string name;
+  int max_rows = 0;
+  std::vector<Operator> operators;
+  std::vector<int> inputs, outputs;
+  uint64_t arena_bytes = 0;
+};
+
+struct TokenizerData {
+  schema::TokenizerKind kind = schema::TokenizerKind::None;
+  std::vector<std::string> pieces;
+  std::vector<float> scores;
+  int bos_id = -1, eos_id = -1, unk_id = -1, byte_fallback_base = -1;
+  bool add_dummy_prefix = true;
+};
+
+struct Graph {
+  std::string architecture, source, quantization;
+  int vocab_size = 0, hidden_size = 0, layers = 0, max_context = 0;
+  uint64_t params = 0;
+  std::vector<Tensor> tensors;
+  std::vector<Entry> entries;
+  uint64_t state_bytes = 0;
+  TokenizerData tokenizer;
+
+  int add_tensor(Tensor tensor);
+  uint64_t arena_bytes() const;
+  uint64_t weight_bytes() const;
+};
+
+}  // namespace edgeformer::converter

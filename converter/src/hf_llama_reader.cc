@@ -1,0 +1,196 @@
+#include "hf_llama_reader.h"
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "convert_error.h"
+#include "safetensors_reader.h"
+
+namespace edgeformer::converter {
+
+namespace {
+
+using nlohmann::json;
+
+json read_json(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw ConvertError(path + ": cannot open");
+  try {
+    return json::parse(in);
+  } catch (const std::exception& e) {
+    throw ConvertError(path + ": not valid JSON (" + e.what() + ")");
+  }
+}
+
+template <typename T>
+T config_value(const json& config, const std::string& path, const char* key) {
+  if (!config.contains(key)) throw ConvertError(path + ": missing key \"" + key + "\"");
+  try {
+    return config.at(key).get<T>();
+  } catch (const std::exception&) {
+    throw ConvertError(path + ": key \"" + key + "\" has an unexpected type: " + config.at(key).dump());
+  }
+}
+
+template <typename T>
+T config_value_or(const json& config, const std::string& path, const char* key, T fallback) {
+  if (!config.contains(key) || config.at(key).is_null()) return fallback;
+  return config_value<T>(config, path, key);
+}
+
+// SentencePiece marks a space with U+2581; the runtime's pieces carry a plain space, as llama2.c's do.
+std::string sentencepiece_to_text(const std::string& piece) {
+  static const std::string kSpaceMark = "\xe2\x96\x81";
+  std::string text;
+  for (size_t i = 0; i < piece.size();) {
+    if (piece.compare(i, kSpaceMark.size(), kSpaceMark) == 0) {
+      text += ' ';
+      i += kSpaceMark.size();
+    } else {
+      text += piece[i++];
+    }
+  }
+  return text;
+}
+
+// A special token id from config.json; some models list several end-of-sequence ids, the first is kept.
+int special_id(const json& config, const char* key) {
+  if (!config.contains(key)) return -1;
+  const json& value = config.at(key);
+  if (value.is_number_integer()) return value.get<int>();
+  if (value.is_array() && !value.empty() && value[0].is_number_integer()) return value[0].get<int>();
+  return -1;
+}
+
+}  // namespace
+
+TokenizerData read_hf_tokenizer(const std::string& path, int vocab_size, int bos_id, int eos_id,
+                                std::string& why_not) {
+  const json tokenizer = read_json(path);
+  TokenizerData tok;
+  const json& model = tokenizer.value("model", json::object());
+  if (model.value("type", "") != "BPE" || !model.value("byte_fallback", false)) {
+    why_not = "tokenizer model " + model.value("type", std::string("?")) +
+              " without byte_fallback (byte-level BPE) is not supported yet";
+    return tok;
+  }
+  tok.kind = schema::TokenizerKind::SentencePieceBpe;
+  tok.pieces.assign(vocab_size, std::string());
+  tok.scores.assign(vocab_size, -INFINITY);
+  std::map<std::string, int> ids;
+  auto add_piece = [&](const std::string& piece, int id) {
+    if (id < 0 || id >= vocab_size)
+      throw ConvertError(path + ": token '" + piece + "' has id " + std::to_string(id) + ", vocab size is " +
+                         std::to_string(vocab_size));
+    tok.pieces[id] = sentencepiece_to_text(piece);
+    ids[tok.pieces[id]] = id;
+  };
+  for (auto& [piece, id] : model.at("vocab").items()) add_piece(piece, id.get<int>());
+  for (const json& added : tokenizer.value("added_tokens", json::array()))
+    add_piece(added.at("content").get<std::string>(), added.at("id").get<int>());
+
+  // HF ranks merges; the runtime picks the merge whose result scores highest, so score = -rank.
+  const json& merges = model.value("merges", json::array());
+  for (size_t rank = 0; rank < merges.size(); ++rank) {
+    std::string left, right;
+    if (merges[rank].is_string()) {
+      const std::string merge = merges[rank].get<std::string>();
+      const size_t space = merge.find(' ');
+      if (space == std::string::npos) throw ConvertError(path + ": merge '" + merge + "' has no space");
+      left = merge.substr(0, space);
+      right = merge.substr(space + 1);
+    } else {
+      left = merges[rank].at(0).get<std::string>();
+      right = merges[rank].at(1).get<std::string>();
+    }
+    const auto it = ids.find(sentencepiece_to_text(left + right));
+    if (it != ids.end() && std::isinf(tok.scores[it->second])) tok.scores[it->second] = -float(rank);
+  }
+  const std::string unk = model.value("unk_token", json()).is_string() ? model["unk_token"].get<std::string>() : "";
+  tok.unk_id = ids.count(unk) ? ids[unk] : -1;
+  tok.bos_id = bos_id;
+  tok.eos_id = eos_id;
+  tok.byte_fallback_base = ids.count("<0x00>") ? ids["<0x00>"] : -1;
+  // LLaMA tokenizers prepend a space marker, through the normalizer or the Metaspace pre-tokenizer.
+  const std::string normalizer = tokenizer.value("normalizer", json()).dump();
+  const std::string pre_tokenizer = tokenizer.value("pre_tokenizer", json()).dump();
+  tok.add_dummy_prefix = normalizer.find("\"Prepend\"") != std::string::npos ||
+                         (pre_tokenizer.find("Metaspace") != std::string::npos &&
+                          pre_tokenizer.find("\"never\"") == std::string::npos);
+  return tok;
+}
+
+LlamaCheckpoint read_hf_llama(const std::string& folder) {
+  namespace fs = std::filesystem;
+  const std::string config_path = (fs::path(folder) / "config.json").string();
+  const json config = read_json(config_path);
+  const std::string model_type = config.value("model_type", "");
+  if (model_type != "llama")
+    throw ConvertError(config_path + ": model_type \"" + model_type + "\" is not supported (supported: llama)");
+  for (const char* key : {"rope_scaling", "quantization_config"})
+    if (config.contains(key) && !config[key].is_null())
+      throw ConvertError(config_path + ": \"" + key + "\" is not supported: " + config[key].dump());
+  for (const char* key : {"attention_bias", "mlp_bias"})
+    if (config_value_or<bool>(config, config_path, key, false))
+      throw ConvertError(config_path + ": \"" + std::string(key) + "\": true is not supported");
+  const std::string act = config_value_or<std::string>(config, config_path, "hidden_act", "silu");
+  if (act != "silu") throw ConvertError(config_path + ": hidden_act \"" + act + "\" is not supported (silu)");
+
+  LlamaCheckpoint ckpt;
+  ckpt.source = "huggingface:" + folder;
+  LlamaConfig& c = ckpt.config;
+  c.dim = config_value<int>(config, config_path, "hidden_size");
+  c.hidden_dim = config_value<int>(config, config_path, "intermediate_size");
+  c.layers = config_value<int>(config, config_path, "num_hidden_layers");
+  c.heads = config_value<int>(config, config_path, "num_attention_heads");
+  c.kv_heads = config_value_or<int>(config, config_path, "num_key_value_heads", c.heads);
+  c.vocab_size = config_value<int>(config, config_path, "vocab_size");
+  c.max_context = config_value_or<int>(config, config_path, "max_position_embeddings", 2048);
+  c.rope_theta = config_value_or<float>(config, config_path, "rope_theta", 10000.0f);
+  c.norm_epsilon = config_value_or<float>(config, config_path, "rms_norm_eps", 1e-6f);
+  c.rope_style = schema::RopeStyle::Half;
+  check_llama_config(c, config_path);
+  if (config.contains("head_dim") && !config["head_dim"].is_null() &&
+      config_value<int>(config, config_path, "head_dim") != c.dim / c.heads)
+    throw ConvertError(config_path + ": head_dim " + config["head_dim"].dump() + " differs from hidden_size / " +
+                       "num_attention_heads = " + std::to_string(c.dim / c.heads) + "; not supported");
+
+  const SafetensorsSet weights = SafetensorsSet::open_folder(folder);
+  const int64_t dim = c.dim, hidden = c.hidden_dim, kv_dim = int64_t(c.dim / c.heads) * c.kv_heads;
+  const int64_t vocab = c.vocab_size;
+  ckpt.token_embedding = weights.read_f32("model.embed_tokens.weight", {vocab, dim});
+  ckpt.layers.resize(c.layers);
+  for (int l = 0; l < c.layers; ++l) {
+    const std::string p = "model.layers." + std::to_string(l) + ".";
+    LlamaLayerWeights& w = ckpt.layers[l];
+    w.attention_norm = weights.read_f32(p + "input_layernorm.weight", {dim});
+    w.wq = weights.read_f32(p + "self_attn.q_proj.weight", {dim, dim});
+    w.wk = weights.read_f32(p + "self_attn.k_proj.weight", {kv_dim, dim});
+    w.wv = weights.read_f32(p + "self_attn.v_proj.weight", {kv_dim, dim});
+    w.wo = weights.read_f32(p + "self_attn.o_proj.weight", {dim, dim});
+    w.ffn_norm = weights.read_f32(p + "post_attention_layernorm.weight", {dim});
+    w.w_gate = weights.read_f32(p + "mlp.gate_proj.weight", {hidden, dim});
+    w.w_up = weights.read_f32(p + "mlp.up_proj.weight", {hidden, dim});
+    w.w_down = weights.read_f32(p + "mlp.down_proj.weight", {dim, hidden});
+  }
+  ckpt.final_norm = weights.read_f32("model.norm.weight", {dim});
+  const bool tied = config_value_or<bool>(config, config_path, "tie_word_embeddings", false);
+  // Some tied checkpoints also store lm_head.weight; the embedding is the one copy kept.
+  if (!tied) ckpt.classifier = weights.read_f32("lm_head.weight", {vocab, dim});
+
+  const std::string tokenizer_path = (fs::path(folder) / "tokenizer.json").string();
+  if (fs::exists(tokenizer_path)) {
+    std::string why_not;
+    ckpt.tokenizer = read_hf_tokenizer(tokenizer_path, c.vocab_size, special_id(config, "bos_token_id"),
+                                       special_id(config, "eos_token_id"), why_not);
+    if (!why_not.empty()) ckpt.tokenizer_note = tokenizer_path + ": " + why_not + "; the model has no tokenizer";
+  } else {
+    ckpt.tokenizer_note = folder + ": no tokenizer.json; the model has no tokenizer (use --prompt-ids)";
+  }
+  return ckpt;
+}
+
+}  // namespace edgeformer::converter

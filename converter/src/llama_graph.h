@@ -1,0 +1,18 @@
+#pragma once
+// Lowers a LLaMA checkpoint to the static graph of an .eft file: entries `prefill` and `decode`.
+#include "graph.h"
+#include "llama_checkpoint.h"
+
+namespace edgeformer::converter {
+
+enum class WeightFormat { kF32, kInt8 };
+
+struct LlamaGraphOptions {
+  WeightFormat weights = WeightFormat::kF32;
+  int max_context = 0;  // KV-cache positions; 0 = the model's own context
+  int prefill_rows = 512;  // tokens one prefill call takes at most (capped by max_context)
+};
+
+Graph build_llama_graph(const LlamaCheckpoint& checkpoint, const LlamaGraphOptions& options);
+
+}  // namespace edgeformer::converter

@@ -1,0 +1,131 @@
+// edgeformer-convert: checkpoints people have -> one .eft file.
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <string>
+
+#include "convert_error.h"
+#include "eft_writer.h"
+#include "hf_llama_reader.h"
+#include "llama2c_reader.h"
+#include "llama_graph.h"
+
+namespace {
+
+using namespace edgeformer::converter;
+namespace fs = std::filesystem;
+
+constexpr const char* kUsage =
+    "usage: edgeformer-convert INPUT -o MODEL.eft [--quant f32|int8] [--max-seq N] [--prefill-chunk N]\n"
+    "                          [--tokenizer TOK.bin]\n"
+    "  INPUT: a Hugging Face folder (config.json, *.safetensors, tokenizer.json) of model_type llama,\n"
+    "         or a llama2.c checkpoint (.bin); its tokenizer is --tokenizer, else the one tok*.bin beside it\n"
+    "  --max-seq N        KV-cache positions (default: the model's context)\n"
+    "  --prefill-chunk N  tokens one prefill call takes at most (default 512, capped by --max-seq)\n";
+
+int parse_positive(const std::string& flag, const std::string& value) {
+  char* end = nullptr;
+  const long n = std::strtol(value.c_str(), &end, 10);
+  if (value.empty() || *end != '\0' || n <= 0 || n > (1 << 24))
+    throw ConvertError(flag + ": expected a positive integer, found '" + value + "'");
+  return static_cast<int>(n);
+}
+
+std::string find_llama2c_tokenizer(const fs::path& checkpoint) {
+  std::vector<fs::path> candidates;
+  for (const auto& file : fs::directory_iterator(checkpoint.parent_path().empty() ? "." : checkpoint.parent_path())) {
+    const std::string name = file.path().filename().string();
+    if (name.rfind("tok", 0) == 0 && file.path().extension() == ".bin") candidates.push_back(file.path());
+  }
+  if (candidates.size() == 1) return candidates[0].string();
+  throw ConvertError(checkpoint.string() + ": found " + std::to_string(candidates.size()) +
+                     " tok*.bin tokenizers beside it; name one with --tokenizer");
+}
+
+int run(int argc, char** argv) {
+  std::string input, output, tokenizer;
+  LlamaGraphOptions options;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) throw ConvertError(arg + ": missing value");
+      return argv[++i];
+    };
+    if (arg == "-h" || arg == "--help") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    } else if (arg == "-o" || arg == "--output") {
+      output = value();
+    } else if (arg == "--quant") {
+      const std::string q = value();
+      if (q == "f32") options.weights = WeightFormat::kF32;
+      else if (q == "int8") options.weights = WeightFormat::kInt8;
+      else throw ConvertError("--quant: expected f32 or int8, found '" + q + "'");
+    } else if (arg == "--max-seq") {
+      options.max_context = parse_positive(arg, value());
+    } else if (arg == "--prefill-chunk") {
+      options.prefill_rows = parse_positive(arg, value());
+    } else if (arg == "--tokenizer") {
+      tokenizer = value();
+    } else if (!arg.empty() && arg[0] == '-') {
+      throw ConvertError("unknown option " + arg + "\n" + kUsage);
+    } else if (input.empty()) {
+      input = arg;
+    } else {
+      throw ConvertError("unexpected argument " + arg);
+    }
+  }
+  if (input.empty() || output.empty()) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+
+  LlamaCheckpoint checkpoint;
+  if (fs::is_directory(input)) {
+    checkpoint = read_hf_llama(input);
+  } else if (fs::is_regular_file(input)) {
+    checkpoint = read_llama2c(input, tokenizer.empty() ? find_llama2c_tokenizer(input) : tokenizer);
+  } else {
+    throw ConvertError(input + ": no such file or folder");
+  }
+  if (!checkpoint.tokenizer_note.empty()) std::fprintf(stderr, "note: %s\n", checkpoint.tokenizer_note.c_str());
+
+  Graph graph = build_llama_graph(checkpoint, options);
+  const uint64_t file_bytes = write_eft(graph, output);
+
+  std::map<std::string, int> op_counts;
+  size_t ops = 0;
+  for (const Entry& entry : graph.entries) {
+    ops += entry.operators.size();
+    for (const Operator& op : entry.operators) ++op_counts[edgeformer::schema::EnumNameOperatorOptions(op.type)];
+  }
+  const LlamaConfig& c = checkpoint.config;
+  std::printf("wrote %s (%llu bytes)\n", output.c_str(), static_cast<unsigned long long>(file_bytes));
+  std::printf("  architecture  llama: dim %d, hidden %d, layers %d, heads %d, kv heads %d, vocab %d\n", c.dim,
+              c.hidden_dim, c.layers, c.heads, c.kv_heads, c.vocab_size);
+  std::printf("  quantization  %s\n", graph.quantization.c_str());
+  std::printf("  entries       ");
+  for (const Entry& entry : graph.entries)
+    std::printf("%s (%zu ops, up to %d tokens)  ", entry.name.c_str(), entry.operators.size(), entry.max_rows);
+  std::printf("\n  ops           %zu:", ops);
+  for (const auto& [name, count] : op_counts) std::printf(" %s %d", name.c_str(), count);
+  std::printf("\n  params        %llu\n", static_cast<unsigned long long>(graph.params));
+  std::printf("  weight bytes  %llu\n", static_cast<unsigned long long>(graph.weight_bytes()));
+  std::printf("  arena bytes   %llu\n", static_cast<unsigned long long>(graph.arena_bytes()));
+  std::printf("  KV-cache bytes %llu (%d positions)\n", static_cast<unsigned long long>(graph.state_bytes),
+              graph.max_context);
+  std::printf("  tokenizer     %s\n", edgeformer::schema::EnumNameTokenizerKind(graph.tokenizer.kind));
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "edgeformer-convert: error: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,33 @@
+#pragma once
+// Causal multi-head attention with grouped-query heads over a KV cache, and rotary position embedding.
+#include <cstddef>
+
+namespace edgeformer::kernels {
+
+// How RoPE pairs the elements of a head: llama2.c / Meta rotate adjacent pairs (x[2i], x[2i+1]);
+// Hugging Face rotates halves (x[i], x[i + head_dim/2]).
+enum class RopeStyle { kInterleaved = 0, kHalf = 1 };
+
+// Rotates `rows` rows in place; row r is at absolute position pos0 + r and holds `heads` heads of head_dim.
+void rope_f32_ref(float* x, size_t row_stride, size_t rows, size_t heads, size_t head_dim, size_t pos0,
+                  float theta, RopeStyle style);
+
+struct AttentionArgs {
+  const float* q;        // [rows][heads * head_dim], row r at absolute position pos0 + r
+  size_t q_stride;
+  const float* k_cache;  // [context][kv_heads * head_dim]; positions 0 .. pos0 + rows - 1 are filled
+  const float* v_cache;  // same layout as k_cache
+  size_t kv_stride;
+  float* out;            // [rows][heads * head_dim]
+  size_t out_stride;
+  size_t rows, heads, kv_heads, head_dim, pos0;
+  float scale;           // usually 1 / sqrt(head_dim)
+};
+// Computes the heads [head_begin, head_end) of rows [row_begin, row_end). One pass over the keys with an online
+// softmax (running max and sum): no [rows x context] score matrix is ever stored.
+using AttentionF32Fn = void (*)(const AttentionArgs& args, size_t row_begin, size_t row_end, size_t head_begin,
+                                size_t head_end);
+void attention_causal_f32_ref(const AttentionArgs& args, size_t row_begin, size_t row_end, size_t head_begin,
+                              size_t head_end);
+
+}  // namespace edgeformer::kernels

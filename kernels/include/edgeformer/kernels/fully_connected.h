@@ -1,0 +1,35 @@
+#pragma once
+// Fully connected (linear) layers: y[m][n] = sum_k x[m][k] * w[n][k].
+// Weights are stored row-major [n][k] (one row per output channel), the layout of PyTorch's nn.Linear.
+// Every kernel computes the output columns [n_begin, n_end) so that a thread pool can split N.
+#include <cstddef>
+#include <cstdint>
+
+namespace edgeformer::kernels {
+
+struct FullyConnectedF32Args {
+  const float* x;  // [m][k], rows x_stride floats apart
+  size_t x_stride;
+  const float* w;  // [n][k]
+  float* y;        // [m][n], rows y_stride floats apart
+  size_t y_stride;
+  size_t m, k, n;
+};
+using FullyConnectedF32Fn = void (*)(const FullyConnectedF32Args& args, size_t n_begin, size_t n_end);
+void fully_connected_f32_ref(const FullyConnectedF32Args& args, size_t n_begin, size_t n_end);
+
+// Dynamic int8: activations quantized per row (token) to int8 with a symmetric scale, weights int8 per output
+// channel with a symmetric scale; int32 accumulation, y = acc * x_scale[m] * w_scale[n].
+struct FullyConnectedQ8Args {
+  const int8_t* xq;      // [m][k]
+  const float* x_scale;  // [m]
+  const int8_t* w;       // [n][k]
+  const float* w_scale;  // [n]
+  float* y;              // [m][n], rows y_stride floats apart
+  size_t y_stride;
+  size_t m, k, n;
+};
+using FullyConnectedQ8Fn = void (*)(const FullyConnectedQ8Args& args, size_t n_begin, size_t n_end);
+void fully_connected_q8_ref(const FullyConnectedQ8Args& args, size_t n_begin, size_t n_end);
+
+}  // namespace edgeformer::kernels

@@ -1,0 +1,34 @@
+#include "edgeformer/kernels/fully_connected.h"
+
+namespace edgeformer::kernels {
+
+// Float accumulation in k order, as llama2.c's matmul(), so that end-to-end goldens match.
+void fully_connected_f32_ref(const FullyConnectedF32Args& args, size_t n_begin, size_t n_end) {
+  for (size_t m = 0; m < args.m; ++m) {
+    const float* x = args.x + m * args.x_stride;
+    float* y = args.y + m * args.y_stride;
+    for (size_t n = n_begin; n < n_end; ++n) {
+      const float* w = args.w + n * args.k;
+      float acc = 0.0f;
+      for (size_t k = 0; k < args.k; ++k) acc += x[k] * w[k];
+      y[n] = acc;
+    }
+  }
+}
+
+// Products are widened to int32 before adding: weights may hold -128, and (-128) * (-128) does not fit in int16.
+// An int32 accumulator is exact for k <= 131071 even when every product is 128 * 128.
+void fully_connected_q8_ref(const FullyConnectedQ8Args& args, size_t n_begin, size_t n_end) {
+  for (size_t m = 0; m < args.m; ++m) {
+    const int8_t* x = args.xq + m * args.k;
+    float* y = args.y + m * args.y_stride;
+    for (size_t n = n_begin; n < n_end; ++n) {
+      const int8_t* w = args.w + n * args.k;
+      int32_t acc = 0;
+      for (size_t k = 0; k < args.k; ++k) acc += static_cast<int32_t>(x[k]) * static_cast<int32_t>(w[k]);
+      y[n] = static_cast<float>(acc) * args.x_scale[m] * args.w_scale[n];
+    }
+  }
+}
+
+}  // namespace edgeformer::kernels

@@ -1,0 +1,35 @@
+#include "edgeformer/kernels/attention.h"
+
+#include <cmath>
+
+namespace edgeformer::kernels {
+
+// Frequencies and angles use the float operations of llama2.c's forward() so that end-to-end goldens match;
+// each (cos, sin) pair is computed once per row and reused by every head.
+void rope_f32_ref(float* x, size_t row_stride, size_t rows, size_t heads, size_t head_dim, size_t pos0,
+                  float theta, RopeStyle style) {
+  const size_t half = head_dim / 2;
+  // Interleaved pairs are (2i, 2i+1); half pairs are (i, i + head_dim/2).
+  const size_t first_step = style == RopeStyle::kInterleaved ? 2 : 1;
+  const size_t second_offset = style == RopeStyle::kInterleaved ? 1 : half;
+  for (size_t r = 0; r < rows; ++r) {
+    float* row = x + r * row_stride;
+    const float pos = static_cast<float>(pos0 + r);
+    for (size_t i = 0; i < half; ++i) {
+      const float freq = 1.0f / powf(theta, static_cast<float>(2 * i) / static_cast<float>(head_dim));
+      const float angle = pos * freq;
+      const float c = cosf(angle);
+      const float s = sinf(angle);
+      for (size_t h = 0; h < heads; ++h) {
+        float* a = row + h * head_dim + i * first_step;
+        float* b = a + second_offset;
+        const float a0 = *a;
+        const float b0 = *b;
+        *a = a0 * c - b0 * s;
+        *b = a0 * s + b0 * c;
+      }
+    }
+  }
+}
+
+}  // namespace edgeformer::kernels

@@ -1,0 +1,145 @@
+#include <chrono>
+#include <climits>
+#include <cstdio>
+#include <sstream>
+
+#include "commands.h"
+#include "json_writer.h"
+
+namespace edgeformer::cli {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+bool parse_ids(const std::string& text, std::vector<int32_t>* ids) {
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    char* end = nullptr;
+    const long id = std::strtol(item.c_str(), &end, 10);
+    if (item.empty() || *end != '\0' || id < 0 || id > INT32_MAX) return false;
+    ids->push_back(static_cast<int32_t>(id));
+  }
+  return !ids->empty();
+}
+
+}  // namespace
+
+int command_generate(int argc, char** argv) {
+  Arguments args(argc, argv, {"--json"});
+  const long steps = args.get_int("-n", 256, 0, 1 << 24);
+  const double temperature = args.get_double("--temperature", 0.0, 0.0, 100.0);
+  const long top_k = args.get_int("--top-k", 0, 0, 1 << 24);
+  const double top_p = args.get_double("--top-p", 1.0, 1e-6, 1.0);
+  const long seed = args.get_int("--seed", 0, 0, LONG_MAX);
+  const long threads = args.get_int("--threads", 1, 1, 256);
+  if (!args.ok()) return fail(args.error());
+  if (args.positionals().size() != 1) return fail("generate: expected one model path");
+  if (args.has("--prompt") && args.has("--prompt-ids")) return fail("generate: give --prompt or --prompt-ids, not both");
+  const bool json_output = args.has("--json");
+
+  std::shared_ptr<const Model> model;
+  double load_ms = 0;
+  if (Status s = open_model(args.positionals()[0], &model, &load_ms); !s.ok()) return fail(s.message());
+  std::unique_ptr<Session> session;
+  SessionOptions options;
+  options.threads = static_cast<int>(threads);
+  if (Status s = Session::create(model, options, &session); !s.ok()) return fail(s.message());
+
+  std::vector<int32_t> prompt;
+  if (args.has("--prompt-ids")) {
+    if (!parse_ids(args.get("--prompt-ids"), &prompt)) return fail("--prompt-ids: expected ids like 1,2,3");
+  } else if (args.has("--prompt")) {
+    if (Status s = model->tokenize(args.get("--prompt"), true, &prompt); !s.ok()) return fail(s.message());
+  } else {
+    if (model->bos_id() < 0) return fail("this model names no BOS token: give --prompt-ids");
+    prompt.push_back(model->bos_id());
+  }
+
+  const bool can_print = model->has_tokenizer();
+  std::string text;
+  auto emit = [&](int32_t previous, int32_t id) {
+    if (!can_print) return;
+    std::string piece;
+    if (!model->detokenize(previous, id, &piece).ok()) return;
+    text += piece;
+    if (!json_output) {
+      std::fwrite(piece.data(), 1, piece.size(), stdout);
+      std::fflush(stdout);
+    }
+  };
+  if (!json_output)
+    for (size_t i = 0; i < prompt.size(); ++i) emit(i ? prompt[i - 1] : -1, prompt[i]);
+  text.clear();
+
+  Sampler sampler(session->vocab_size(), {static_cast<float>(temperature), static_cast<int>(top_k),
+                                          static_cast<float>(top_p), static_cast<uint64_t>(seed)});
+  std::vector<int32_t> generated;
+  std::string stop_reason = "length";
+  const auto prefill_start = Clock::now();
+  if (Status s = session->prefill(prompt.data(), prompt.size()); !s.ok()) return fail(s.message());
+  const double prefill_seconds = seconds_since(prefill_start);
+  double decode_seconds = 0;
+  int32_t previous = prompt.back();
+  for (long i = 0; i < steps; ++i) {
+    if (i > 0) {
+      if (session->position() >= session->max_context()) {
+        stop_reason = "context";
+        break;
+      }
+      const auto start = Clock::now();
+      if (Status s = session->decode(previous); !s.ok()) return fail(s.message());
+      decode_seconds += seconds_since(start);
+    }
+    const int32_t next = sampler.sample(session->logits());
+    // As llama2.c: BOS also ends a text (the model starts a new story).
+    if (next == model->eos_id() || next == model->bos_id()) {
+      stop_reason = "eos";
+      break;
+    }
+    generated.push_back(next);
+    emit(previous, next);
+    previous = next;
+  }
+  const size_t decode_steps = generated.empty() ? 0 : generated.size() - 1;
+  const double prefill_tps = prompt.size() / prefill_seconds;
+  const double decode_tps = decode_steps > 0 ? decode_steps / decode_seconds : 0.0;
+  const ModelInfo& info = model->info();
+
+  if (json_output) {
+    JsonWriter json;
+    json.begin_object().key("prompt_ids").begin_array();
+    for (int32_t id : prompt) json.value(id);
+    json.end_array().key("ids").begin_array();
+    for (int32_t id : generated) json.value(id);
+    json.end_array()
+        .key("text").value(text)
+        .key("stop").value(stop_reason)
+        .key("load_ms").value(load_ms)
+        .key("prefill_tokens").value(static_cast<uint64_t>(prompt.size()))
+        .key("prefill_tokens_per_s").value(prefill_tps)
+        .key("decode_tokens").value(static_cast<uint64_t>(decode_steps))
+        .key("decode_tokens_per_s").value(decode_tps)
+        .key("threads").value(static_cast<int64_t>(threads))
+        .key("arena_bytes").value(info.arena_bytes)
+        .key("state_bytes").value(info.state_bytes)
+        .key("peak_rss_bytes").value(peak_rss_bytes())
+        .end_object();
+    std::printf("%s\n", json.str().c_str());
+  } else {
+    std::fprintf(stderr,
+                 "\n\nload %.2f ms | prefill %zu tokens, %.1f tokens/s | decode %zu tokens, %.1f tokens/s | "
+                 "arena %llu B, KV cache %llu B | peak RSS %.1f MiB\n",
+                 load_ms, prompt.size(), prefill_tps, decode_steps, decode_tps,
+                 static_cast<unsigned long long>(info.arena_bytes), static_cast<unsigned long long>(info.state_bytes),
+                 peak_rss_bytes() / 1048576.0);
+  }
+  return 0;
+}
+
+}  // namespace edgeformer::cli

@@ -1,0 +1,93 @@
+#include <cstdio>
+
+#include "commands.h"
+#include "json_writer.h"
+
+namespace edgeformer::cli {
+
+namespace {
+
+void write_tensors(JsonWriter& json, const std::vector<TensorInfo>& tensors) {
+  json.begin_array();
+  for (const TensorInfo& t : tensors) {
+    json.begin_object().key("name").value(t.name).key("dtype").value(dtype_name(t.dtype)).key("shape").begin_array();
+    for (int64_t d : t.shape) json.value(d);
+    json.end_array().key("dynamic_rows").value(t.dynamic_rows).end_object();
+  }
+  json.end_array();
+}
+
+std::string shape_text(const TensorInfo& t) {
+  std::string s = t.name + ": " + dtype_name(t.dtype) + "[";
+  for (size_t i = 0; i < t.shape.size(); ++i)
+    s += (i ? ", " : "") + ((i == 0 && t.dynamic_rows) ? "<=" : std::string()) + std::to_string(t.shape[i]);
+  return s + "]";
+}
+
+}  // namespace
+
+int command_inspect(int argc, char** argv) {
+  Arguments args(argc, argv, {"--json"});
+  if (!args.ok()) return fail(args.error());
+  if (args.positionals().size() != 1) return fail("inspect: expected one model path");
+  std::shared_ptr<const Model> model;
+  double load_ms = 0;
+  if (Status s = open_model(args.positionals()[0], &model, &load_ms); !s.ok()) return fail(s.message());
+  const ModelInfo& info = model->info();
+
+  if (args.has("--json")) {
+    JsonWriter json;
+    json.begin_object()
+        .key("architecture").value(info.architecture)
+        .key("source").value(info.source)
+        .key("quantization").value(info.quantization)
+        .key("format_version").value(static_cast<uint64_t>(info.format_version))
+        .key("params").value(info.params)
+        .key("weight_bytes").value(info.weight_bytes)
+        .key("arena_bytes").value(info.arena_bytes)
+        .key("state_bytes").value(info.state_bytes)
+        .key("file_bytes").value(info.file_bytes)
+        .key("vocab_size").value(info.vocab_size)
+        .key("hidden_size").value(info.hidden_size)
+        .key("layers").value(info.layers)
+        .key("max_context").value(info.max_context)
+        .key("tokenizer").value(info.has_tokenizer)
+        .key("load_ms").value(load_ms)
+        .key("ops").begin_object();
+    for (const auto& [name, count] : info.op_counts) json.key(name).value(count);
+    json.end_object().key("entries").begin_array();
+    for (const EntryInfo& e : info.entries) {
+      json.begin_object().key("name").value(e.name).key("max_rows").value(e.max_rows).key("operators")
+          .value(static_cast<uint64_t>(e.operator_count)).key("inputs");
+      write_tensors(json, e.inputs);
+      json.key("outputs");
+      write_tensors(json, e.outputs);
+      json.end_object();
+    }
+    json.end_array().end_object();
+    std::printf("%s\n", json.str().c_str());
+    return 0;
+  }
+
+  std::printf("%s  (format %u, %s)\n", args.positionals()[0].c_str(), info.format_version, info.source.c_str());
+  std::printf("  architecture   %s, %d layers, hidden %d, vocab %d, context %d\n", info.architecture.c_str(),
+              info.layers, info.hidden_size, info.vocab_size, info.max_context);
+  std::printf("  quantization   %s\n", info.quantization.c_str());
+  std::printf("  params         %llu\n", static_cast<unsigned long long>(info.params));
+  std::printf("  weight bytes   %llu\n", static_cast<unsigned long long>(info.weight_bytes));
+  std::printf("  arena bytes    %llu\n", static_cast<unsigned long long>(info.arena_bytes));
+  std::printf("  state bytes    %llu\n", static_cast<unsigned long long>(info.state_bytes));
+  std::printf("  tokenizer      %s\n", info.has_tokenizer ? "yes" : "no");
+  std::printf("  load           %.2f ms\n", load_ms);
+  std::printf("  ops           ");
+  for (const auto& [name, count] : info.op_counts) std::printf(" %s=%d", name.c_str(), count);
+  std::printf("\n");
+  for (const EntryInfo& e : info.entries) {
+    std::printf("  entry %s (%zu ops, up to %d rows)\n", e.name.c_str(), e.operator_count, e.max_rows);
+    for (const TensorInfo& t : e.inputs) std::printf("    in  %s\n", shape_text(t).c_str());
+    for (const TensorInfo& t : e.outputs) std::printf("    out %s\n", shape_text(t).c_str());
+  }
+  return 0;
+}
+
+}  // namespace edgeformer::cli

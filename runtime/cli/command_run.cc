@@ -1,0 +1,128 @@
+#include <climits>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+#include "commands.h"
+#include "npy.h"
+
+namespace edgeformer::cli {
+
+namespace {
+
+const char* npy_dtype(DType dtype) {
+  switch (dtype) {
+    case DType::kF32: return "<f4";
+    case DType::kI8: return "|i1";
+    case DType::kI32: return "<i4";
+  }
+  return "";
+}
+
+std::string base_name(const std::string& tensor_name) {
+  const size_t slash = tensor_name.find('/');
+  return slash == std::string::npos ? tensor_name : tensor_name.substr(slash + 1);
+}
+
+// Checks an array against an entry input and returns the rows it carries (its first dimension when dynamic).
+std::string match_input(const TensorInfo& t, NpyArray& array, size_t* rows) {
+  if (array.dtype == "<i8" && t.dtype == DType::kI32) {  // NumPy's default integer: narrow it
+    std::vector<uint8_t> narrowed(array.data.size() / 2);
+    for (size_t i = 0; i < narrowed.size() / 4; ++i) {
+      int64_t wide;
+      std::memcpy(&wide, array.data.data() + 8 * i, 8);
+      if (wide < INT32_MIN || wide > INT32_MAX) return t.name + ": value " + std::to_string(wide) + " exceeds i32";
+      const int32_t narrow = static_cast<int32_t>(wide);
+      std::memcpy(narrowed.data() + 4 * i, &narrow, 4);
+    }
+    array.data.swap(narrowed);
+    array.dtype = "<i4";
+  }
+  if (array.dtype != npy_dtype(t.dtype))
+    return t.name + ": expected dtype " + npy_dtype(t.dtype) + ", the file has " + array.dtype;
+  bool same = array.shape.size() == t.shape.size();
+  for (size_t i = 0; same && i < t.shape.size(); ++i)
+    same = (i == 0 && t.dynamic_rows) ? (array.shape[0] >= 1 && array.shape[0] <= t.shape[0]) : array.shape[i] == t.shape[i];
+  if (!same) {
+    std::string expected;
+    for (size_t i = 0; i < t.shape.size(); ++i)
+      expected += (i ? ", " : "") + std::string(i == 0 && t.dynamic_rows ? "1.." : "") + std::to_string(t.shape[i]);
+    return t.name + ": expected shape (" + expected + ")";
+  }
+  if (t.dynamic_rows) *rows = static_cast<size_t>(array.shape[0]);
+  return "";
+}
+
+}  // namespace
+
+int command_run(int argc, char** argv) {
+  Arguments args(argc, argv, {});
+  const long threads = args.get_int("--threads", 1, 1, 256);
+  if (!args.ok()) return fail(args.error());
+  if (args.positionals().size() != 1) return fail("run: expected one model path");
+  if (!args.has("--out")) return fail("run: --out DIR is required");
+  std::shared_ptr<const Model> model;
+  double load_ms = 0;
+  if (Status s = open_model(args.positionals()[0], &model, &load_ms); !s.ok()) return fail(s.message());
+  const ModelInfo& info = model->info();
+  const std::string entry_name = args.get("--entry", info.entries.front().name);
+  const EntryInfo* entry = nullptr;
+  for (const EntryInfo& e : info.entries)
+    if (e.name == entry_name) entry = &e;
+  if (entry == nullptr) return fail("no entry named '" + entry_name + "'");
+
+  std::unique_ptr<Session> session;
+  SessionOptions options;
+  options.threads = static_cast<int>(threads);
+  if (Status s = Session::create(model, options, &session); !s.ok()) return fail(s.message());
+
+  std::vector<std::pair<std::string, std::string>> given;
+  for (const std::string& input : args.get_all("--input")) {
+    const size_t eq = input.find('=');
+    if (eq == std::string::npos) return fail("--input: expected NAME=FILE.npy, got '" + input + "'");
+    given.emplace_back(input.substr(0, eq), input.substr(eq + 1));
+  }
+  size_t rows = 0;
+  for (const TensorInfo& t : entry->inputs) {
+    const std::string name = base_name(t.name);
+    const std::string* path = nullptr;
+    for (const auto& [key, file] : given)
+      if (key == name || key == t.name) path = &file;
+    if (path == nullptr) return fail("entry '" + entry_name + "' needs --input " + name + "=FILE.npy");
+    NpyArray array;
+    if (std::string error = read_npy(*path, &array); !error.empty()) return fail(error);
+    size_t input_rows = rows;
+    if (std::string error = match_input(t, array, &input_rows); !error.empty()) return fail(error);
+    if (rows != 0 && input_rows != rows) return fail(name + ": row count differs from the other inputs");
+    rows = input_rows;
+    void* data = nullptr;
+    size_t bytes = 0;
+    if (Status s = session->input(entry_name, name, &data, &bytes); !s.ok()) return fail(s.message());
+    std::memcpy(data, array.data.data(), std::min(bytes, array.data.size()));
+  }
+  for (const auto& [key, file] : given) {
+    bool known = false;
+    for (const TensorInfo& t : entry->inputs) known |= key == base_name(t.name) || key == t.name;
+    if (!known) return fail("entry '" + entry_name + "' has no input '" + key + "'");
+  }
+  if (Status s = session->run(entry_name, rows == 0 ? 1 : rows); !s.ok()) return fail(s.message());
+
+  const std::string out_dir = args.get("--out");
+  std::error_code ec;
+  std::filesystem::create_directories(out_dir, ec);
+  if (ec) return fail(out_dir + ": " + ec.message());
+  for (const TensorInfo& t : entry->outputs) {
+    const std::string name = base_name(t.name);
+    const void* data = nullptr;
+    size_t bytes = 0;
+    if (Status s = session->output(entry_name, name, &data, &bytes); !s.ok()) return fail(s.message());
+    NpyArray array{npy_dtype(t.dtype), session->output_shape(entry_name, name),
+                   std::vector<uint8_t>(static_cast<const uint8_t*>(data), static_cast<const uint8_t*>(data) + bytes)};
+    const std::string path = (std::filesystem::path(out_dir) / (name + ".npy")).string();
+    if (std::string error = write_npy(path, array); !error.empty()) return fail(error);
+    std::printf("wrote %s\n", path.c_str());
+  }
+  return 0;
+}
+
+}  // namespace edgeformer::cli

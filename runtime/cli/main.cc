@@ -1,0 +1,126 @@
+// edgeformer: the device-side command line (inspect, generate, run).
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "commands.h"
+
+namespace edgeformer::cli {
+
+Arguments::Arguments(int argc, char** argv, const std::vector<std::string>& boolean_flags) {
+  for (int i = 0; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg.size() > 1 && arg[0] == '-' && !(arg.size() > 1 && (std::isdigit(static_cast<unsigned char>(arg[1]))))) {
+      bool boolean = false;
+      for (const std::string& b : boolean_flags) boolean |= b == arg;
+      if (boolean) {
+        flags_.emplace_back(arg, "");
+      } else if (i + 1 < argc) {
+        flags_.emplace_back(arg, argv[++i]);
+      } else {
+        error_ = arg + ": missing value";
+      }
+    } else {
+      positionals_.push_back(arg);
+    }
+  }
+}
+
+bool Arguments::has(const std::string& flag) const {
+  for (const auto& [name, value] : flags_)
+    if (name == flag) return true;
+  return false;
+}
+
+std::string Arguments::get(const std::string& flag, const std::string& fallback) const {
+  std::string result = fallback;
+  for (const auto& [name, value] : flags_)
+    if (name == flag) result = value;
+  return result;
+}
+
+std::vector<std::string> Arguments::get_all(const std::string& flag) const {
+  std::vector<std::string> values;
+  for (const auto& [name, value] : flags_)
+    if (name == flag) values.push_back(value);
+  return values;
+}
+
+long Arguments::get_int(const std::string& flag, long fallback, long min, long max) {
+  if (!has(flag)) return fallback;
+  const std::string text = get(flag);
+  char* end = nullptr;
+  errno = 0;
+  const long value = std::strtol(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || errno != 0 || value < min || value > max) {
+    error_ = flag + ": expected an integer in [" + std::to_string(min) + ", " + std::to_string(max) + "], got '" +
+             text + "'";
+    return fallback;
+  }
+  return value;
+}
+
+double Arguments::get_double(const std::string& flag, double fallback, double min, double max) {
+  if (!has(flag)) return fallback;
+  const std::string text = get(flag);
+  char* end = nullptr;
+  const double value = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end != '\0' || !(value >= min && value <= max)) {
+    error_ = flag + ": expected a number in [" + std::to_string(min) + ", " + std::to_string(max) + "], got '" +
+             text + "'";
+    return fallback;
+  }
+  return value;
+}
+
+int fail(const std::string& message) {
+  std::fprintf(stderr, "edgeformer: error: %s\n", message.c_str());
+  return 1;
+}
+
+Status open_model(const std::string& path, std::shared_ptr<const Model>* model, double* load_ms) {
+  const auto start = std::chrono::steady_clock::now();
+  Status s = Model::open_file(path, model);
+  *load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  return s;
+}
+
+uint64_t peak_rss_bytes() {
+  struct rusage usage {};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<uint64_t>(usage.ru_maxrss) * 1024;
+}
+
+}  // namespace edgeformer::cli
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: edgeformer COMMAND MODEL.eft [options]\n"
+    "  inspect  MODEL.eft [--json]\n"
+    "  generate MODEL.eft [--prompt TEXT | --prompt-ids 1,2,3] [-n N] [--temperature T] [--top-k K]\n"
+    "           [--top-p P] [--seed S] [--threads N] [--json]\n"
+    "  run      MODEL.eft [--entry NAME] --input NAME=FILE.npy ... --out DIR [--threads N]\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace edgeformer::cli;
+  if (argc < 2 || std::strcmp(argv[1], "-h") == 0 || std::strcmp(argv[1], "--help") == 0) {
+    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  const std::string command = argv[1];
+  try {
+    if (command == "inspect") return command_inspect(argc - 2, argv + 2);
+    if (command == "generate") return command_generate(argc - 2, argv + 2);
+    if (command == "run") return command_run(argc - 2, argv + 2);
+  } catch (const std::exception& e) {
+    return fail(e.what());
+  }
+  std::fprintf(stderr, "edgeformer: unknown command '%s'\n%s", command.c_str(), kUsage);
+  return 2;
+}

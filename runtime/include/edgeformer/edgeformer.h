@@ -1,0 +1,77 @@
+/* edgeformer C API: a stable ABI for apps (JNI, Swift, any C FFI).
+ *
+ * Every function returns a status; on failure ef_last_error() gives this thread's message. No function aborts or
+ * lets a C++ exception escape. Handles are opaque; a model may be shared by sessions on several threads, each
+ * session used by one thread at a time. */
+#ifndef EDGEFORMER_EDGEFORMER_H_
+#define EDGEFORMER_EDGEFORMER_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum ef_status {
+  EF_OK = 0,
+  EF_INVALID_ARGUMENT = 1,
+  EF_INVALID_MODEL = 2,
+  EF_IO_ERROR = 3,
+  EF_OUT_OF_RANGE = 4,
+  EF_OUT_OF_MEMORY = 5,
+  EF_UNSUPPORTED = 6,
+  EF_INTERNAL = 7
+} ef_status;
+
+typedef struct ef_model ef_model;
+typedef struct ef_session ef_session;
+typedef struct ef_sampler ef_sampler;
+
+typedef struct ef_session_options {
+  int threads;        /* >= 1; 1 creates no thread */
+  void* arena;        /* caller-owned, 64-byte aligned, >= ef_model_arena_bytes(); NULL = allocate once */
+  size_t arena_bytes;
+} ef_session_options;
+
+/* The message of the last failure on the calling thread ("" if none). Valid until the next call that fails. */
+const char* ef_last_error(void);
+
+ef_status ef_model_open_file(const char* path, ef_model** model);
+/* The bytes are used in place: keep them valid and unchanged until the model and its sessions are freed. */
+ef_status ef_model_open_buffer(const void* data, size_t size, ef_model** model);
+void ef_model_free(ef_model* model);
+size_t ef_model_arena_bytes(const ef_model* model);
+int ef_model_vocab_size(const ef_model* model);
+int ef_model_max_context(const ef_model* model);
+int32_t ef_model_bos_id(const ef_model* model);
+int32_t ef_model_eos_id(const ef_model* model);
+
+/* Writes up to `capacity` ids; *count gets the number the text needs (EF_OUT_OF_RANGE if more than capacity). */
+ef_status ef_tokenize(const ef_model* model, const char* text, int add_bos, int32_t* ids, size_t capacity,
+                      size_t* count);
+/* The text of `id` after `previous`, NUL-terminated in `text`; *length gets its byte length. */
+ef_status ef_detokenize(const ef_model* model, int32_t previous, int32_t id, char* text, size_t capacity,
+                        size_t* length);
+
+ef_status ef_session_create(const ef_model* model, const ef_session_options* options, ef_session** session);
+void ef_session_free(ef_session* session);
+/* Append tokens to the context and compute the next-token logits. */
+ef_status ef_session_prefill(ef_session* session, const int32_t* tokens, size_t count);
+ef_status ef_session_decode(ef_session* session, int32_t token);
+/* ef_model_vocab_size() floats, valid until the next prefill/decode; NULL before the first. */
+const float* ef_session_logits(const ef_session* session);
+size_t ef_session_position(const ef_session* session);
+void ef_session_reset(ef_session* session);
+
+/* temperature 0 = greedy; top_k 0 = off; top_p 1 = off. */
+ef_status ef_sampler_create(int vocab_size, float temperature, int top_k, float top_p, uint64_t seed,
+                            ef_sampler** sampler);
+void ef_sampler_free(ef_sampler* sampler);
+int32_t ef_sampler_sample(ef_sampler* sampler, const float* logits);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* EDGEFORMER_EDGEFORMER_H_ */

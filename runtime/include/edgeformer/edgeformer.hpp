@@ -1,0 +1,153 @@
+#pragma once
+// edgeformer C++ API: open a converted .eft model, run it in a fixed arena, tokenize and sample.
+//
+// Errors are returned as Status values; no function of this API throws. After Session::create(), prefill(),
+// decode() and run() make no heap allocation.
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace edgeformer {
+
+enum class StatusCode : int {
+  kOk = 0,
+  kInvalidArgument = 1,
+  kInvalidModel = 2,
+  kIoError = 3,
+  kOutOfRange = 4,     // e.g. a token id outside the vocabulary, or the context is full
+  kOutOfMemory = 5,
+  kUnsupported = 6,
+  kInternal = 7,
+};
+
+class Status {
+ public:
+  Status() = default;
+  Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
+  bool ok() const { return code_ == StatusCode::kOk; }
+  StatusCode code() const { return code_; }
+  const std::string& message() const { return message_; }
+
+ private:
+  StatusCode code_ = StatusCode::kOk;
+  std::string message_;
+};
+
+enum class DType : int { kF32 = 0, kI8 = 1, kI32 = 2 };
+const char* dtype_name(DType dtype);
+
+struct TensorInfo {
+  std::string name;
+  DType dtype;
+  std::vector<int64_t> shape;  // for dynamic-row tensors, shape[0] is the largest row count
+  bool dynamic_rows;
+};
+
+struct EntryInfo {
+  std::string name;
+  int max_rows;
+  size_t operator_count;
+  std::vector<TensorInfo> inputs, outputs;
+};
+
+struct ModelInfo {
+  std::string architecture, source, quantization;
+  uint32_t format_version = 0;
+  uint64_t params = 0, weight_bytes = 0, arena_bytes = 0, state_bytes = 0, file_bytes = 0;
+  int vocab_size = 0, hidden_size = 0, layers = 0, max_context = 0;
+  std::vector<EntryInfo> entries;
+  std::vector<std::pair<std::string, int>> op_counts;  // operator type -> count over all entries
+  bool has_tokenizer = false;
+};
+
+class ModelImpl;
+class SessionImpl;
+
+// An opened, validated model: immutable, and shareable by any number of sessions.
+class Model {
+ public:
+  // Maps the file read-only; weights are used in place.
+  static Status open_file(const std::string& path, std::shared_ptr<const Model>* model);
+  // Uses the caller's bytes in place; they must stay valid and unchanged while the model and its sessions live.
+  // Weights are read through aligned loads: `data` must be 64-byte aligned.
+  static Status open_buffer(const void* data, size_t size, std::shared_ptr<const Model>* model);
+  ~Model();
+
+  const ModelInfo& info() const;
+  // Bytes a caller-owned arena needs: activations + KV cache, each 64-byte aligned.
+  size_t required_arena_bytes() const;
+
+  bool has_tokenizer() const;
+  // Appends the ids of `text` to `ids` (with BOS first when add_bos).
+  Status tokenize(const std::string& text, bool add_bos, std::vector<int32_t>* ids) const;
+  // The text of `id` following `previous` (previous is needed to drop the space that starts a text).
+  Status detokenize(int32_t previous, int32_t id, std::string* text) const;
+  int32_t bos_id() const;
+  int32_t eos_id() const;
+
+  const ModelImpl& impl() const { return *impl_; }
+
+ private:
+  explicit Model(std::unique_ptr<ModelImpl> impl);
+  std::unique_ptr<ModelImpl> impl_;
+};
+
+struct SessionOptions {
+  int threads = 1;  // 1 runs on the calling thread and creates no thread
+  // A caller-owned arena of at least Model::required_arena_bytes(), 64-byte aligned; null = allocate one once.
+  void* arena = nullptr;
+  size_t arena_bytes = 0;
+};
+
+// One conversation with a model: its own arena, KV cache and position. Not thread-safe; use one per thread.
+class Session {
+ public:
+  static Status create(std::shared_ptr<const Model> model, const SessionOptions& options,
+                       std::unique_ptr<Session>* session);
+  ~Session();
+
+  // Appends tokens to the context and computes the logits after the last one. Long inputs run in chunks of the
+  // `prefill` entry's size. Fails with kOutOfRange, changing nothing, if they do not fit in the context.
+  Status prefill(const int32_t* tokens, size_t count);
+  Status decode(int32_t token);
+  const float* logits() const;  // vocab_size floats, valid until the next call
+  int vocab_size() const;
+  size_t position() const;      // tokens in the context
+  size_t max_context() const;
+  void reset();                 // forget the context
+
+  // Low level: run entry `name` on `rows` rows. Inputs are written and outputs read in place, in the arena.
+  Status run(const std::string& entry, size_t rows);
+  Status input(const std::string& entry, const std::string& name, void** data, size_t* bytes);
+  Status output(const std::string& entry, const std::string& name, const void** data, size_t* bytes) const;
+  // An output's shape after a run (dynamic rows replaced by the rows of that run).
+  std::vector<int64_t> output_shape(const std::string& entry, const std::string& name) const;
+
+ private:
+  explicit Session(std::unique_ptr<SessionImpl> impl);
+  std::unique_ptr<SessionImpl> impl_;
+};
+
+struct SamplerOptions {
+  float temperature = 0.0f;  // 0 = greedy (argmax)
+  int top_k = 0;             // 0 = off
+  float top_p = 1.0f;        // 1 = off
+  uint64_t seed = 0;
+};
+
+// Picks the next token from logits. Buffers are allocated once, at construction.
+class Sampler {
+ public:
+  Sampler(int vocab_size, const SamplerOptions& options);
+  int32_t sample(const float* logits);
+
+ private:
+  float next_uniform();
+  SamplerOptions options_;
+  uint64_t state_;
+  std::vector<std::pair<float, int32_t>> candidates_;
+};
+
+}  // namespace edgeformer

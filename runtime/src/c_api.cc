@@ -1,0 +1,191 @@
+// The C API: wraps the C++ API, turns every failure (including std::bad_alloc) into a status and a message.
+#include "edgeformer/edgeformer.h"
+
+#include <cmath>
+#include <cstring>
+#include <new>
+
+#include "edgeformer/edgeformer.hpp"
+
+struct ef_model {
+  std::shared_ptr<const edgeformer::Model> model;
+};
+struct ef_session {
+  std::unique_ptr<edgeformer::Session> session;
+};
+struct ef_sampler {
+  edgeformer::Sampler sampler;
+};
+
+namespace {
+
+thread_local std::string last_error;
+
+ef_status fail(ef_status status, const char* message) {
+  try {
+    last_error = message;
+  } catch (...) {
+  }
+  return status;
+}
+
+ef_status report(const edgeformer::Status& s) {
+  if (s.ok()) return EF_OK;
+  return fail(static_cast<ef_status>(s.code()), s.message().c_str());
+}
+
+// Runs `body`, mapping any exception that escapes the C++ side to a status.
+template <typename Body>
+ef_status guarded(Body&& body) {
+  try {
+    return body();
+  } catch (const std::bad_alloc&) {
+    return fail(EF_OUT_OF_MEMORY, "out of memory");
+  } catch (const std::exception& e) {
+    return fail(EF_INTERNAL, e.what());
+  } catch (...) {
+    return fail(EF_INTERNAL, "unknown error");
+  }
+}
+
+ef_status null_argument(const char* name) {
+  try {
+    last_error = std::string(name) + " is null";
+  } catch (...) {
+  }
+  return EF_INVALID_ARGUMENT;
+}
+
+ef_status open_model(edgeformer::Status status, std::shared_ptr<const edgeformer::Model> opened, ef_model** model) {
+  if (!status.ok()) return report(status);
+  *model = new ef_model{std::move(opened)};
+  return EF_OK;
+}
+
+}  // namespace
+
+extern "C" {
+
+const char* ef_last_error(void) { return last_error.c_str(); }
+
+ef_status ef_model_open_file(const char* path, ef_model** model) {
+  if (path == nullptr) return null_argument("path");
+  if (model == nullptr) return null_argument("model");
+  *model = nullptr;
+  return guarded([&] {
+    std::shared_ptr<const edgeformer::Model> opened;
+    edgeformer::Status s = edgeformer::Model::open_file(path, &opened);
+    return open_model(s, std::move(opened), model);
+  });
+}
+
+ef_status ef_model_open_buffer(const void* data, size_t size, ef_model** model) {
+  if (data == nullptr) return null_argument("data");
+  if (model == nullptr) return null_argument("model");
+  *model = nullptr;
+  return guarded([&] {
+    std::shared_ptr<const edgeformer::Model> opened;
+    edgeformer::Status s = edgeformer::Model::open_buffer(data, size, &opened);
+    return open_model(s, std::move(opened), model);
+  });
+}
+
+void ef_model_free(ef_model* model) { delete model; }
+
+size_t ef_model_arena_bytes(const ef_model* model) { return model ? model->model->required_arena_bytes() : 0; }
+int ef_model_vocab_size(const ef_model* model) { return model ? model->model->info().vocab_size : 0; }
+int ef_model_max_context(const ef_model* model) { return model ? model->model->info().max_context : 0; }
+int32_t ef_model_bos_id(const ef_model* model) { return model ? model->model->bos_id() : -1; }
+int32_t ef_model_eos_id(const ef_model* model) { return model ? model->model->eos_id() : -1; }
+
+ef_status ef_tokenize(const ef_model* model, const char* text, int add_bos, int32_t* ids, size_t capacity,
+                      size_t* count) {
+  if (model == nullptr) return null_argument("model");
+  if (text == nullptr) return null_argument("text");
+  if (count == nullptr) return null_argument("count");
+  if (ids == nullptr && capacity != 0) return null_argument("ids");
+  return guarded([&] {
+    std::vector<int32_t> tokens;
+    if (ef_status s = report(model->model->tokenize(text, add_bos != 0, &tokens)); s != EF_OK) return s;
+    *count = tokens.size();
+    if (tokens.size() > capacity)
+      return fail(EF_OUT_OF_RANGE, ("the text needs " + std::to_string(tokens.size()) + " ids, capacity is " +
+                                    std::to_string(capacity)).c_str());
+    std::copy(tokens.begin(), tokens.end(), ids);
+    return EF_OK;
+  });
+}
+
+ef_status ef_detokenize(const ef_model* model, int32_t previous, int32_t id, char* text, size_t capacity,
+                        size_t* length) {
+  if (model == nullptr) return null_argument("model");
+  if (text == nullptr) return null_argument("text");
+  if (length == nullptr) return null_argument("length");
+  return guarded([&] {
+    std::string piece;
+    if (ef_status s = report(model->model->detokenize(previous, id, &piece)); s != EF_OK) return s;
+    *length = piece.size();
+    if (piece.size() + 1 > capacity) return fail(EF_OUT_OF_RANGE, "text buffer too small");
+    std::memcpy(text, piece.c_str(), piece.size() + 1);
+    return EF_OK;
+  });
+}
+
+ef_status ef_session_create(const ef_model* model, const ef_session_options* options, ef_session** session) {
+  if (model == nullptr) return null_argument("model");
+  if (session == nullptr) return null_argument("session");
+  *session = nullptr;
+  return guarded([&] {
+    edgeformer::SessionOptions o;
+    if (options != nullptr) {
+      o.threads = options->threads;
+      o.arena = options->arena;
+      o.arena_bytes = options->arena_bytes;
+    }
+    std::unique_ptr<edgeformer::Session> created;
+    if (ef_status s = report(edgeformer::Session::create(model->model, o, &created)); s != EF_OK) return s;
+    *session = new ef_session{std::move(created)};
+    return EF_OK;
+  });
+}
+
+void ef_session_free(ef_session* session) { delete session; }
+
+ef_status ef_session_prefill(ef_session* session, const int32_t* tokens, size_t count) {
+  if (session == nullptr) return null_argument("session");
+  if (tokens == nullptr) return null_argument("tokens");
+  return guarded([&] { return report(session->session->prefill(tokens, count)); });
+}
+
+ef_status ef_session_decode(ef_session* session, int32_t token) {
+  if (session == nullptr) return null_argument("session");
+  return guarded([&] { return report(session->session->decode(token)); });
+}
+
+const float* ef_session_logits(const ef_session* session) { return session ? session->session->logits() : nullptr; }
+size_t ef_session_position(const ef_session* session) { return session ? session->session->position() : 0; }
+void ef_session_reset(ef_session* session) {
+  if (session != nullptr) session->session->reset();
+}
+
+ef_status ef_sampler_create(int vocab_size, float temperature, int top_k, float top_p, uint64_t seed,
+                            ef_sampler** sampler) {
+  if (sampler == nullptr) return null_argument("sampler");
+  *sampler = nullptr;
+  if (vocab_size < 1 || !(temperature >= 0.0f) || std::isinf(temperature) || top_k < 0 || !(top_p > 0.0f) ||
+      top_p > 1.0f)
+    return fail(EF_INVALID_ARGUMENT, "sampler: need vocab_size >= 1, temperature >= 0, top_k >= 0, 0 < top_p <= 1");
+  return guarded([&] {
+    *sampler = new ef_sampler{edgeformer::Sampler(vocab_size, {temperature, top_k, top_p, seed})};
+    return EF_OK;
+  });
+}
+
+void ef_sampler_free(ef_sampler* sampler) { delete sampler; }
+
+int32_t ef_sampler_sample(ef_sampler* sampler, const float* logits) {
+  if (sampler == nullptr || logits == nullptr) return -1;
+  return sampler->sampler.sample(logits);
+}
+
+}  // extern "C"

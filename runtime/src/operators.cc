@@ -1,0 +1,174 @@
+// Runs each operator type: binds the tensors of a call to a kernel and splits the work over the thread pool.
+// Shapes were validated at load; only data-dependent hazards (token ids, positions) are checked here.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "edgeformer/kernels/attention.h"
+#include "edgeformer/kernels/elementwise.h"
+#include "edgeformer/kernels/embedding.h"
+#include "edgeformer/kernels/fully_connected.h"
+#include "edgeformer/kernels/quantize.h"
+#include "edgeformer/kernels/rms_norm.h"
+#include "session_impl.h"
+
+namespace edgeformer {
+
+namespace {
+
+using schema::OperatorOptions;
+
+// Below this many multiply-adds a fully connected layer runs on one thread: waking the pool costs more.
+constexpr size_t kMinParallelMacs = size_t{1} << 15;
+constexpr size_t kColumnTileAlignment = 16;
+
+template <typename T>
+T* tensor_data(SessionImpl& s, int id) {
+  return reinterpret_cast<T*>(s.address(s.impl_->tensors[id]));
+}
+
+size_t column_tile(size_t n, size_t macs, int threads) {
+  if (threads <= 1 || macs < kMinParallelMacs) return n;
+  const size_t tiles = static_cast<size_t>(threads) * 4;
+  const size_t tile = (n + tiles - 1) / tiles;
+  return std::max(kColumnTileAlignment, (tile + kColumnTileAlignment - 1) / kColumnTileAlignment * kColumnTileAlignment);
+}
+
+Status run_embedding(SessionImpl& s, const BoundOperator& op, size_t rows) {
+  const BoundTensor& table = s.impl_->tensors[op.inputs[0]];
+  const int32_t* ids = tensor_data<const int32_t>(s, op.inputs[1]);
+  const size_t vocab = table.shape[0], dim = table.shape[1];
+  if (!kernels::embedding_f32_ref(static_cast<const float*>(table.weight_data), vocab, dim, ids, rows,
+                                  tensor_data<float>(s, op.outputs[0]))) {
+    for (size_t i = 0; i < rows; ++i)
+      if (ids[i] < 0 || static_cast<size_t>(ids[i]) >= vocab)
+        return Status(StatusCode::kOutOfRange, "token id " + std::to_string(ids[i]) + " is outside the vocabulary [0, " +
+                                                   std::to_string(vocab) + ")");
+  }
+  return Status();
+}
+
+Status run_rms_norm(SessionImpl& s, const BoundOperator& op, size_t rows) {
+  const BoundTensor& x = s.impl_->tensors[op.inputs[0]];
+  kernels::rms_norm_f32_ref(tensor_data<const float>(s, op.inputs[0]),
+                            static_cast<const float*>(s.impl_->tensors[op.inputs[1]].weight_data),
+                            s.rows_of(x, rows), x.shape[1], op.def->options_as_RmsNormOptions()->epsilon(),
+                            tensor_data<float>(s, op.outputs[0]));
+  return Status();
+}
+
+struct FullyConnectedTask {
+  kernels::FullyConnectedF32Args f32;
+  kernels::FullyConnectedQ8Args q8;
+  bool quantized;
+  static void run(void* context, size_t begin, size_t count) {
+    auto* task = static_cast<FullyConnectedTask*>(context);
+    if (task->quantized)
+      kernels::fully_connected_q8_ref(task->q8, begin, begin + count);
+    else
+      kernels::fully_connected_f32_ref(task->f32, begin, begin + count);
+  }
+};
+
+Status run_fully_connected(SessionImpl& s, const BoundOperator& op, size_t rows) {
+  const BoundTensor& x = s.impl_->tensors[op.inputs[0]];
+  const BoundTensor& w = s.impl_->tensors[op.inputs[1]];
+  const size_t m = s.rows_of(x, rows), n = w.shape[0], k = w.shape[1];
+  const float* x_data = tensor_data<const float>(s, op.inputs[0]);
+  float* y = tensor_data<float>(s, op.outputs[0]);
+  FullyConnectedTask task{};
+  task.quantized = w.dtype == schema::DType::I8;
+  if (task.quantized) {
+    // Scratch: the rows' scales (f32, at the aligned start), then the int8 rows.
+    uint8_t* scratch = s.address(s.impl_->tensors[op.scratch]);
+    float* x_scale = reinterpret_cast<float*>(scratch);
+    int8_t* xq = reinterpret_cast<int8_t*>(scratch + sizeof(float) * x.shape[0]);
+    kernels::quantize_rows_q8_ref(x_data, k, m, k, xq, x_scale);
+    task.q8 = {xq, x_scale, static_cast<const int8_t*>(w.weight_data), w.scales, y, n, m, k, n};
+  } else {
+    task.f32 = {x_data, k, static_cast<const float*>(w.weight_data), y, n, m, k, n};
+  }
+  s.pool_.parallel_tiles(n, column_tile(n, m * n * k, s.pool_.threads()), &FullyConnectedTask::run, &task);
+  return Status();
+}
+
+struct AttentionTask {
+  kernels::AttentionArgs args;
+  static void run(void* context, size_t row, size_t head) {
+    const auto* task = static_cast<const AttentionTask*>(context);
+    kernels::attention_causal_f32_ref(task->args, row, row + 1, head, head + 1);
+  }
+};
+
+Status run_attention(SessionImpl& s, const BoundOperator& op, size_t rows) {
+  const schema::AttentionOptions& a = *op.def->options_as_AttentionOptions();
+  const BoundTensor& q_tensor = s.impl_->tensors[op.inputs[0]];
+  const BoundTensor& k_cache = s.impl_->tensors[a.k_cache()];
+  const size_t n = s.rows_of(q_tensor, rows);
+  const int32_t position = *tensor_data<const int32_t>(s, op.inputs[3]);
+  const size_t context = k_cache.shape[0];
+  if (position < 0 || static_cast<size_t>(position) > context || n > context - static_cast<size_t>(position))
+    return Status(StatusCode::kOutOfRange, "positions " + std::to_string(position) + ".." +
+                                               std::to_string(int64_t(position) + int64_t(n) - 1) +
+                                               " do not fit the KV cache of " + std::to_string(context));
+  const size_t heads = a.heads(), kv_heads = a.kv_heads(), head_dim = a.head_dim();
+  const size_t q_dim = heads * head_dim, kv_dim = kv_heads * head_dim;
+  const auto style = static_cast<kernels::RopeStyle>(a.rope_style());
+  float* q = tensor_data<float>(s, op.inputs[0]);
+  float* k = tensor_data<float>(s, op.inputs[1]);
+  const float* v = tensor_data<const float>(s, op.inputs[2]);
+  kernels::rope_f32_ref(q, q_dim, n, heads, head_dim, position, a.rope_theta(), style);
+  kernels::rope_f32_ref(k, kv_dim, n, kv_heads, head_dim, position, a.rope_theta(), style);
+  float* k_cache_data = tensor_data<float>(s, a.k_cache());
+  float* v_cache_data = tensor_data<float>(s, a.v_cache());
+  std::memcpy(k_cache_data + position * kv_dim, k, n * kv_dim * sizeof(float));
+  std::memcpy(v_cache_data + position * kv_dim, v, n * kv_dim * sizeof(float));
+
+  AttentionTask task{};
+  task.args = {q, q_dim, k_cache_data, v_cache_data, kv_dim, tensor_data<float>(s, op.outputs[0]), q_dim,
+               n, heads, kv_heads, head_dim, static_cast<size_t>(position),
+               1.0f / std::sqrt(static_cast<float>(head_dim))};
+  if (s.pool_.threads() <= 1)
+    kernels::attention_causal_f32_ref(task.args, 0, n, 0, heads);
+  else
+    s.pool_.parallel_2d(n, heads, &AttentionTask::run, &task);
+  return Status();
+}
+
+Status run_elementwise(SessionImpl& s, const BoundOperator& op, size_t rows) {
+  const BoundTensor& a = s.impl_->tensors[op.inputs[0]];
+  const size_t count = s.rows_of(a, rows) * a.shape[1];
+  const float* x = tensor_data<const float>(s, op.inputs[0]);
+  const float* y = tensor_data<const float>(s, op.inputs[1]);
+  float* out = tensor_data<float>(s, op.outputs[0]);
+  if (op.type == OperatorOptions::AddOptions)
+    kernels::add_f32_ref(x, y, count, out);
+  else
+    kernels::swiglu_f32_ref(x, y, count, out);
+  return Status();
+}
+
+Status run_last_row(SessionImpl& s, const BoundOperator& op, size_t rows) {
+  const BoundTensor& x = s.impl_->tensors[op.inputs[0]];
+  const size_t x_rows = s.rows_of(x, rows);
+  std::memcpy(tensor_data<uint8_t>(s, op.outputs[0]), tensor_data<const uint8_t>(s, op.inputs[0]) +
+              (x_rows - 1) * x.row_bytes, x.row_bytes);
+  return Status();
+}
+
+}  // namespace
+
+Status execute_operator(SessionImpl& s, const BoundOperator& op, size_t rows) {
+  switch (op.type) {
+    case OperatorOptions::EmbeddingOptions: return run_embedding(s, op, rows);
+    case OperatorOptions::RmsNormOptions: return run_rms_norm(s, op, rows);
+    case OperatorOptions::FullyConnectedOptions: return run_fully_connected(s, op, rows);
+    case OperatorOptions::AttentionOptions: return run_attention(s, op, rows);
+    case OperatorOptions::SwiGluOptions:
+    case OperatorOptions::AddOptions: return run_elementwise(s, op, rows);
+    case OperatorOptions::LastRowOptions: return run_last_row(s, op, rows);
+    default: return Status(StatusCode::kInternal, "unknown operator");
+  }
+}
+
+}  // namespace edgeformer

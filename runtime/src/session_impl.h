@@ -1,0 +1,44 @@
+#pragma once
+#include <memory>
+
+#include "edgeformer/edgeformer.hpp"
+#include "model_impl.h"
+#include "thread_pool.h"
+
+namespace edgeformer {
+
+class SessionImpl {
+ public:
+  SessionImpl(std::shared_ptr<const Model> model, int threads) : model_(std::move(model)), pool_(threads) {}
+  ~SessionImpl();
+
+  Status init(const SessionOptions& options);
+  Status run_entry(const BoundEntry& entry, size_t rows);
+  Status step(const BoundEntry& entry, const int32_t* tokens, size_t count);
+
+  Status prefill(const int32_t* tokens, size_t count);
+  Status decode(int32_t token);
+  const float* logits() const;
+
+  uint8_t* address(const BoundTensor& t) const;
+  size_t rows_of(const BoundTensor& t, size_t rows) const { return t.dynamic_rows ? rows : size_t(t.shape[0]); }
+
+  std::shared_ptr<const Model> model_;
+  const ModelImpl* impl_ = nullptr;
+  ThreadPool pool_;
+  uint8_t* arena_ = nullptr;
+  uint8_t* state_ = nullptr;
+  bool owns_arena_ = false;
+  const BoundEntry* prefill_ = nullptr;
+  const BoundEntry* decode_ = nullptr;
+  const BoundEntry* last_entry_ = nullptr;
+  size_t last_rows_ = 0;
+  size_t position_ = 0;
+  size_t max_context_ = 0;
+  int vocab_size_ = 0;
+};
+
+// Runs one operator on `rows` rows (the entry's dynamic row count).
+Status execute_operator(SessionImpl& session, const BoundOperator& op, size_t rows);
+
+}  // namespace edgeformer

@@ -1,0 +1,644 @@
+// Reference kernels against independent naive implementations (double precision where it helps), over shapes
+// that are not multiples of any block size. Kernels with a function-pointer type are tested through it, so that
+// optimized variants can be added to the INSTANTIATE lists and inherit every case.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "edgeformer/kernels/attention.h"
+#include "edgeformer/kernels/elementwise.h"
+#include "edgeformer/kernels/embedding.h"
+#include "edgeformer/kernels/fully_connected.h"
+#include "edgeformer/kernels/quantize.h"
+#include "edgeformer/kernels/rms_norm.h"
+
+namespace edgeformer::kernels {
+namespace {
+
+// Unit roundoff of float: the worst-case error of a sum of k float products is about k * kUnitRoundoff times
+// the sum of their magnitudes.
+constexpr double kUnitRoundoff = 1.0 / (1 << 24);
+// Relative error allowed for short float computations (RMSNorm with dim <= 129, SwiGLU, RoPE pair norms).
+constexpr double kMaxRelativeError = 1e-5;
+// Absolute error allowed for attention outputs: they are convex combinations of V entries in [-1, 1].
+constexpr double kAttentionMaxAbsError = 1e-5;
+// With scores near 1000, one ulp of a score (6e-5) already changes its softmax weight by that much.
+constexpr double kLargeScoreAttentionMaxAbsError = 2e-3;
+// RoPE angles are pos * freq in float: their absolute error grows with the position.
+constexpr double kRopeMaxErrorPerRadian = 1e-6;
+constexpr double kRopeMaxAbsError = 1e-6;
+// x / scale is rounded to float before it is rounded to an integer, so a round trip may exceed scale / 2 by a
+// few ulps of 127.
+constexpr double kQuantizeRoundTripSlack = 1e-5;
+
+const size_t kOddSizes[] = {1, 3, 17, 63, 65, 129};
+
+std::vector<float> random_floats(std::mt19937& rng, size_t count, float lo = -1.0f, float hi = 1.0f) {
+  std::uniform_real_distribution<float> dist(lo, hi);
+  std::vector<float> v(count);
+  for (float& x : v) x = dist(rng);
+  return v;
+}
+
+std::vector<int8_t> random_int8(std::mt19937& rng, size_t count) {
+  std::uniform_int_distribution<int> dist(-128, 127);
+  std::vector<int8_t> v(count);
+  for (int8_t& x : v) x = static_cast<int8_t>(dist(rng));
+  return v;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Embedding
+
+TEST(EmbeddingTest, CopiesTableRows) {
+  std::mt19937 rng(1);
+  const size_t vocab = 17, dim = 63;
+  const std::vector<float> table = random_floats(rng, vocab * dim);
+  const std::vector<int32_t> ids = {0, 16, 3, 3, 9};
+  std::vector<float> out(ids.size() * dim);
+  ASSERT_TRUE(embedding_f32_ref(table.data(), vocab, dim, ids.data(), ids.size(), out.data()));
+  for (size_t i = 0; i < ids.size(); ++i)
+    for (size_t d = 0; d < dim; ++d) ASSERT_EQ(out[i * dim + d], table[ids[i] * dim + d]) << i << " " << d;
+}
+
+TEST(EmbeddingTest, RejectsOutOfRangeIds) {
+  const size_t vocab = 5, dim = 3;
+  const std::vector<float> table(vocab * dim, 1.0f);
+  std::vector<float> out(2 * dim);
+  for (int32_t bad : {-1, static_cast<int32_t>(vocab), std::numeric_limits<int32_t>::min(),
+                      std::numeric_limits<int32_t>::max()}) {
+    const int32_t ids[2] = {0, bad};
+    EXPECT_FALSE(embedding_f32_ref(table.data(), vocab, dim, ids, 2, out.data())) << bad;
+  }
+  const int32_t last[1] = {static_cast<int32_t>(vocab) - 1};
+  EXPECT_TRUE(embedding_f32_ref(table.data(), vocab, dim, last, 1, out.data()));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// RMSNorm
+
+void naive_rms_norm(const float* x, const float* weight, size_t rows, size_t dim, double epsilon, double* y) {
+  for (size_t r = 0; r < rows; ++r) {
+    double sum_squares = 0.0;
+    for (size_t i = 0; i < dim; ++i) sum_squares += double(x[r * dim + i]) * x[r * dim + i];
+    const double inv_rms = 1.0 / std::sqrt(sum_squares / dim + epsilon);
+    for (size_t i = 0; i < dim; ++i) y[r * dim + i] = weight[i] * x[r * dim + i] * inv_rms;
+  }
+}
+
+TEST(RmsNormTest, MatchesNaiveDouble) {
+  std::mt19937 rng(2);
+  const float epsilon = 1e-5f;
+  for (size_t dim : kOddSizes) {
+    for (size_t rows : {1, 3}) {
+      SCOPED_TRACE(testing::Message() << "dim=" << dim << " rows=" << rows);
+      const std::vector<float> x = random_floats(rng, rows * dim, -4.0f, 4.0f);
+      const std::vector<float> weight = random_floats(rng, dim, 0.5f, 1.5f);
+      std::vector<float> y(rows * dim);
+      std::vector<double> want(rows * dim);
+      rms_norm_f32_ref(x.data(), weight.data(), rows, dim, epsilon, y.data());
+      naive_rms_norm(x.data(), weight.data(), rows, dim, epsilon, want.data());
+      for (size_t i = 0; i < y.size(); ++i)
+        ASSERT_NEAR(y[i], want[i], kMaxRelativeError * std::fabs(want[i])) << i;
+    }
+  }
+}
+
+TEST(RmsNormTest, InPlaceMatchesOutOfPlace) {
+  std::mt19937 rng(3);
+  const size_t rows = 3, dim = 65;
+  std::vector<float> x = random_floats(rng, rows * dim);
+  const std::vector<float> weight = random_floats(rng, dim);
+  std::vector<float> y(rows * dim);
+  rms_norm_f32_ref(x.data(), weight.data(), rows, dim, 1e-5f, y.data());
+  rms_norm_f32_ref(x.data(), weight.data(), rows, dim, 1e-5f, x.data());
+  EXPECT_EQ(x, y);
+}
+
+TEST(RmsNormTest, ZeroRowStaysZero) {
+  const size_t dim = 17;
+  const std::vector<float> x(dim, 0.0f), weight(dim, 1.0f);
+  std::vector<float> y(dim, 1.0f);
+  rms_norm_f32_ref(x.data(), weight.data(), 1, dim, 1e-5f, y.data());
+  for (float v : y) EXPECT_EQ(v, 0.0f);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Fully connected, float
+
+// Returns y[m][n] in double, and in `magnitude` the sum of |x * w| that bounds the float rounding error.
+void naive_fully_connected(const float* x, size_t x_stride, const float* w, size_t m, size_t k, size_t n,
+                           double* y, double* magnitude) {
+  for (size_t i = 0; i < m; ++i) {
+    for (size_t j = 0; j < n; ++j) {
+      double sum = 0.0, abs_sum = 0.0;
+      for (size_t l = 0; l < k; ++l) {
+        const double p = double(x[i * x_stride + l]) * w[j * k + l];
+        sum += p;
+        abs_sum += std::fabs(p);
+      }
+      y[i * n + j] = sum;
+      magnitude[i * n + j] = abs_sum;
+    }
+  }
+}
+
+class FullyConnectedF32Test : public testing::TestWithParam<FullyConnectedF32Fn> {};
+
+TEST_P(FullyConnectedF32Test, MatchesNaiveDouble) {
+  std::mt19937 rng(4);
+  for (size_t m : {1, 3, 5}) {
+    for (size_t k : kOddSizes) {
+      for (size_t n : {1, 3, 17, 65}) {
+        SCOPED_TRACE(testing::Message() << "m=" << m << " k=" << k << " n=" << n);
+        const std::vector<float> x = random_floats(rng, m * k);
+        const std::vector<float> w = random_floats(rng, n * k);
+        std::vector<float> y(m * n);
+        std::vector<double> want(m * n), magnitude(m * n);
+        GetParam()({x.data(), k, w.data(), y.data(), n, m, k, n}, 0, n);
+        naive_fully_connected(x.data(), k, w.data(), m, k, n, want.data(), magnitude.data());
+        for (size_t i = 0; i < y.size(); ++i)
+          ASSERT_NEAR(y[i], want[i], k * kUnitRoundoff * magnitude[i]) << i;
+      }
+    }
+  }
+}
+
+TEST_P(FullyConnectedF32Test, StridesAndColumnRangeLeaveOtherColumnsUntouched) {
+  std::mt19937 rng(5);
+  const size_t m = 3, k = 17, n = 65, x_stride = 20, y_stride = 70;
+  const size_t n_begin = 7, n_end = 40;
+  const float kSentinel = -12345.0f;
+  const std::vector<float> x = random_floats(rng, m * x_stride);
+  const std::vector<float> w = random_floats(rng, n * k);
+  std::vector<float> y(m * y_stride, kSentinel);
+  GetParam()({x.data(), x_stride, w.data(), y.data(), y_stride, m, k, n}, n_begin, n_end);
+
+  std::vector<double> want(m * n), magnitude(m * n);
+  naive_fully_connected(x.data(), x_stride, w.data(), m, k, n, want.data(), magnitude.data());
+  for (size_t i = 0; i < m; ++i) {
+    for (size_t j = 0; j < y_stride; ++j) {
+      const float got = y[i * y_stride + j];
+      if (j >= n_begin && j < n_end)
+        ASSERT_NEAR(got, want[i * n + j], k * kUnitRoundoff * magnitude[i * n + j]) << i << " " << j;
+      else
+        ASSERT_EQ(got, kSentinel) << i << " " << j;
+    }
+  }
+}
+
+TEST_P(FullyConnectedF32Test, SplitColumnRangesEqualOneCall) {
+  std::mt19937 rng(6);
+  const size_t m = 2, k = 63, n = 129;
+  const std::vector<float> x = random_floats(rng, m * k);
+  const std::vector<float> w = random_floats(rng, n * k);
+  std::vector<float> whole(m * n), split(m * n);
+  GetParam()({x.data(), k, w.data(), whole.data(), n, m, k, n}, 0, n);
+  for (size_t begin = 0; begin < n; begin += 17)
+    GetParam()({x.data(), k, w.data(), split.data(), n, m, k, n}, begin, std::min(n, begin + 17));
+  EXPECT_EQ(whole, split);
+}
+
+INSTANTIATE_TEST_SUITE_P(Reference, FullyConnectedF32Test, testing::Values(&fully_connected_f32_ref));
+
+// ---------------------------------------------------------------------------------------------------------------
+// Quantization
+
+TEST(QuantizeTest, ExtremesMapToPlusMinus127) {
+  const float x[5] = {-3.0f, 3.0f, 0.0f, 1.5f, -1.5f};
+  int8_t q[5];
+  float scale;
+  quantize_rows_q8_ref(x, 5, 1, 5, q, &scale);
+  EXPECT_EQ(scale, 3.0f / 127.0f);
+  EXPECT_EQ(q[0], -127);
+  EXPECT_EQ(q[1], 127);
+  EXPECT_EQ(q[2], 0);
+  // 1.5 / (3 / 127) = 63.5: rounding is half away from zero.
+  EXPECT_EQ(q[3], 64);
+  EXPECT_EQ(q[4], -64);
+}
+
+TEST(QuantizeTest, NeverProducesMinus128) {
+  std::mt19937 rng(7);
+  for (size_t k : kOddSizes) {
+    std::vector<float> x = random_floats(rng, k, -100.0f, 100.0f);
+    x[k / 2] = -1e30f;  // the largest magnitude is negative
+    std::vector<int8_t> q(k);
+    float scale;
+    quantize_rows_q8_ref(x.data(), k, 1, k, q.data(), &scale);
+    EXPECT_EQ(q[k / 2], -127);
+    for (int8_t v : q) ASSERT_GE(v, -127);
+  }
+}
+
+TEST(QuantizeTest, ZeroRowHasZeroScaleAndCodes) {
+  const size_t k = 17;
+  const std::vector<float> x(2 * k, 0.0f);
+  std::vector<int8_t> q(2 * k, 99);
+  float scales[2] = {-1.0f, -1.0f};
+  quantize_rows_q8_ref(x.data(), k, 2, k, q.data(), scales);
+  EXPECT_EQ(scales[0], 0.0f);
+  EXPECT_EQ(scales[1], 0.0f);
+  for (int8_t v : q) EXPECT_EQ(v, 0);
+}
+
+TEST(QuantizeTest, RoundTripErrorIsAtMostHalfScale) {
+  std::mt19937 rng(8);
+  for (size_t k : kOddSizes) {
+    for (size_t rows : {1, 4}) {
+      SCOPED_TRACE(testing::Message() << "k=" << k << " rows=" << rows);
+      const size_t x_stride = k + 3;
+      std::vector<float> x = random_floats(rng, rows * x_stride, -5.0f, 5.0f);
+      for (size_t r = 0; r < rows; ++r)  // rows of very different magnitudes get their own scales
+        for (size_t i = 0; i < k; ++i) x[r * x_stride + i] *= std::pow(10.0f, float(r) - 2.0f);
+      std::vector<int8_t> q(rows * k);
+      std::vector<float> scales(rows);
+      quantize_rows_q8_ref(x.data(), x_stride, rows, k, q.data(), scales.data());
+      for (size_t r = 0; r < rows; ++r) {
+        double amax = 0.0;
+        for (size_t i = 0; i < k; ++i) amax = std::max(amax, std::fabs(double(x[r * x_stride + i])));
+        EXPECT_NEAR(scales[r], amax / 127.0, amax / 127.0 * kUnitRoundoff);
+        for (size_t i = 0; i < k; ++i) {
+          const double error = std::fabs(double(x[r * x_stride + i]) - double(q[r * k + i]) * scales[r]);
+          ASSERT_LE(error, scales[r] * (0.5 + kQuantizeRoundTripSlack)) << r << " " << i;
+        }
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Fully connected, dynamic int8
+
+class FullyConnectedQ8Test : public testing::TestWithParam<FullyConnectedQ8Fn> {};
+
+// Exact integer sums in int64; the only rounding allowed is that of converting the sum to float and multiplying
+// by the two scales, in that order.
+TEST_P(FullyConnectedQ8Test, MatchesExactIntegerSumWithExtremeCodes) {
+  std::mt19937 rng(9);
+  for (size_t k : {1, 3, 17, 63, 65, 129, 4097}) {
+    for (size_t n : {1, 3, 17}) {
+      const size_t m = 4;
+      SCOPED_TRACE(testing::Message() << "k=" << k << " n=" << n);
+      std::vector<int8_t> xq = random_int8(rng, m * k);
+      std::vector<int8_t> w = random_int8(rng, n * k);
+      // Rows of all -128 and all 127 make the largest sums possible: (-128) * (-128) overflows int16.
+      std::fill(xq.begin(), xq.begin() + k, int8_t{-128});
+      std::fill(xq.begin() + k, xq.begin() + 2 * k, int8_t{127});
+      std::fill(w.begin(), w.begin() + k, int8_t{-128});
+      if (n > 1) std::fill(w.begin() + k, w.begin() + 2 * k, int8_t{127});
+      xq[2 * k] = -128;
+      xq[3 * k + k - 1] = 127;
+      const std::vector<float> x_scale = random_floats(rng, m, 1e-3f, 1e-1f);
+      const std::vector<float> w_scale = random_floats(rng, n, 1e-3f, 1e-1f);
+      const size_t y_stride = n + 2;
+      std::vector<float> y(m * y_stride);
+      GetParam()({xq.data(), x_scale.data(), w.data(), w_scale.data(), y.data(), y_stride, m, k, n}, 0, n);
+      for (size_t i = 0; i < m; ++i) {
+        for (size_t j = 0; j < n; ++j) {
+          int64_t acc = 0;
+          for (size_t l = 0; l < k; ++l) acc += int64_t{xq[i * k + l]} * int64_t{w[j * k + l]};
+          const float want = static_cast<float>(acc) * x_scale[i] * w_scale[j];
+          ASSERT_EQ(y[i * y_stride + j], want) << i << " " << j << " acc=" << acc;
+        }
+      }
+    }
+  }
+}
+
+// Quantizing x and w with the reference quantizer and running the int8 kernel must stay within the worst-case
+// quantization error: each code is off by at most half a step, so
+// |x.w - xq.wq * sx * sw| <= sum_k (|x_k| * sw / 2 + |w_k| * sx / 2 + sx * sw / 4).
+TEST_P(FullyConnectedQ8Test, QuantizedMatchesFloatWithinQuantizationBudget) {
+  std::mt19937 rng(10);
+  for (size_t k : kOddSizes) {
+    const size_t m = 3, n = 17;
+    SCOPED_TRACE(testing::Message() << "k=" << k);
+    const std::vector<float> x = random_floats(rng, m * k, -3.0f, 3.0f);
+    const std::vector<float> w = random_floats(rng, n * k, -0.5f, 0.5f);
+    std::vector<int8_t> xq(m * k), wq(n * k);
+    std::vector<float> x_scale(m), w_scale(n), y(m * n);
+    quantize_rows_q8_ref(x.data(), k, m, k, xq.data(), x_scale.data());
+    quantize_rows_q8_ref(w.data(), k, n, k, wq.data(), w_scale.data());
+    GetParam()({xq.data(), x_scale.data(), wq.data(), w_scale.data(), y.data(), n, m, k, n}, 0, n);
+
+    std::vector<double> want(m * n), magnitude(m * n);
+    naive_fully_connected(x.data(), k, w.data(), m, k, n, want.data(), magnitude.data());
+    for (size_t i = 0; i < m; ++i) {
+      for (size_t j = 0; j < n; ++j) {
+        const double sx = x_scale[i], sw = w_scale[j];
+        double budget = 0.0;
+        for (size_t l = 0; l < k; ++l)
+          budget += std::fabs(x[i * k + l]) * sw / 2 + std::fabs(w[j * k + l]) * sx / 2 + sx * sw / 4;
+        budget *= 1.0 + 2 * kQuantizeRoundTripSlack;
+        ASSERT_NEAR(y[i * n + j], want[i * n + j], budget) << i << " " << j;
+      }
+    }
+  }
+}
+
+TEST_P(FullyConnectedQ8Test, ColumnRangeLeavesOtherColumnsUntouched) {
+  std::mt19937 rng(11);
+  const size_t m = 2, k = 65, n = 17, n_begin = 3, n_end = 11;
+  const float kSentinel = -12345.0f;
+  const std::vector<int8_t> xq = random_int8(rng, m * k);
+  const std::vector<int8_t> w = random_int8(rng, n * k);
+  const std::vector<float> x_scale(m, 0.01f), w_scale(n, 0.02f);
+  std::vector<float> y(m * n, kSentinel);
+  GetParam()({xq.data(), x_scale.data(), w.data(), w_scale.data(), y.data(), n, m, k, n}, n_begin, n_end);
+  for (size_t i = 0; i < m; ++i)
+    for (size_t j = 0; j < n; ++j)
+      EXPECT_EQ(y[i * n + j] == kSentinel, j < n_begin || j >= n_end) << i << " " << j;
+}
+
+INSTANTIATE_TEST_SUITE_P(Reference, FullyConnectedQ8Test, testing::Values(&fully_connected_q8_ref));
+
+// ---------------------------------------------------------------------------------------------------------------
+// RoPE
+
+void naive_rope(std::vector<double>& x, size_t row_stride, size_t rows, size_t heads, size_t head_dim,
+                size_t pos0, double theta, RopeStyle style) {
+  const size_t half = head_dim / 2;
+  for (size_t r = 0; r < rows; ++r) {
+    for (size_t h = 0; h < heads; ++h) {
+      double* head = x.data() + r * row_stride + h * head_dim;
+      for (size_t i = 0; i < half; ++i) {
+        const double angle = double(pos0 + r) / std::pow(theta, double(2 * i) / double(head_dim));
+        double& a = style == RopeStyle::kInterleaved ? head[2 * i] : head[i];
+        double& b = style == RopeStyle::kInterleaved ? head[2 * i + 1] : head[i + half];
+        const double a0 = a, b0 = b;
+        a = a0 * std::cos(angle) - b0 * std::sin(angle);
+        b = a0 * std::sin(angle) + b0 * std::cos(angle);
+      }
+    }
+  }
+}
+
+class RopeTest : public testing::TestWithParam<RopeStyle> {};
+
+TEST_P(RopeTest, MatchesNaiveDouble) {
+  std::mt19937 rng(12);
+  for (size_t head_dim : {2, 6, 16, 64}) {
+    for (size_t heads : {1, 3}) {
+      for (size_t pos0 : {0, 1, 37, 200}) {
+        const size_t rows = 3, row_stride = heads * head_dim + 5;
+        const float theta = head_dim == 64 ? 500000.0f : 10000.0f;
+        SCOPED_TRACE(testing::Message() << "head_dim=" << head_dim << " heads=" << heads << " pos0=" << pos0);
+        std::vector<float> x = random_floats(rng, rows * row_stride);
+        std::vector<double> want(x.begin(), x.end());
+        rope_f32_ref(x.data(), row_stride, rows, heads, head_dim, pos0, theta, GetParam());
+        naive_rope(want, row_stride, rows, heads, head_dim, pos0, theta, GetParam());
+        for (size_t r = 0; r < rows; ++r) {
+          const double budget = kRopeMaxErrorPerRadian * double(pos0 + r) + kRopeMaxAbsError;
+          for (size_t i = 0; i < row_stride; ++i)
+            ASSERT_NEAR(x[r * row_stride + i], want[r * row_stride + i], budget) << r << " " << i;
+        }
+      }
+    }
+  }
+}
+
+TEST_P(RopeTest, PositionZeroIsIdentity) {
+  std::mt19937 rng(13);
+  const size_t heads = 3, head_dim = 16;
+  const std::vector<float> original = random_floats(rng, heads * head_dim);
+  std::vector<float> x = original;
+  rope_f32_ref(x.data(), heads * head_dim, 1, heads, head_dim, 0, 10000.0f, GetParam());
+  EXPECT_EQ(x, original);
+}
+
+TEST_P(RopeTest, PreservesNormOfEachPair) {
+  std::mt19937 rng(14);
+  const size_t heads = 2, head_dim = 32, rows = 5, pos0 = 1000;
+  const size_t half = head_dim / 2;
+  const std::vector<float> original = random_floats(rng, rows * heads * head_dim);
+  std::vector<float> x = original;
+  rope_f32_ref(x.data(), heads * head_dim, rows, heads, head_dim, pos0, 10000.0f, GetParam());
+  for (size_t r = 0; r < rows; ++r) {
+    for (size_t h = 0; h < heads; ++h) {
+      for (size_t i = 0; i < half; ++i) {
+        const size_t base = (r * heads + h) * head_dim;
+        const size_t ia = base + (GetParam() == RopeStyle::kInterleaved ? 2 * i : i);
+        const size_t ib = GetParam() == RopeStyle::kInterleaved ? ia + 1 : ia + half;
+        const double before = std::hypot(double(original[ia]), double(original[ib]));
+        const double after = std::hypot(double(x[ia]), double(x[ib]));
+        ASSERT_NEAR(after, before, kMaxRelativeError * before) << r << " " << h << " " << i;
+      }
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Styles, RopeTest, testing::Values(RopeStyle::kInterleaved, RopeStyle::kHalf),
+                         [](const testing::TestParamInfo<RopeStyle>& info) {
+                           return info.param == RopeStyle::kInterleaved ? "Interleaved" : "Half";
+                         });
+
+// ---------------------------------------------------------------------------------------------------------------
+// Attention
+
+struct AttentionProblem {
+  size_t rows, heads, kv_heads, head_dim, pos0;
+  float score_scale = 0.0f;  // 0: 1 / sqrt(head_dim)
+  std::vector<float> q, k_cache, v_cache;
+  size_t q_stride, kv_stride, out_stride, context;
+
+  AttentionProblem(std::mt19937& rng, size_t rows_, size_t heads_, size_t kv_heads_, size_t head_dim_,
+                   size_t pos0_)
+      : rows(rows_), heads(heads_), kv_heads(kv_heads_), head_dim(head_dim_), pos0(pos0_) {
+    // Strides wider than the rows, and cache positions past pos0 + rows - 1 filled with NaN: reading beyond
+    // the causal window or the row would poison the output.
+    q_stride = heads * head_dim + 3;
+    kv_stride = kv_heads * head_dim + 5;
+    out_stride = heads * head_dim + 7;
+    context = pos0 + rows + 4;
+    q = random_floats(rng, rows * q_stride);
+    k_cache = random_floats(rng, context * kv_stride);
+    v_cache = random_floats(rng, context * kv_stride);
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    std::fill(k_cache.begin() + (pos0 + rows) * kv_stride, k_cache.end(), nan);
+    std::fill(v_cache.begin() + (pos0 + rows) * kv_stride, v_cache.end(), nan);
+  }
+
+  float scale() const { return score_scale != 0.0f ? score_scale : 1.0f / std::sqrt(float(head_dim)); }
+
+  AttentionArgs args(float* out) const {
+    return {q.data(), q_stride, k_cache.data(), v_cache.data(), kv_stride, out, out_stride,
+            rows,     heads,    kv_heads,       head_dim,       pos0,      scale()};
+  }
+
+  // All scores of a (row, head) materialized in double, then a two-pass softmax.
+  std::vector<double> naive() const {
+    std::vector<double> out(rows * out_stride, 0.0);
+    const size_t group = heads / kv_heads;
+    for (size_t r = 0; r < rows; ++r) {
+      const size_t keys = pos0 + r + 1;
+      for (size_t h = 0; h < heads; ++h) {
+        const float* qh = q.data() + r * q_stride + h * head_dim;
+        const size_t kv_head = h / group;
+        std::vector<double> scores(keys);
+        for (size_t t = 0; t < keys; ++t) {
+          double s = 0.0;
+          for (size_t i = 0; i < head_dim; ++i)
+            s += double(qh[i]) * k_cache[t * kv_stride + kv_head * head_dim + i];
+          scores[t] = s * scale();
+        }
+        const double max = *std::max_element(scores.begin(), scores.end());
+        double sum = 0.0;
+        for (double& s : scores) sum += (s = std::exp(s - max));
+        for (size_t t = 0; t < keys; ++t)
+          for (size_t i = 0; i < head_dim; ++i)
+            out[r * out_stride + h * head_dim + i] +=
+                scores[t] / sum * v_cache[t * kv_stride + kv_head * head_dim + i];
+      }
+    }
+    return out;
+  }
+};
+
+class AttentionTest : public testing::TestWithParam<AttentionF32Fn> {
+ protected:
+  void ExpectMatchesNaive(const AttentionProblem& p, double max_abs_error) {
+    std::vector<float> out(p.rows * p.out_stride, 0.0f);
+    GetParam()(p.args(out.data()), 0, p.rows, 0, p.heads);
+    const std::vector<double> want = p.naive();
+    for (size_t r = 0; r < p.rows; ++r)
+      for (size_t i = 0; i < p.heads * p.head_dim; ++i)
+        ASSERT_NEAR(out[r * p.out_stride + i], want[r * p.out_stride + i], max_abs_error)
+            << "row " << r << " element " << i;
+  }
+
+  void ExpectMatchesNaiveOverShapes(size_t heads, size_t kv_heads) {
+    std::mt19937 rng(15 + heads * 31 + kv_heads);
+    for (size_t head_dim : {1, 3, 17, 64, 65}) {
+      for (size_t pos0 : {0, 1, 16, 63}) {
+        for (size_t rows : {1, 3}) {
+          SCOPED_TRACE(testing::Message() << "heads=" << heads << " kv_heads=" << kv_heads << " head_dim="
+                                          << head_dim << " pos0=" << pos0 << " rows=" << rows);
+          ExpectMatchesNaive(AttentionProblem(rng, rows, heads, kv_heads, head_dim, pos0), kAttentionMaxAbsError);
+        }
+      }
+    }
+  }
+};
+
+TEST_P(AttentionTest, MultiHeadMatchesNaive) { ExpectMatchesNaiveOverShapes(4, 4); }
+
+TEST_P(AttentionTest, GroupedQueryMatchesNaive) { ExpectMatchesNaiveOverShapes(8, 2); }
+
+TEST_P(AttentionTest, MultiQueryMatchesNaive) { ExpectMatchesNaiveOverShapes(6, 1); }
+
+// Prefill of several rows after a cached prefix: row r must see keys 0 .. pos0 + r only.
+TEST_P(AttentionTest, RowsAfterPrefixAreCausal) {
+  std::mt19937 rng(16);
+  AttentionProblem p(rng, 5, 4, 2, 16, 9);
+  ExpectMatchesNaive(p, kAttentionMaxAbsError);
+
+  std::vector<float> before(p.rows * p.out_stride, 0.0f);
+  GetParam()(p.args(before.data()), 0, p.rows, 0, p.heads);
+  // Changing the keys and values of the last position only changes the last row.
+  const size_t last = p.pos0 + p.rows - 1;
+  for (size_t i = 0; i < p.kv_heads * p.head_dim; ++i) {
+    p.k_cache[last * p.kv_stride + i] += 0.5f;
+    p.v_cache[last * p.kv_stride + i] -= 0.5f;
+  }
+  std::vector<float> after(p.rows * p.out_stride, 0.0f);
+  GetParam()(p.args(after.data()), 0, p.rows, 0, p.heads);
+  const size_t row_floats = p.heads * p.head_dim;
+  for (size_t r = 0; r + 1 < p.rows; ++r)
+    for (size_t i = 0; i < row_floats; ++i)
+      ASSERT_EQ(after[r * p.out_stride + i], before[r * p.out_stride + i]) << r << " " << i;
+  bool last_row_changed = false;
+  for (size_t i = 0; i < row_floats; ++i)
+    last_row_changed |= after[(p.rows - 1) * p.out_stride + i] != before[(p.rows - 1) * p.out_stride + i];
+  EXPECT_TRUE(last_row_changed);
+}
+
+// Splitting rows and heads among threads must give the same bits as one call, and write nothing else.
+TEST_P(AttentionTest, SubrangesWriteOnlyTheirSlices) {
+  std::mt19937 rng(17);
+  const AttentionProblem p(rng, 4, 8, 2, 17, 5);
+  std::vector<float> whole(p.rows * p.out_stride, 0.0f);
+  GetParam()(p.args(whole.data()), 0, p.rows, 0, p.heads);
+
+  const size_t row_begin = 1, row_end = 3, head_begin = 3, head_end = 6;
+  const float kSentinel = -12345.0f;
+  std::vector<float> part(p.rows * p.out_stride, kSentinel);
+  GetParam()(p.args(part.data()), row_begin, row_end, head_begin, head_end);
+  for (size_t r = 0; r < p.rows; ++r) {
+    for (size_t i = 0; i < p.out_stride; ++i) {
+      const size_t h = i / p.head_dim;
+      const bool inside = r >= row_begin && r < row_end && h >= head_begin && h < head_end;
+      if (inside)
+        ASSERT_EQ(part[r * p.out_stride + i], whole[r * p.out_stride + i]) << r << " " << i;
+      else
+        ASSERT_EQ(part[r * p.out_stride + i], kSentinel) << r << " " << i;
+    }
+  }
+}
+
+// Scores near 1000 overflow expf unless the running maximum is subtracted; increasing scores also make the
+// running maximum grow at every key, exercising the rescaling of the accumulator.
+TEST_P(AttentionTest, LargeScoresDoNotOverflow) {
+  std::mt19937 rng(18);
+  const size_t head_dim = 16, pos0 = 40, rows = 2;
+  AttentionProblem p(rng, rows, 2, 1, head_dim, pos0);
+  p.score_scale = 1.0f;
+  for (size_t r = 0; r < rows; ++r)
+    for (size_t i = 0; i < 2 * head_dim; ++i) p.q[r * p.q_stride + i] = 10.0f;
+  for (size_t t = 0; t < pos0 + rows; ++t)
+    for (size_t i = 0; i < head_dim; ++i)  // q.k = 160 * k_i: from about 960 up to about 1000
+      p.k_cache[t * p.kv_stride + i] = 6.0f + 0.25f * float(t) / float(pos0 + rows) + 0.001f * float(i % 3);
+
+  std::vector<float> out(rows * p.out_stride, 0.0f);
+  GetParam()(p.args(out.data()), 0, rows, 0, p.heads);
+  for (size_t r = 0; r < rows; ++r)
+    for (size_t i = 0; i < 2 * head_dim; ++i) ASSERT_TRUE(std::isfinite(out[r * p.out_stride + i])) << r << i;
+  ExpectMatchesNaive(p, kLargeScoreAttentionMaxAbsError);
+}
+
+INSTANTIATE_TEST_SUITE_P(Reference, AttentionTest, testing::Values(&attention_causal_f32_ref));
+
+// ---------------------------------------------------------------------------------------------------------------
+// Element-wise
+
+TEST(ElementwiseTest, AddMatchesNaiveAndMayAlias) {
+  std::mt19937 rng(19);
+  for (size_t count : kOddSizes) {
+    std::vector<float> a = random_floats(rng, count);
+    const std::vector<float> b = random_floats(rng, count);
+    std::vector<float> y(count);
+    add_f32_ref(a.data(), b.data(), count, y.data());
+    for (size_t i = 0; i < count; ++i) ASSERT_EQ(y[i], a[i] + b[i]);
+    add_f32_ref(a.data(), b.data(), count, a.data());
+    EXPECT_EQ(a, y);
+  }
+}
+
+TEST(ElementwiseTest, SwigluMatchesNaiveDoubleAndMayAlias) {
+  std::mt19937 rng(20);
+  for (size_t count : kOddSizes) {
+    std::vector<float> gate = random_floats(rng, count, -20.0f, 20.0f);
+    std::vector<float> up = random_floats(rng, count, -3.0f, 3.0f);
+    gate[0] = -100.0f;  // expf(100) overflows to infinity: the result must be -0, not NaN
+    std::vector<float> y(count);
+    swiglu_f32_ref(gate.data(), up.data(), count, y.data());
+    for (size_t i = 0; i < count; ++i) {
+      const double want = double(gate[i]) / (1.0 + std::exp(-double(gate[i]))) * up[i];
+      ASSERT_NEAR(y[i], want, kMaxRelativeError * std::fabs(want) + 1e-30) << i;
+    }
+    std::vector<float> in_place = gate;
+    swiglu_f32_ref(in_place.data(), up.data(), count, in_place.data());
+    EXPECT_EQ(in_place, y);
+    in_place = up;
+    swiglu_f32_ref(gate.data(), in_place.data(), count, in_place.data());
+    EXPECT_EQ(in_place, y);
+  }
+}
+
+}  // namespace
+}  // namespace edgeformer::kernels
