@@ -1,0 +1,163 @@
+// The C API: every function with null and invalid arguments returns a status and a message, never crashes;
+// generation through it reproduces the golden.
+#include "edgeformer/edgeformer.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "test_support.h"
+
+namespace edgeformer::testing {
+namespace {
+
+TEST(CApi, NullArgumentsAreErrors) {
+  ef_model* model = reinterpret_cast<ef_model*>(0x1);
+  EXPECT_EQ(ef_model_open_file(nullptr, &model), EF_INVALID_ARGUMENT);
+  EXPECT_STRNE(ef_last_error(), "");
+  EXPECT_EQ(ef_model_open_file("x.eft", nullptr), EF_INVALID_ARGUMENT);
+  EXPECT_EQ(ef_model_open_buffer(nullptr, 10, &model), EF_INVALID_ARGUMENT);
+  EXPECT_EQ(ef_model_open_buffer("abc", 3, nullptr), EF_INVALID_ARGUMENT);
+  ef_model_free(nullptr);
+  EXPECT_EQ(ef_model_arena_bytes(nullptr), 0u);
+  EXPECT_EQ(ef_model_vocab_size(nullptr), 0);
+  EXPECT_EQ(ef_model_max_context(nullptr), 0);
+  EXPECT_EQ(ef_model_bos_id(nullptr), -1);
+  EXPECT_EQ(ef_model_eos_id(nullptr), -1);
+  size_t count = 0;
+  int32_t ids[4];
+  char text[8];
+  EXPECT_EQ(ef_tokenize(nullptr, "a", 1, ids, 4, &count), EF_INVALID_ARGUMENT);
+  EXPECT_EQ(ef_detokenize(nullptr, -1, 3, text, sizeof text, &count), EF_INVALID_ARGUMENT);
+  ef_session* session = nullptr;
+  EXPECT_EQ(ef_session_create(nullptr, nullptr, &session), EF_INVALID_ARGUMENT);
+  EXPECT_EQ(ef_session_prefill(nullptr, ids, 1), EF_INVALID_ARGUMENT);
+  EXPECT_EQ(ef_session_decode(nullptr, 1), EF_INVALID_ARGUMENT);
+  EXPECT_EQ(ef_session_logits(nullptr), nullptr);
+  EXPECT_EQ(ef_session_position(nullptr), 0u);
+  ef_session_reset(nullptr);
+  ef_session_free(nullptr);
+  ef_sampler* sampler = nullptr;
+  EXPECT_EQ(ef_sampler_create(10, 0.0f, 0, 1.0f, 0, nullptr), EF_INVALID_ARGUMENT);
+  EXPECT_EQ(ef_sampler_create(0, 0.0f, 0, 1.0f, 0, &sampler), EF_INVALID_ARGUMENT);
+  EXPECT_EQ(ef_sampler_create(10, -1.0f, 0, 1.0f, 0, &sampler), EF_INVALID_ARGUMENT);
+  EXPECT_EQ(ef_sampler_create(10, 1.0f, -3, 1.0f, 0, &sampler), EF_INVALID_ARGUMENT);
+  EXPECT_EQ(ef_sampler_create(10, 1.0f, 0, 0.0f, 0, &sampler), EF_INVALID_ARGUMENT);
+  EXPECT_EQ(ef_sampler_create(10, NAN, 0, 1.0f, 0, &sampler), EF_INVALID_ARGUMENT);
+  EXPECT_EQ(ef_sampler_sample(nullptr, nullptr), -1);
+  ef_sampler_free(nullptr);
+}
+
+TEST(CApi, BadFilesAreErrorsWithMessages) {
+  ef_model* model = nullptr;
+  EXPECT_EQ(ef_model_open_file("/nonexistent/model.eft", &model), EF_IO_ERROR);
+  EXPECT_EQ(model, nullptr);
+  EXPECT_NE(std::strstr(ef_last_error(), "/nonexistent/model.eft"), nullptr) << ef_last_error();
+  alignas(64) static const char garbage[64] = "definitely not a model";
+  EXPECT_EQ(ef_model_open_buffer(garbage, sizeof garbage, &model), EF_INVALID_MODEL);
+  EXPECT_STRNE(ef_last_error(), "");
+}
+
+class CApiModel : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = stories260k_dir();
+    if (dir_.empty()) GTEST_SKIP() << "../shared/models/stories260K not found (set EDGEFORMER_SHARED)";
+    convert_llama2c(dir_ + "/stories260K.bin", dir_ + "/tok512.bin", tmp_.file("m.eft"));
+    ASSERT_EQ(ef_model_open_file(tmp_.file("m.eft").c_str(), &model_), EF_OK) << ef_last_error();
+  }
+  void TearDown() override { ef_model_free(model_); }
+  std::string dir_;
+  TempDir tmp_;
+  ef_model* model_ = nullptr;
+};
+
+TEST_F(CApiModel, GreedyGenerationReproducesTheGolden) {
+  std::ifstream in(dir_ + "/expected_greedy_256.json");
+  const auto golden = nlohmann::json::parse(in).at("output_ids").get<std::vector<int32_t>>();
+  ef_session* session = nullptr;
+  ef_session_options options = {2, nullptr, 0};
+  ASSERT_EQ(ef_session_create(model_, &options, &session), EF_OK) << ef_last_error();
+  ef_sampler* sampler = nullptr;
+  ASSERT_EQ(ef_sampler_create(ef_model_vocab_size(model_), 0.0f, 0, 1.0f, 0, &sampler), EF_OK);
+  int32_t token = ef_model_bos_id(model_);
+  ASSERT_EQ(token, 1);
+  std::vector<int32_t> generated;
+  for (int i = 0; i < 64; ++i) {
+    ASSERT_EQ(ef_session_decode(session, token), EF_OK) << ef_last_error();
+    token = ef_sampler_sample(sampler, ef_session_logits(session));
+    generated.push_back(token);
+  }
+  EXPECT_EQ(generated, std::vector<int32_t>(golden.begin(), golden.begin() + 64));
+  EXPECT_EQ(ef_session_position(session), 64u);
+  ef_session_reset(session);
+  EXPECT_EQ(ef_session_position(session), 0u);
+  EXPECT_EQ(ef_session_decode(session, 100000), EF_OUT_OF_RANGE);
+  EXPECT_EQ(ef_session_prefill(session, &token, 0), EF_INVALID_ARGUMENT);
+  ef_sampler_free(sampler);
+  ef_session_free(session);
+}
+
+TEST_F(CApiModel, CallerOwnedArena) {
+  const size_t bytes = ef_model_arena_bytes(model_);
+  ASSERT_GT(bytes, 0u);
+  void* arena = std::aligned_alloc(64, (bytes + 64) / 64 * 64 + 64);
+  ef_session* session = nullptr;
+  ef_session_options small = {1, arena, bytes - 1};
+  EXPECT_EQ(ef_session_create(model_, &small, &session), EF_INVALID_ARGUMENT);
+  EXPECT_NE(std::strstr(ef_last_error(), "arena"), nullptr) << ef_last_error();
+  ef_session_options misaligned = {1, static_cast<char*>(arena) + 8, bytes};
+  EXPECT_EQ(ef_session_create(model_, &misaligned, &session), EF_INVALID_ARGUMENT);
+  ef_session_options zero_threads = {0, arena, bytes};
+  EXPECT_EQ(ef_session_create(model_, &zero_threads, &session), EF_INVALID_ARGUMENT);
+  ef_session_options good = {1, arena, bytes};
+  ASSERT_EQ(ef_session_create(model_, &good, &session), EF_OK) << ef_last_error();
+  EXPECT_EQ(ef_session_decode(session, 1), EF_OK);
+  const float* logits = ef_session_logits(session);
+  EXPECT_GE(reinterpret_cast<const char*>(logits), static_cast<const char*>(arena));
+  EXPECT_LT(reinterpret_cast<const char*>(logits), static_cast<const char*>(arena) + bytes);
+  ef_session_free(session);
+  std::free(arena);
+}
+
+TEST_F(CApiModel, TokenizeReportsTheNeededCapacity) {
+  size_t count = 0;
+  int32_t ids[2];
+  EXPECT_EQ(ef_tokenize(model_, "Once upon a time there was a dog", 1, ids, 2, &count), EF_OUT_OF_RANGE);
+  EXPECT_GT(count, 2u);
+  std::vector<int32_t> all(count);
+  ASSERT_EQ(ef_tokenize(model_, "Once upon a time there was a dog", 1, all.data(), all.size(), &count), EF_OK);
+  std::string text;
+  char piece[64];
+  size_t length = 0;
+  for (size_t i = 1; i < count; ++i) {
+    ASSERT_EQ(ef_detokenize(model_, all[i - 1], all[i], piece, sizeof piece, &length), EF_OK);
+    EXPECT_EQ(std::strlen(piece), length);
+    text += piece;
+  }
+  EXPECT_EQ(text, "Once upon a time there was a dog");
+  EXPECT_EQ(ef_detokenize(model_, -1, 400, piece, 1, &length), EF_OUT_OF_RANGE);
+  EXPECT_EQ(ef_detokenize(model_, -1, 4000, piece, sizeof piece, &length), EF_OUT_OF_RANGE);
+}
+
+TEST_F(CApiModel, OneModelManySessions) {
+  ef_session *a = nullptr, *b = nullptr;
+  ASSERT_EQ(ef_session_create(model_, nullptr, &a), EF_OK);
+  ASSERT_EQ(ef_session_create(model_, nullptr, &b), EF_OK);
+  // The model handle may go before its sessions: they keep what they need alive.
+  ef_model_free(model_);
+  model_ = nullptr;
+  ASSERT_EQ(ef_session_decode(a, 1), EF_OK);
+  ASSERT_EQ(ef_session_decode(b, 1), EF_OK);
+  EXPECT_EQ(std::memcmp(ef_session_logits(a), ef_session_logits(b), 512 * sizeof(float)), 0);
+  ef_session_free(a);
+  ef_session_free(b);
+}
+
+}  // namespace
+}  // namespace edgeformer::testing

@@ -1,0 +1,58 @@
+#include "test_support.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "eft_writer.h"
+#include "hf_llama_reader.h"
+#include "llama2c_reader.h"
+
+namespace edgeformer::testing {
+
+namespace fs = std::filesystem;
+
+std::string shared_dir() {
+  const char* env = std::getenv("EDGEFORMER_SHARED");
+  const std::string dir = env != nullptr ? env : EDGEFORMER_DEFAULT_SHARED;
+  return fs::is_directory(dir) ? dir : std::string();
+}
+
+std::string stories260k_dir() {
+  const std::string shared = shared_dir();
+  const std::string dir = shared + "/models/stories260K";
+  return !shared.empty() && fs::exists(dir + "/stories260K.bin") ? dir : std::string();
+}
+
+TempDir::TempDir() {
+  std::string pattern = (fs::temp_directory_path() / "edgeformer-test-XXXXXX").string();
+  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  path_ = pattern;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+void convert_llama2c(const std::string& checkpoint, const std::string& tokenizer, const std::string& output,
+                     const converter::LlamaGraphOptions& options) {
+  converter::Graph graph = converter::build_llama_graph(converter::read_llama2c(checkpoint, tokenizer), options);
+  converter::write_eft(graph, output);
+}
+
+void convert_hf(const std::string& folder, const std::string& output, const converter::LlamaGraphOptions& options) {
+  converter::Graph graph = converter::build_llama_graph(converter::read_hf_llama(folder), options);
+  converter::write_eft(graph, output);
+}
+
+std::shared_ptr<const Model> open_or_fail(const std::string& path) {
+  std::shared_ptr<const Model> model;
+  const Status s = Model::open_file(path, &model);
+  EXPECT_TRUE(s.ok()) << s.message();
+  return model;
+}
+
+}  // namespace edgeformer::testing

@@ -1,0 +1,40 @@
+#pragma once
+// Helpers shared by the tests: the shared data folder, temporary folders, in-process conversion.
+#include <memory>
+#include <string>
+
+#include "edgeformer/edgeformer.hpp"
+#include "llama_graph.h"
+
+namespace edgeformer::testing {
+
+// EDGEFORMER_SHARED, else ../shared beside the project. Empty if it does not exist.
+std::string shared_dir();
+// stories260K's folder, or "" (after a message) when the shared data is absent; tests then GTEST_SKIP.
+std::string stories260k_dir();
+
+// A fresh folder under the system temp dir, removed with its contents when the object dies.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// Converts a llama2.c checkpoint or a Hugging Face folder to `output` (as edgeformer-convert does).
+void convert_llama2c(const std::string& checkpoint, const std::string& tokenizer, const std::string& output,
+                     const converter::LlamaGraphOptions& options = {});
+void convert_hf(const std::string& folder, const std::string& output, const converter::LlamaGraphOptions& options = {});
+
+std::shared_ptr<const Model> open_or_fail(const std::string& path);
+
+}  // namespace edgeformer::testing
+
+// Skips the current test with a message when the shared data folder is missing.
+#define EDGEFORMER_REQUIRE_STORIES260K(dir)                                                          \
+  const std::string dir = ::edgeformer::testing::stories260k_dir();                                 \
+  if (dir.empty()) GTEST_SKIP() << "../shared/models/stories260K not found (set EDGEFORMER_SHARED)"

@@ -1,0 +1,145 @@
+// The tokenizer inside the .eft (against stories260K's published sample text) and the sampler.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "test_support.h"
+
+namespace edgeformer::testing {
+namespace {
+
+// Sampling frequencies over this many draws are within this of the probabilities (about 5 sigma).
+constexpr int kDraws = 20000;
+constexpr double kFrequencyTolerance = 0.02;
+
+class Tokenizer : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = stories260k_dir();
+    if (dir_.empty()) GTEST_SKIP() << "../shared/models/stories260K not found (set EDGEFORMER_SHARED)";
+    convert_llama2c(dir_ + "/stories260K.bin", dir_ + "/tok512.bin", tmp_.file("m.eft"));
+    model_ = open_or_fail(tmp_.file("m.eft"));
+    ASSERT_TRUE(model_->has_tokenizer());
+  }
+  std::string decode(const std::vector<int32_t>& ids) {
+    std::string text, piece;
+    for (size_t i = 0; i < ids.size(); ++i) {
+      const Status s = model_->detokenize(i ? ids[i - 1] : -1, ids[i], &piece);
+      EXPECT_TRUE(s.ok()) << s.message();
+      text += piece;
+    }
+    return text;
+  }
+  std::vector<int32_t> encode(const std::string& text, bool bos = true) {
+    std::vector<int32_t> ids;
+    const Status s = model_->tokenize(text, bos, &ids);
+    EXPECT_TRUE(s.ok()) << s.message();
+    return ids;
+  }
+  std::string dir_;
+  TempDir tmp_;
+  std::shared_ptr<const Model> model_;
+};
+
+// The model card's temperature-0 sample, printed by llama2.c's run.c: an outside reference for decoding.
+TEST_F(Tokenizer, GoldenIdsDecodeToTheModelCardSample) {
+  std::ifstream card(dir_ + "/stories260K.md");
+  std::stringstream buffer;
+  buffer << card.rdbuf();
+  const std::string md = buffer.str();
+  const std::string marker = "-t 0.0\n";
+  const size_t begin = md.find(marker);
+  ASSERT_NE(begin, std::string::npos);
+  const size_t end = md.find("\n```", begin);
+  const std::string sample = md.substr(begin + marker.size(), end - begin - marker.size());
+  std::ifstream golden(dir_ + "/expected_greedy_256.json");
+  std::vector<int32_t> ids = {1};
+  const auto output = nlohmann::json::parse(golden).at("output_ids").get<std::vector<int32_t>>();
+  ids.insert(ids.end(), output.begin(), output.end());
+  EXPECT_EQ(decode(ids), sample);
+}
+
+TEST_F(Tokenizer, EncodeStartsWithBosAndTheDummyPrefix) {
+  const auto ids = encode("Once upon a time");
+  ASSERT_GE(ids.size(), 2u);
+  EXPECT_EQ(ids[0], model_->bos_id());
+  EXPECT_EQ(encode("").size(), 1u);
+  EXPECT_TRUE(encode("", false).empty());
+  // The merges are greedy by score, so frequent words become few pieces.
+  EXPECT_LT(ids.size(), std::string("Once upon a time").size() / 2);
+}
+
+TEST_F(Tokenizer, RoundTripsAnyBytesThroughByteFallback) {
+  const std::vector<std::string> texts = {
+      "Once upon a time, there was a little girl named Lily.",
+      "  leading and trailing spaces  ",
+      "tabs\tand\nnewlines\r\n",
+      "caf\xc3\xa9 na\xc3\xafve \xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e \xf0\x9f\x98\x80",  // accents, CJK, emoji
+      std::string("nul\0inside", 10),
+      "\xff\xfe invalid \xc3 utf-8 \xe2\x82",
+      std::string(2000, 'a'),
+  };
+  for (const std::string& text : texts) {
+    const auto ids = encode(text);
+    std::string decoded = decode(ids);
+    EXPECT_EQ(decoded, text) << "ids: " << ids.size();
+  }
+}
+
+TEST_F(Tokenizer, DetokenizeRejectsIdsOutsideTheVocabulary) {
+  std::string text;
+  EXPECT_EQ(model_->detokenize(-1, -5, &text).code(), StatusCode::kOutOfRange);
+  EXPECT_EQ(model_->detokenize(-1, 512, &text).code(), StatusCode::kOutOfRange);
+  EXPECT_EQ(model_->detokenize(-1, 5, nullptr).code(), StatusCode::kInvalidArgument);
+}
+
+TEST(Sampler, TemperatureZeroIsArgmax) {
+  const std::vector<float> logits = {0.1f, 2.0f, -3.0f, 1.9f};
+  Sampler sampler(4, {});
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(sampler.sample(logits.data()), 1);
+}
+
+TEST(Sampler, TopKOfOneIsArgmaxAtAnyTemperature) {
+  const std::vector<float> logits = {0.1f, 2.0f, -3.0f, 1.9f};
+  Sampler sampler(4, {5.0f, 1, 1.0f, 7});
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(sampler.sample(logits.data()), 1);
+}
+
+TEST(Sampler, FrequenciesFollowTheSoftmax) {
+  const std::vector<double> p = {0.5, 0.3, 0.15, 0.05};
+  std::vector<float> logits;
+  for (double v : p) logits.push_back(static_cast<float>(std::log(v)));
+  Sampler sampler(4, {1.0f, 0, 1.0f, 42});
+  std::vector<int> counts(4, 0);
+  for (int i = 0; i < kDraws; ++i) ++counts.at(sampler.sample(logits.data()));
+  for (int i = 0; i < 4; ++i) EXPECT_NEAR(counts[i] / double(kDraws), p[i], kFrequencyTolerance) << i;
+}
+
+TEST(Sampler, TopPKeepsTheSmallestNucleus) {
+  const std::vector<float> logits = {std::log(0.5f), std::log(0.3f), std::log(0.15f), std::log(0.05f)};
+  Sampler sampler(4, {1.0f, 0, 0.7f, 3});
+  std::vector<int> counts(4, 0);
+  for (int i = 0; i < kDraws; ++i) ++counts.at(sampler.sample(logits.data()));
+  EXPECT_EQ(counts[2] + counts[3], 0);
+  EXPECT_NEAR(counts[0] / double(kDraws), 0.5 / 0.8, kFrequencyTolerance);
+}
+
+TEST(Sampler, SameSeedSameSequence) {
+  std::vector<float> logits(100);
+  for (int i = 0; i < 100; ++i) logits[i] = std::sin(float(i));
+  Sampler a(100, {0.8f, 40, 0.95f, 1234}), b(100, {0.8f, 40, 0.95f, 1234}), c(100, {0.8f, 40, 0.95f, 99});
+  int differ = 0;
+  for (int i = 0; i < 200; ++i) {
+    const int32_t x = a.sample(logits.data());
+    EXPECT_EQ(x, b.sample(logits.data()));
+    differ += x != c.sample(logits.data());
+  }
+  EXPECT_GT(differ, 0);
+}
+
+}  // namespace
+}  // namespace edgeformer::testing
