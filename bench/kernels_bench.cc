@@ -1,0 +1,87 @@
+// Reference kernels at transformer shapes: the baseline every SIMD variant is measured against.
+// Weights are cycled through buffers larger than the last-level cache so that they stream from memory, as in
+// real batch-1 decoding.
+#include <benchmark/benchmark.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "edgeformer/kernels/attention.h"
+#include "edgeformer/kernels/fully_connected.h"
+#include "edgeformer/kernels/quantize.h"
+
+namespace {
+
+using namespace edgeformer::kernels;
+
+constexpr size_t kColdBytes = size_t{64} << 20;  // above this machine's usable L3
+
+template <typename T>
+std::vector<T> random_values(size_t count, float scale) {
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> dist(-scale, scale);
+  std::vector<T> values(count);
+  for (T& v : values) v = static_cast<T>(dist(rng));
+  return values;
+}
+
+void BM_FullyConnectedF32(benchmark::State& state) {
+  const size_t m = state.range(0), k = state.range(1), n = state.range(2);
+  const size_t copies = std::max<size_t>(1, kColdBytes / (n * k * sizeof(float)));
+  const auto w = random_values<float>(copies * n * k, 1.0f);
+  const auto x = random_values<float>(m * k, 1.0f);
+  std::vector<float> y(m * n);
+  size_t copy = 0;
+  for (auto _ : state) {
+    FullyConnectedF32Args args{x.data(), k, w.data() + (copy++ % copies) * n * k, y.data(), n, m, k, n};
+    fully_connected_f32_ref(args, 0, n);
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.counters["FLOPS"] = benchmark::Counter(2.0 * m * n * k * state.iterations(), benchmark::Counter::kIsRate);
+  state.counters["weight_bytes/s"] =
+      benchmark::Counter(double(n * k * sizeof(float)) * state.iterations(), benchmark::Counter::kIsRate);
+}
+
+void BM_FullyConnectedQ8(benchmark::State& state) {
+  const size_t m = state.range(0), k = state.range(1), n = state.range(2);
+  const size_t copies = std::max<size_t>(1, kColdBytes / (n * k));
+  const auto w = random_values<int8_t>(copies * n * k, 127.0f);
+  const std::vector<float> w_scale(n, 0.01f);
+  const auto x = random_values<float>(m * k, 1.0f);
+  std::vector<int8_t> xq(m * k);
+  std::vector<float> x_scale(m), y(m * n);
+  size_t copy = 0;
+  for (auto _ : state) {
+    quantize_rows_q8_ref(x.data(), k, m, k, xq.data(), x_scale.data());
+    FullyConnectedQ8Args args{xq.data(), x_scale.data(), w.data() + (copy++ % copies) * n * k, w_scale.data(),
+                              y.data(), n, m, k, n};
+    fully_connected_q8_ref(args, 0, n);
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.counters["OPS"] = benchmark::Counter(2.0 * m * n * k * state.iterations(), benchmark::Counter::kIsRate);
+  state.counters["weight_bytes/s"] =
+      benchmark::Counter(double(n * k) * state.iterations(), benchmark::Counter::kIsRate);
+}
+
+// Decode: one query row against `context` cached positions, 12 heads of 64.
+void BM_AttentionDecode(benchmark::State& state) {
+  const size_t context = state.range(0), heads = 12, head_dim = 64, dim = heads * head_dim;
+  const auto k = random_values<float>(context * dim, 1.0f), v = random_values<float>(context * dim, 1.0f);
+  const auto q = random_values<float>(dim, 1.0f);
+  std::vector<float> out(dim);
+  const AttentionArgs args{q.data(), dim, k.data(), v.data(), dim, out.data(), dim, 1, heads, heads, head_dim,
+                           context - 1, 1.0f / std::sqrt(float(head_dim))};
+  for (auto _ : state) {
+    attention_causal_f32_ref(args, 0, 1, 0, heads);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.counters["kv_bytes/s"] =
+      benchmark::Counter(2.0 * context * dim * sizeof(float) * state.iterations(), benchmark::Counter::kIsRate);
+}
+
+BENCHMARK(BM_FullyConnectedF32)->Args({1, 768, 768})->Args({1, 768, 3072})->Args({128, 768, 768});
+BENCHMARK(BM_FullyConnectedQ8)->Args({1, 768, 768})->Args({1, 768, 3072})->Args({128, 768, 768});
+BENCHMARK(BM_AttentionDecode)->Arg(256)->Arg(2048);
+
+}  // namespace

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the Debian (bookworm) packages edgeformer builds with, if any is missing. Safe to run again.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config clang-14 libclang-rt-14-dev
+  libflatbuffers-dev flatbuffers-compiler flatbuffers-compiler-dev
+  libpthreadpool-dev nlohmann-json3-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  curl ca-certificates
+)
+
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "setup: installing ${missing[*]}"
+if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
