@@ -16,8 +16,9 @@ void fully_connected_f32_ref(const FullyConnectedF32Args& args, size_t n_begin, 
   }
 }
 
-// Products are widened to int32 before adding: weights may hold -128, and (-128) * (-128) does not fit in int16.
-// An int32 accumulator is exact for k <= 131071 even when every product is 128 * 128.
+// Accumulates in int32: two products (-128) * (-128) already sum to 32768, past int16, so adding product pairs in
+// 16 bits (a common SIMD shortcut) is wrong once weights hold -128. int32 is exact for k <= 131071 even when every
+// product is (-128) * (-128).
 void fully_connected_q8_ref(const FullyConnectedQ8Args& args, size_t n_begin, size_t n_end) {
   for (size_t m = 0; m < args.m; ++m) {
     const int8_t* x = args.xq + m * args.k;

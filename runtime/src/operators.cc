@@ -18,7 +18,7 @@ namespace {
 
 using schema::OperatorOptions;
 
-// Below this many multiply-adds a fully connected layer runs on one thread: waking the pool costs more.
+// Below this many multiply-adds an operator runs on the calling thread: waking the pool costs more.
 constexpr size_t kMinParallelMacs = size_t{1} << 15;
 constexpr size_t kColumnTileAlignment = 16;
 
@@ -128,7 +128,9 @@ Status run_attention(SessionImpl& s, const BoundOperator& op, size_t rows) {
   task.args = {q, q_dim, k_cache_data, v_cache_data, kv_dim, tensor_data<float>(s, op.outputs[0]), q_dim,
                n, heads, kv_heads, head_dim, static_cast<size_t>(position),
                1.0f / std::sqrt(static_cast<float>(head_dim))};
-  if (s.pool_.threads() <= 1)
+  // Scores and value sums touch about rows * heads * context * head_dim * 2 elements.
+  const size_t work = n * heads * (static_cast<size_t>(position) + n) * head_dim * 2;
+  if (s.pool_.threads() <= 1 || work < kMinParallelMacs)
     kernels::attention_causal_f32_ref(task.args, 0, n, 0, heads);
   else
     s.pool_.parallel_2d(n, heads, &AttentionTask::run, &task);
