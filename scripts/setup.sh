@@ -7,7 +7,7 @@ packages=(
   libflatbuffers-dev flatbuffers-compiler flatbuffers-compiler-dev
   libpthreadpool-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  curl ca-certificates
+  curl ca-certificates python3
 )
 
 missing=()

@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""The command-line tools as a user runs them: edgeformer-convert, edgeformer inspect / generate / run.
+
+Standard library only. Usage: cli_test.py CONVERT_BINARY EDGEFORMER_BINARY SHARED_DIR (EDGEFORMER_SHARED overrides SHARED_DIR)
+"""
+import json
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+import unittest
+
+CONVERT, EDGEFORMER, SHARED = sys.argv[1:4]
+SHARED = os.environ.get("EDGEFORMER_SHARED") or SHARED
+STORIES = os.path.join(SHARED, "models", "stories260K")
+
+
+def run(*args, check=True):
+    result = subprocess.run(args, capture_output=True, text=True, errors="replace")
+    if check and result.returncode != 0:
+        raise AssertionError(f"{args} failed ({result.returncode}): {result.stderr}")
+    return result
+
+
+def write_npy(path, dtype, shape, values):
+    header = "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }" % (
+        dtype, "".join(f"{d}, " for d in shape))
+    header += " " * ((64 - (10 + len(header) + 1) % 64) % 64) + "\n"
+    code = {"<i4": "i", "<i8": "q", "<f4": "f"}[dtype]
+    with open(path, "wb") as f:
+        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode())
+        f.write(struct.pack(f"<{len(values)}{code}", *values))
+
+
+def read_npy(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    assert data[:6] == b"\x93NUMPY", "not an npy file"
+    length = struct.unpack("<H", data[8:10])[0]
+    header = data[10:10 + length].decode()
+    shape = tuple(int(x) for x in header.split("'shape': (")[1].split(")")[0].split(",") if x.strip())
+    count = 1
+    for d in shape:
+        count *= d
+    assert "'<f4'" in header, header
+    return shape, struct.unpack(f"<{count}f", data[10 + length:10 + length + 4 * count])
+
+
+@unittest.skipUnless(os.path.exists(os.path.join(STORIES, "stories260K.bin")),
+                     "../shared/models/stories260K not found (set EDGEFORMER_SHARED)")
+class Cli(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.model = os.path.join(cls.tmp.name, "stories.eft")
+        cls.convert_output = run(CONVERT, os.path.join(STORIES, "stories260K.bin"), "-o", cls.model).stdout
+        with open(os.path.join(STORIES, "expected_greedy_256.json")) as f:
+            cls.golden = json.load(f)["output_ids"]
+
+    def test_convert_prints_what_it_wrote(self):
+        for word in ("architecture", "ops", "params", "weight bytes", "arena bytes", "KV-cache bytes"):
+            self.assertIn(word, self.convert_output)
+
+    def test_convert_errors_are_one_line_and_leave_no_file(self):
+        out = os.path.join(self.tmp.name, "bad.eft")
+        result = run(CONVERT, os.path.join(SHARED, "tokenizers", "minilm"), "-o", out, check=False)
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("model_type", result.stderr)
+        self.assertEqual(len(result.stderr.strip().splitlines()), 1, result.stderr)
+        self.assertFalse(os.path.exists(out))
+        self.assertNotEqual(run(CONVERT, STORIES + "/stories260K.bin", "-o", out, "--quant", "int3",
+                                check=False).returncode, 0)
+
+    def test_inspect_json(self):
+        info = json.loads(run(EDGEFORMER, "inspect", self.model, "--json").stdout)
+        for key in ("architecture", "quantization", "params", "weight_bytes", "arena_bytes", "state_bytes",
+                    "ops", "entries"):
+            self.assertIn(key, info)
+        self.assertEqual(info["architecture"], "llama")
+        self.assertEqual(info["params"], 260032)
+        self.assertEqual(info["ops"]["AttentionOptions"], 10)
+        entries = {e["name"]: e for e in info["entries"]}
+        self.assertEqual(set(entries), {"prefill", "decode"})
+        self.assertEqual([t["name"] for t in entries["decode"]["inputs"]], ["decode/tokens", "decode/position"])
+        self.assertEqual(entries["decode"]["outputs"][0]["shape"], [1, 512])
+        self.assertEqual(entries["prefill"]["inputs"][0]["dtype"], "i32")
+
+    def test_generate_json_reproduces_the_golden(self):
+        out = json.loads(run(EDGEFORMER, "generate", self.model, "-n", "256", "--json").stdout)
+        self.assertEqual(out["ids"], self.golden)
+        self.assertTrue(out["text"].startswith("Once upon a time, there was a little girl named Lily."))
+        for key in ("load_ms", "prefill_tokens_per_s", "decode_tokens_per_s", "arena_bytes", "state_bytes",
+                    "peak_rss_bytes"):
+            self.assertGreater(out[key], 0, key)
+
+    def test_generate_streams_text(self):
+        result = run(EDGEFORMER, "generate", self.model, "--prompt", "Once upon a time", "-n", "20")
+        self.assertTrue(result.stdout.startswith("Once upon a time"), result.stdout)
+        self.assertIn("tokens/s", result.stderr)
+
+    def test_generate_rejects_bad_arguments(self):
+        for args in (["--threads", "0"], ["-n", "x"], ["--prompt-ids", "1,99999"], ["--top-p", "2"],
+                     ["--prompt-ids", "1,,2"]):
+            result = run(EDGEFORMER, "generate", self.model, *args, check=False)
+            self.assertNotEqual(result.returncode, 0, args)
+            self.assertIn("error", result.stderr, args)
+
+    def test_run_prefill_on_npy_arrays(self):
+        tokens = os.path.join(self.tmp.name, "tokens.npy")
+        position = os.path.join(self.tmp.name, "position.npy")
+        prompt = [1] + self.golden[:9]
+        write_npy(tokens, "<i8", [len(prompt)], prompt)
+        write_npy(position, "<i4", [1], [0])
+        out_dir = os.path.join(self.tmp.name, "out")
+        run(EDGEFORMER, "run", self.model, "--entry", "prefill", "--input", f"tokens={tokens}",
+            "--input", f"position={position}", "--out", out_dir)
+        shape, logits = read_npy(os.path.join(out_dir, "logits.npy"))
+        self.assertEqual(shape, (1, 512))
+        self.assertEqual(max(range(512), key=lambda i: logits[i]), self.golden[9])
+
+    def test_run_rejects_mismatched_arrays(self):
+        tokens = os.path.join(self.tmp.name, "wide.npy")
+        write_npy(tokens, "<f4", [2], [1.0, 2.0])
+        result = run(EDGEFORMER, "run", self.model, "--entry", "decode", "--input", f"tokens={tokens}",
+                     "--input", f"position={tokens}", "--out", self.tmp.name, check=False)
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn("dtype", result.stderr)
+
+    def test_missing_model_is_an_error(self):
+        result = run(EDGEFORMER, "inspect", "/nonexistent.eft", check=False)
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("/nonexistent.eft", result.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main(argv=sys.argv[:1], verbosity=2)
