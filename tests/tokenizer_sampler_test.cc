@@ -1,7 +1,11 @@
 // The tokenizer inside the .eft (against stories260K's published sample text) and the sampler.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <filesystem>
+#include <map>
+#include <tuple>
 #include <fstream>
 #include <sstream>
 
@@ -95,6 +99,74 @@ TEST_F(Tokenizer, DetokenizeRejectsIdsOutsideTheVocabulary) {
   EXPECT_EQ(model_->detokenize(-1, -5, &text).code(), StatusCode::kOutOfRange);
   EXPECT_EQ(model_->detokenize(-1, 512, &text).code(), StatusCode::kOutOfRange);
   EXPECT_EQ(model_->detokenize(-1, 5, nullptr).code(), StatusCode::kInvalidArgument);
+}
+
+// A Hugging Face tokenizer.json (LLaMA 1/2 kind: BPE, byte_fallback, "▁" for spaces) built from tok512.bin the
+// way Hugging Face converts SentencePiece models (merges ranked by the merged piece's score) must tokenize exactly
+// as the llama2.c file does.
+TEST_F(Tokenizer, HuggingFaceTokenizerJsonEncodesLikeTheLlama2cTokenizer) {
+  std::ifstream in(dir_ + "/tok512.bin", std::ios::binary);
+  int32_t max_length = 0;
+  in.read(reinterpret_cast<char*>(&max_length), 4);
+  std::vector<std::string> pieces;
+  std::vector<float> scores;
+  for (int i = 0; i < 512; ++i) {
+    float score;
+    int32_t length;
+    in.read(reinterpret_cast<char*>(&score), 4);
+    in.read(reinterpret_cast<char*>(&length), 4);
+    std::string piece(length, '\0');
+    in.read(&piece[0], length);
+    pieces.push_back(piece);
+    scores.push_back(score);
+  }
+  ASSERT_TRUE(in.good());
+  const auto to_sentencepiece = [](std::string text) {
+    std::string out;
+    for (char c : text) out += c == ' ' ? std::string("\xe2\x96\x81") : std::string(1, c);
+    return out;
+  };
+  nlohmann::json vocab = nlohmann::json::object();
+  std::map<std::string, int> ids;
+  for (int i = 0; i < 512; ++i) {
+    const std::string piece = i == 0 ? "<unk>" : i == 1 ? "<s>" : i == 2 ? "</s>" : to_sentencepiece(pieces[i]);
+    vocab[piece] = i;
+    ids[piece] = i;
+  }
+  std::vector<std::tuple<float, int, std::string, std::string>> merges;
+  for (const auto& [piece, id] : ids) {
+    if (id < 259) continue;  // specials and bytes are never merge results
+    for (size_t split = 1; split < piece.size(); ++split) {
+      const std::string left = piece.substr(0, split), right = piece.substr(split);
+      if (ids.count(left) && ids.count(right)) merges.emplace_back(-scores[id], id, left, right);
+    }
+  }
+  std::sort(merges.begin(), merges.end());
+  nlohmann::json merge_list = nlohmann::json::array();
+  for (const auto& [score, id, left, right] : merges) merge_list.push_back(left + " " + right);
+  const nlohmann::json tokenizer = {
+      {"model", {{"type", "BPE"}, {"byte_fallback", true}, {"unk_token", "<unk>"}, {"vocab", vocab},
+                 {"merges", merge_list}}},
+      {"normalizer", {{"type", "Sequence"}, {"normalizers", {{{"type", "Prepend"}, {"prepend", "\xe2\x96\x81"}},
+                                                            {{"type", "Replace"}}}}}},
+      {"added_tokens", nlohmann::json::array()}};
+  TempDir hf;
+  std::filesystem::copy_file(dir_ + "/hf/config.json", hf.file("config.json"));
+  std::filesystem::create_symlink(dir_ + "/hf/model.safetensors", hf.file("model.safetensors"));
+  std::ofstream(hf.file("tokenizer.json")) << tokenizer.dump();
+  convert_hf(hf.path(), hf.file("m.eft"));
+  auto hf_model = open_or_fail(hf.file("m.eft"));
+  ASSERT_TRUE(hf_model->has_tokenizer());
+  EXPECT_EQ(hf_model->bos_id(), 1);
+  EXPECT_EQ(hf_model->eos_id(), 2);
+  for (const std::string text : {"Once upon a time, there was a little girl named Lily.",
+                                 "She said, \"I'm sorry, mom.\"", "caf\xc3\xa9 \xe6\x97\xa5 \xf0\x9f\x98\x80",
+                                 "  two  spaces\n\nand lines"}) {
+    std::vector<int32_t> expected, actual;
+    ASSERT_TRUE(model_->tokenize(text, true, &expected).ok());
+    ASSERT_TRUE(hf_model->tokenize(text, true, &actual).ok());
+    EXPECT_EQ(actual, expected) << text;
+  }
 }
 
 TEST(Sampler, TemperatureZeroIsArgmax) {
