@@ -4,7 +4,12 @@ namespace edgeformer {
 
 ThreadPool::ThreadPool(int threads) : threads_(threads) {
   if (threads > 1) pool_ = pthreadpool_create(static_cast<size_t>(threads));
-  if (pool_ == nullptr) threads_ = 1;
+  if (pool_ == nullptr) {
+    threads_ = 1;
+    return;
+  }
+  // New threads take a while to be scheduled the first time; pay that here, not in the first prefill.
+  pthreadpool_parallelize_1d(pool_, [](void*, size_t) {}, nullptr, static_cast<size_t>(threads_), 0);
 }
 
 ThreadPool::~ThreadPool() {
