@@ -5,10 +5,35 @@
 
 namespace edgeformer::cli {
 
+namespace {
+
+// Length of the valid UTF-8 sequence at text[i], or 0 if the bytes there are not one.
+size_t utf8_length(const std::string& text, size_t i) {
+  const unsigned char lead = static_cast<unsigned char>(text[i]);
+  const size_t length = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xe ? 3 : (lead >> 3) == 0x1e ? 4 : 0;
+  if (length == 0 || i + length > text.size()) return 0;
+  for (size_t j = 1; j < length; ++j)
+    if ((static_cast<unsigned char>(text[i + j]) & 0xc0) != 0x80) return 0;
+  return length;
+}
+
+}  // namespace
+
+// Generated text may end inside a multi-byte character; invalid bytes become U+FFFD so the JSON stays valid.
 std::string json_escape(const std::string& text) {
   std::string out = "\"";
   for (size_t i = 0; i < text.size(); ++i) {
     const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x80) {
+      const size_t length = utf8_length(text, i);
+      if (length == 0) {
+        out += "\\ufffd";
+      } else {
+        out.append(text, i, length);
+        i += length - 1;
+      }
+      continue;
+    }
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
