@@ -344,7 +344,11 @@ Status bind_entry(const schema::Entry& def, const std::vector<BoundTensor>& tens
     const std::string op_where = where + " operator " + std::to_string(i);
     if (Status s = bind_ids(op_def->inputs(), tensors.size(), op_where, &op.inputs); !s.ok()) return s;
     if (Status s = bind_ids(op_def->outputs(), tensors.size(), op_where, &op.outputs); !s.ok()) return s;
-    if (op.type == OperatorOptions::FullyConnectedOptions) op.scratch = op_def->options_as_FullyConnectedOptions()->scratch();
+    if (op.type == OperatorOptions::FullyConnectedOptions && op_def->options_as_FullyConnectedOptions()) {
+      op.scratch = op_def->options_as_FullyConnectedOptions()->scratch();
+      if (op.scratch < -1 || op.scratch >= static_cast<int>(tensors.size()))
+        return invalid(op_where + ": scratch tensor id " + std::to_string(op.scratch) + " is out of range");
+    }
     if (Status s = checker.check(op, i); !s.ok()) return s;
     // Reading an activation that nothing wrote yet would run on garbage: the graph must be in execution order.
     for (int id : op.inputs)
