@@ -85,6 +85,10 @@ TEST_F(Stories260k, HuggingFaceF32GreedyReproducesGolden60) {
   const std::string path = tmp_.file("hf.eft");
   convert_hf(dir_ + "/hf", path);
   auto model = open_or_fail(path);
+  // No tokenizer.json in this folder: no pieces, but config.json's special ids are kept.
+  EXPECT_FALSE(model->has_tokenizer());
+  EXPECT_EQ(model->bos_id(), 1);
+  EXPECT_EQ(model->eos_id(), 2);
   const auto expected = read_ids(dir_ + "/hf/expected_greedy_60.json", "greedy_next_token_ids");
   EXPECT_EQ(greedy(*new_session(model), {1}, expected.size()), expected);
 }

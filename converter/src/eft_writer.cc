@@ -55,7 +55,7 @@ fb::DetachedBuffer build_model(const Graph& graph, uint64_t weights_offset) {
   }
   const TokenizerData& tok = graph.tokenizer;
   fb::Offset<schema::Tokenizer> tokenizer;
-  if (tok.kind != TokenizerKind::None)
+  if (tok.kind != TokenizerKind::None || tok.bos_id >= 0 || tok.eos_id >= 0)
     tokenizer = CreateTokenizer(b, tok.kind, b.CreateVectorOfStrings(tok.pieces), b.CreateVector(tok.scores),
                                 tok.bos_id, tok.eos_id, tok.unk_id, tok.byte_fallback_base, tok.add_dummy_prefix);
   const auto metadata =

@@ -190,6 +190,11 @@ LlamaCheckpoint read_hf_llama(const std::string& folder) {
   } else {
     ckpt.tokenizer_note = folder + ": no tokenizer.json; the model has no tokenizer (use --prompt-ids)";
   }
+  // Without a tokenizer the special ids still matter: generation starts at BOS and stops at EOS.
+  if (ckpt.tokenizer.kind == schema::TokenizerKind::None) {
+    ckpt.tokenizer.bos_id = special_id(config, "bos_token_id");
+    ckpt.tokenizer.eos_id = special_id(config, "eos_token_id");
+  }
   return ckpt;
 }
 

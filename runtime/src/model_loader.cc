@@ -367,7 +367,16 @@ Status bind_entry(const schema::Entry& def, const std::vector<BoundTensor>& tens
 
 Status bind_tokenizer(const schema::Model& m, TokenizerTables* tok) {
   const schema::Tokenizer* def = m.tokenizer();
-  if (def == nullptr || def->kind() == schema::TokenizerKind::None) return Status();
+  if (def == nullptr) return Status();
+  if (def->kind() == schema::TokenizerKind::None) {
+    // No pieces, but the special ids generation needs.
+    const int32_t vocab = m.metadata()->vocab_size();
+    if (def->bos_id() < -1 || def->bos_id() >= vocab || def->eos_id() < -1 || def->eos_id() >= vocab)
+      return invalid("tokenizer: special token id out of range");
+    tok->bos = def->bos_id();
+    tok->eos = def->eos_id();
+    return Status();
+  }
   if (def->kind() != schema::TokenizerKind::SentencePieceBpe) return invalid("tokenizer: unknown kind");
   if (!def->pieces() || !def->scores() || def->pieces()->size() != def->scores()->size() ||
       def->pieces()->size() == 0)
