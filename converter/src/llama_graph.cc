@@ -127,11 +127,13 @@ class LlamaGraphBuilder {
   }
 
   int fully_connected(const std::string& name, int x, int weight, bool dynamic) {
-    const Tensor& w = graph_.tensors[weight];
-    const int out_features = static_cast<int>(w.shape[0]), in_features = static_cast<int>(w.shape[1]);
+    // Copied out: adding tensors below may move graph_.tensors.
+    const int out_features = static_cast<int>(graph_.tensors[weight].shape[0]);
+    const int in_features = static_cast<int>(graph_.tensors[weight].shape[1]);
+    const bool quantized = graph_.tensors[weight].dtype == DType::I8;
     const int y = rows_tensor(name, out_features, dynamic);
     Operator o;
-    if (w.dtype == DType::I8) {
+    if (quantized) {
       // Per-row activation scales first (f32, aligned), then the quantized rows.
       const int rows = dynamic ? rows_ : 1;
       o.scratch = activation(name + ".scratch", DType::I8, {rows, in_features + 4}, false);
