@@ -23,7 +23,7 @@ class AlignedBytes {
  public:
   explicit AlignedBytes(const std::vector<uint8_t>& bytes)
       : size_(bytes.size()), data_(static_cast<uint8_t*>(std::aligned_alloc(64, (bytes.size() + 64) / 64 * 64))) {
-    std::memcpy(data_, bytes.data(), bytes.size());
+    if (!bytes.empty()) std::memcpy(data_, bytes.data(), bytes.size());
   }
   ~AlignedBytes() { std::free(data_); }
   const uint8_t* data() const { return data_; }
@@ -179,6 +179,16 @@ TEST_F(ModelLoader, PlanOutsideTheArena) {
     ASSERT_TRUE(tensor_named(m, "decode/layers.0.q").mutate_offset((arena + 63) / 64 * 64));
   }, "outside the");
   expect_rejected(valid_, [](Model& m) { ASSERT_TRUE(m.mutate_arena_bytes(64)); }, "arena");
+}
+
+TEST_F(ModelLoader, RegionSizesLargerThanTheTensorsNeed) {
+  // Found by the fuzz test: a flipped size field must not become a terabyte allocation.
+  expect_rejected(valid_, [](Model& m) { ASSERT_TRUE(m.mutate_state_bytes(m.state_bytes() << 20)); }, "state");
+  expect_rejected(valid_, [](Model& m) { ASSERT_TRUE(m.mutate_arena_bytes(m.arena_bytes() << 20)); }, "arena");
+  expect_rejected(valid_, [](Model& m) {
+    auto* decode = m.mutable_entries()->GetMutableObject(1);
+    ASSERT_TRUE(decode->mutate_arena_bytes(decode->arena_bytes() + (1 << 20)));
+  }, "arena");
 }
 
 TEST_F(ModelLoader, LiveTensorsOverlapInThePlan) {

@@ -441,6 +441,37 @@ void describe(ModelImpl* impl) {
   info.op_counts.assign(counts.begin(), counts.end());
 }
 
+uint64_t align_up(uint64_t value) { return (value + kAlignment - 1) / kAlignment * kAlignment; }
+
+// The arena and the state are allocated from these sizes, so they must be what the tensors need and no more: a
+// corrupt size field must not turn into a huge allocation.
+Status check_region_sizes(const ModelImpl& impl) {
+  uint64_t state_end = 0;
+  for (const BoundTensor& t : impl.tensors)
+    if (t.storage == Storage::State) state_end = std::max(state_end, t.offset + t.bytes);
+  if (impl.state_bytes > align_up(state_end))
+    return invalid("state of " + std::to_string(impl.state_bytes) + " bytes is larger than its tensors need (" +
+                   std::to_string(state_end) + ")");
+  uint64_t largest_entry = 0;
+  for (const BoundEntry& entry : impl.entries) {
+    uint64_t end = 0;
+    for (const BoundOperator& op : entry.operators) {
+      for (int id : op.inputs)
+        if (impl.tensors[id].storage == Storage::Arena) end = std::max(end, impl.tensors[id].offset + impl.tensors[id].bytes);
+      for (int id : op.outputs) end = std::max(end, impl.tensors[id].offset + impl.tensors[id].bytes);
+      if (op.scratch >= 0) end = std::max(end, impl.tensors[op.scratch].offset + impl.tensors[op.scratch].bytes);
+    }
+    if (entry.arena_bytes > align_up(end))
+      return invalid("entry '" + entry.name + "': arena of " + std::to_string(entry.arena_bytes) +
+                     " bytes is larger than its tensors need (" + std::to_string(end) + ")");
+    largest_entry = std::max(largest_entry, entry.arena_bytes);
+  }
+  if (impl.arena_bytes != largest_entry)
+    return invalid("arena of " + std::to_string(impl.arena_bytes) + " bytes differs from the largest entry's " +
+                   std::to_string(largest_entry));
+  return Status();
+}
+
 }  // namespace
 
 const BoundEntry* ModelImpl::find_entry(const std::string& name) const {
@@ -460,6 +491,9 @@ Status load_model(MappedFile file, ModelImpl* impl) {
   if (prefix > size - sizeof(uint32_t))
     return invalid("truncated: the model table claims " + std::to_string(prefix) + " bytes, the file has " +
                    std::to_string(size));
+  // FlatBuffers reads its scalars in place: an unaligned buffer is refused before anything is read from it.
+  if (reinterpret_cast<uintptr_t>(data) % kAlignment != 0)
+    return Status(StatusCode::kInvalidArgument, "model bytes must be 64-byte aligned");
   flatbuffers::Verifier verifier(data, prefix + sizeof(uint32_t), /*max_depth=*/64, /*max_tables=*/1u << 24);
   if (!schema::VerifySizePrefixedModelBuffer(verifier)) return invalid("the model table is corrupt (verifier failed)");
   const schema::Model& m = *schema::GetSizePrefixedModel(data);
@@ -472,8 +506,6 @@ Status load_model(MappedFile file, ModelImpl* impl) {
   if (m.arena_bytes() > kMaxBytes || m.state_bytes() > kMaxBytes) return invalid("arena or state size is absurd");
   if (m.tensors()->size() > kMaxTensors) return invalid("too many tensors");
   if (m.entries()->size() == 0) return invalid("no entry points");
-  if (reinterpret_cast<uintptr_t>(data) % kAlignment != 0)
-    return Status(StatusCode::kInvalidArgument, "model bytes must be 64-byte aligned");
 
   impl->model = &m;
   impl->arena_bytes = m.arena_bytes();
@@ -489,6 +521,7 @@ Status load_model(MappedFile file, ModelImpl* impl) {
     if (impl->find_entry(entry.name)) return invalid("entry '" + entry.name + "' appears twice");
     impl->entries.push_back(std::move(entry));
   }
+  if (Status s = check_region_sizes(*impl); !s.ok()) return s;
   if (Status s = bind_tokenizer(m, &impl->tokenizer); !s.ok()) return s;
   impl->file = std::move(file);
   describe(impl);
