@@ -88,7 +88,17 @@ Status open_model(const std::string& path, std::shared_ptr<const Model>* model, 
   return s;
 }
 
+// VmHWM belongs to this program's address space; getrusage's ru_maxrss also keeps the peak of whatever process
+// exec'd it (a Python harness, a shell), so it is only the fallback.
 uint64_t peak_rss_bytes() {
+  if (FILE* status = std::fopen("/proc/self/status", "r")) {
+    char line[256];
+    unsigned long long kib = 0;
+    bool found = false;
+    while (!found && std::fgets(line, sizeof line, status)) found = std::sscanf(line, "VmHWM: %llu kB", &kib) == 1;
+    std::fclose(status);
+    if (found) return kib * 1024;
+  }
   struct rusage usage {};
   getrusage(RUSAGE_SELF, &usage);
   return static_cast<uint64_t>(usage.ru_maxrss) * 1024;
