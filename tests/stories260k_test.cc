@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 
 #include <nlohmann/json.hpp>
@@ -96,6 +97,22 @@ TEST_F(Stories260k, HuggingFaceF32GreedyReproducesGolden60) {
 TEST_F(Stories260k, TwoThreadsGiveTheSameTokens) {
   auto model = open_or_fail(convert(converter::WeightFormat::kF32));
   EXPECT_EQ(greedy(*new_session(model, 2), {1}, golden_.size()), golden_);
+}
+
+size_t thread_count() {
+  size_t count = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/task")) count += entry.is_directory();
+  return count;
+}
+
+TEST_F(Stories260k, OneThreadCreatesNoThread) {
+  auto model = open_or_fail(convert(converter::WeightFormat::kF32));
+  const size_t before = thread_count();
+  auto single = new_session(model, 1);
+  ASSERT_TRUE(single->prefill(golden_.data(), 20).ok());
+  EXPECT_EQ(thread_count(), before);
+  auto pair = new_session(model, 2);
+  EXPECT_EQ(thread_count(), before + 1);  // the caller is the other thread
 }
 
 TEST_F(Stories260k, PrefillOfThePromptEqualsTokenByTokenDecode) {
