@@ -446,7 +446,7 @@ TEST(GeneralConfig, ChunkedPrefillAgreesWithOneCall) {
   convert_hf(tmp.path(), tmp.file("chunked.eft"), chunked);
   const std::vector<int32_t> prompt = {5, 76, 0, 33, 12, 12, 40};
   std::vector<std::vector<float>> results;
-  for (const std::string& name : {"big.eft", "chunked.eft"}) {
+  for (const char* name : {"big.eft", "chunked.eft"}) {
     auto model = open_or_fail(tmp.file(name));
     EXPECT_EQ(model->info().max_context, 40);
     std::unique_ptr<Session> session;
