@@ -79,7 +79,7 @@ class Cli(unittest.TestCase):
             self.assertIn(key, info)
         self.assertEqual(info["architecture"], "llama")
         self.assertEqual(info["params"], 260032)
-        self.assertEqual(info["ops"]["AttentionOptions"], 10)
+        self.assertEqual(info["ops"]["Attention"], 10)
         entries = {e["name"]: e for e in info["entries"]}
         self.assertEqual(set(entries), {"prefill", "decode"})
         self.assertEqual([t["name"] for t in entries["decode"]["inputs"]], ["decode/tokens", "decode/position"])

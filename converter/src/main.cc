@@ -6,6 +6,7 @@
 #include <string>
 
 #include "convert_error.h"
+#include "edgeformer/schema/operator_name.h"
 #include "eft_writer.h"
 #include "hf_llama_reader.h"
 #include "llama2c_reader.h"
@@ -98,7 +99,7 @@ int run(int argc, char** argv) {
   size_t ops = 0;
   for (const Entry& entry : graph.entries) {
     ops += entry.operators.size();
-    for (const Operator& op : entry.operators) ++op_counts[edgeformer::schema::EnumNameOperatorOptions(op.type)];
+    for (const Operator& op : entry.operators) ++op_counts[edgeformer::schema::operator_name(op.type)];
   }
   const LlamaConfig& c = checkpoint.config;
   std::printf("wrote %s (%llu bytes)\n", output.c_str(), static_cast<unsigned long long>(file_bytes));

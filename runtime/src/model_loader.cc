@@ -5,6 +5,7 @@
 #include <cmath>
 #include <map>
 
+#include "edgeformer/schema/operator_name.h"
 #include "model_impl.h"
 
 namespace edgeformer {
@@ -119,7 +120,7 @@ class OperatorChecker {
 
   Status check(const BoundOperator& op, size_t index) {
     prefix_ = "entry '" + entry_.name + "' operator " + std::to_string(index) + " (" +
-              schema::EnumNameOperatorOptions(op.type) + "): ";
+              schema::operator_name(op.type) + "): ";
     switch (op.type) {
       case OperatorOptions::EmbeddingOptions: return check_embedding(op);
       case OperatorOptions::RmsNormOptions: return check_rms_norm(op);
@@ -435,7 +436,7 @@ void describe(ModelImpl* impl) {
     EntryInfo entry{e.name, e.max_rows, e.operators.size(), {}, {}};
     for (int id : e.inputs) entry.inputs.push_back(tensor_info(id));
     for (int id : e.outputs) entry.outputs.push_back(tensor_info(id));
-    for (const BoundOperator& op : e.operators) ++counts[schema::EnumNameOperatorOptions(op.type)];
+    for (const BoundOperator& op : e.operators) ++counts[schema::operator_name(op.type)];
     info.entries.push_back(std::move(entry));
   }
   info.op_counts.assign(counts.begin(), counts.end());
