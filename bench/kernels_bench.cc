@@ -5,10 +5,12 @@
 
 #include <cmath>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "edgeformer/kernels/attention.h"
 #include "edgeformer/kernels/fully_connected.h"
+#include "edgeformer/kernels/kernel_set.h"
 #include "edgeformer/kernels/quantize.h"
 
 namespace {
@@ -26,7 +28,16 @@ std::vector<T> random_values(size_t count, float scale) {
   return values;
 }
 
-void BM_FullyConnectedF32(benchmark::State& state) {
+// Runs on the variant of `isa`, or reports that this CPU lacks it.
+bool use_isa(benchmark::State& state, Isa isa) {
+  if (isa_supported(isa)) return true;
+  state.SkipWithError((std::string(isa_name(isa)) + " is not supported on this CPU").c_str());
+  return false;
+}
+
+void BM_FullyConnectedF32(benchmark::State& state, Isa isa) {
+  if (!use_isa(state, isa)) return;
+  const FullyConnectedF32Fn fully_connected = kernel_set(isa).fully_connected_f32;
   const size_t m = state.range(0), k = state.range(1), n = state.range(2);
   const size_t copies = std::max<size_t>(1, kColdBytes / (n * k * sizeof(float)));
   const auto w = random_values<float>(copies * n * k, 1.0f);
@@ -35,7 +46,7 @@ void BM_FullyConnectedF32(benchmark::State& state) {
   size_t copy = 0;
   for (auto _ : state) {
     FullyConnectedF32Args args{x.data(), k, w.data() + (copy++ % copies) * n * k, y.data(), n, m, k, n};
-    fully_connected_f32_ref(args, 0, n);
+    fully_connected(args, 0, n);
     benchmark::DoNotOptimize(y.data());
   }
   state.counters["FLOPS"] = benchmark::Counter(2.0 * m * n * k * state.iterations(), benchmark::Counter::kIsRate);
@@ -43,7 +54,9 @@ void BM_FullyConnectedF32(benchmark::State& state) {
       benchmark::Counter(double(n * k * sizeof(float)) * state.iterations(), benchmark::Counter::kIsRate);
 }
 
-void BM_FullyConnectedQ8(benchmark::State& state) {
+void BM_FullyConnectedQ8(benchmark::State& state, Isa isa) {
+  if (!use_isa(state, isa)) return;
+  const FullyConnectedQ8Fn fully_connected = kernel_set(isa).fully_connected_q8;
   const size_t m = state.range(0), k = state.range(1), n = state.range(2);
   const size_t copies = std::max<size_t>(1, kColdBytes / (n * k));
   const auto w = random_values<int8_t>(copies * n * k, 127.0f);
@@ -56,7 +69,7 @@ void BM_FullyConnectedQ8(benchmark::State& state) {
     quantize_rows_q8_ref(x.data(), k, m, k, xq.data(), x_scale.data());
     FullyConnectedQ8Args args{xq.data(), x_scale.data(), w.data() + (copy++ % copies) * n * k, w_scale.data(),
                               y.data(), n, m, k, n};
-    fully_connected_q8_ref(args, 0, n);
+    fully_connected(args, 0, n);
     benchmark::DoNotOptimize(y.data());
   }
   state.counters["OPS"] = benchmark::Counter(2.0 * m * n * k * state.iterations(), benchmark::Counter::kIsRate);
@@ -80,8 +93,13 @@ void BM_AttentionDecode(benchmark::State& state) {
       benchmark::Counter(2.0 * context * dim * sizeof(float) * state.iterations(), benchmark::Counter::kIsRate);
 }
 
-BENCHMARK(BM_FullyConnectedF32)->Args({1, 768, 768})->Args({1, 768, 3072})->Args({128, 768, 768});
-BENCHMARK(BM_FullyConnectedQ8)->Args({1, 768, 768})->Args({1, 768, 3072})->Args({128, 768, 768});
+#define EDGEFORMER_FC_SHAPES ->Args({1, 768, 768})->Args({1, 768, 3072})->Args({1, 4096, 11008})->Args({128, 768, 768})
+BENCHMARK_CAPTURE(BM_FullyConnectedF32, scalar, Isa::kScalar) EDGEFORMER_FC_SHAPES;
+BENCHMARK_CAPTURE(BM_FullyConnectedF32, avx2, Isa::kAvx2) EDGEFORMER_FC_SHAPES;
+BENCHMARK_CAPTURE(BM_FullyConnectedF32, avx512, Isa::kAvx512Vnni) EDGEFORMER_FC_SHAPES;
+BENCHMARK_CAPTURE(BM_FullyConnectedQ8, scalar, Isa::kScalar) EDGEFORMER_FC_SHAPES;
+BENCHMARK_CAPTURE(BM_FullyConnectedQ8, avx2, Isa::kAvx2) EDGEFORMER_FC_SHAPES;
+BENCHMARK_CAPTURE(BM_FullyConnectedQ8, avx512vnni, Isa::kAvx512Vnni) EDGEFORMER_FC_SHAPES;
 BENCHMARK(BM_AttentionDecode)->Arg(256)->Arg(2048);
 
 }  // namespace

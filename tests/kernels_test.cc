@@ -14,6 +14,7 @@
 #include "edgeformer/kernels/elementwise.h"
 #include "edgeformer/kernels/embedding.h"
 #include "edgeformer/kernels/fully_connected.h"
+#include "edgeformer/kernels/isa.h"
 #include "edgeformer/kernels/quantize.h"
 #include "edgeformer/kernels/rms_norm.h"
 
@@ -41,6 +42,33 @@ constexpr double kRopeMaxAbsError = 1e-6;
 constexpr double kQuantizeRoundTripSlack = 1e-5;
 
 const size_t kOddSizes[] = {1, 3, 17, 63, 65, 129};
+
+// A kernel variant and the ISA it needs: tests of a variant this CPU cannot run are skipped, not passed.
+template <typename Fn>
+struct Variant {
+  const char* name;
+  Fn fn;
+  Isa isa;
+};
+
+template <typename Fn>
+void PrintTo(const Variant<Fn>& variant, std::ostream* os) {
+  *os << variant.name;
+}
+
+template <typename Fn>
+class VariantTest : public testing::TestWithParam<Variant<Fn>> {
+ protected:
+  void SetUp() override {
+    if (!isa_supported(this->GetParam().isa))
+      GTEST_SKIP() << this->GetParam().name << " needs " << isa_name(this->GetParam().isa) << ", not on this CPU";
+  }
+};
+
+template <typename Fn>
+std::string variant_name(const testing::TestParamInfo<Variant<Fn>>& info) {
+  return info.param.name;
+}
 
 std::vector<float> random_floats(std::mt19937& rng, size_t count, float lo = -1.0f, float hi = 1.0f) {
   std::uniform_real_distribution<float> dist(lo, hi);
@@ -152,7 +180,7 @@ void naive_fully_connected(const float* x, size_t x_stride, const float* w, size
   }
 }
 
-class FullyConnectedF32Test : public testing::TestWithParam<FullyConnectedF32Fn> {};
+using FullyConnectedF32Test = VariantTest<FullyConnectedF32Fn>;
 
 TEST_P(FullyConnectedF32Test, MatchesNaiveDouble) {
   std::mt19937 rng(4);
@@ -164,7 +192,7 @@ TEST_P(FullyConnectedF32Test, MatchesNaiveDouble) {
         const std::vector<float> w = random_floats(rng, n * k);
         std::vector<float> y(m * n);
         std::vector<double> want(m * n), magnitude(m * n);
-        GetParam()({x.data(), k, w.data(), y.data(), n, m, k, n}, 0, n);
+        GetParam().fn({x.data(), k, w.data(), y.data(), n, m, k, n}, 0, n);
         naive_fully_connected(x.data(), k, w.data(), m, k, n, want.data(), magnitude.data());
         for (size_t i = 0; i < y.size(); ++i)
           ASSERT_NEAR(y[i], want[i], k * kUnitRoundoff * magnitude[i]) << i;
@@ -181,7 +209,7 @@ TEST_P(FullyConnectedF32Test, StridesAndColumnRangeLeaveOtherColumnsUntouched) {
   const std::vector<float> x = random_floats(rng, m * x_stride);
   const std::vector<float> w = random_floats(rng, n * k);
   std::vector<float> y(m * y_stride, kSentinel);
-  GetParam()({x.data(), x_stride, w.data(), y.data(), y_stride, m, k, n}, n_begin, n_end);
+  GetParam().fn({x.data(), x_stride, w.data(), y.data(), y_stride, m, k, n}, n_begin, n_end);
 
   std::vector<double> want(m * n), magnitude(m * n);
   naive_fully_connected(x.data(), x_stride, w.data(), m, k, n, want.data(), magnitude.data());
@@ -202,13 +230,22 @@ TEST_P(FullyConnectedF32Test, SplitColumnRangesEqualOneCall) {
   const std::vector<float> x = random_floats(rng, m * k);
   const std::vector<float> w = random_floats(rng, n * k);
   std::vector<float> whole(m * n), split(m * n);
-  GetParam()({x.data(), k, w.data(), whole.data(), n, m, k, n}, 0, n);
+  GetParam().fn({x.data(), k, w.data(), whole.data(), n, m, k, n}, 0, n);
   for (size_t begin = 0; begin < n; begin += 17)
-    GetParam()({x.data(), k, w.data(), split.data(), n, m, k, n}, begin, std::min(n, begin + 17));
+    GetParam().fn({x.data(), k, w.data(), split.data(), n, m, k, n}, begin, std::min(n, begin + 17));
   EXPECT_EQ(whole, split);
 }
 
-INSTANTIATE_TEST_SUITE_P(Reference, FullyConnectedF32Test, testing::Values(&fully_connected_f32_ref));
+INSTANTIATE_TEST_SUITE_P(Variants, FullyConnectedF32Test,
+                         testing::Values(Variant<FullyConnectedF32Fn>{"reference", fully_connected_f32_ref, Isa::kScalar}
+#if defined(EDGEFORMER_HAVE_X86_KERNELS)
+                                         ,
+                                         Variant<FullyConnectedF32Fn>{"avx2", fully_connected_f32_avx2, Isa::kAvx2},
+                                         Variant<FullyConnectedF32Fn>{"avx512", fully_connected_f32_avx512,
+                                                                      Isa::kAvx512Vnni}
+#endif
+                                         ),
+                         variant_name<FullyConnectedF32Fn>);
 
 // ---------------------------------------------------------------------------------------------------------------
 // Quantization
@@ -279,7 +316,7 @@ TEST(QuantizeTest, RoundTripErrorIsAtMostHalfScale) {
 // ---------------------------------------------------------------------------------------------------------------
 // Fully connected, dynamic int8
 
-class FullyConnectedQ8Test : public testing::TestWithParam<FullyConnectedQ8Fn> {};
+using FullyConnectedQ8Test = VariantTest<FullyConnectedQ8Fn>;
 
 // Exact integer sums in int64; the only rounding allowed is that of converting the sum to float and multiplying
 // by the two scales, in that order.
@@ -302,7 +339,7 @@ TEST_P(FullyConnectedQ8Test, MatchesExactIntegerSumWithExtremeCodes) {
       const std::vector<float> w_scale = random_floats(rng, n, 1e-3f, 1e-1f);
       const size_t y_stride = n + 2;
       std::vector<float> y(m * y_stride);
-      GetParam()({xq.data(), x_scale.data(), w.data(), w_scale.data(), y.data(), y_stride, m, k, n}, 0, n);
+      GetParam().fn({xq.data(), x_scale.data(), w.data(), w_scale.data(), y.data(), y_stride, m, k, n}, 0, n);
       for (size_t i = 0; i < m; ++i) {
         for (size_t j = 0; j < n; ++j) {
           int64_t acc = 0;
@@ -329,7 +366,7 @@ TEST_P(FullyConnectedQ8Test, QuantizedMatchesFloatWithinQuantizationBudget) {
     std::vector<float> x_scale(m), w_scale(n), y(m * n);
     quantize_rows_q8_ref(x.data(), k, m, k, xq.data(), x_scale.data());
     quantize_rows_q8_ref(w.data(), k, n, k, wq.data(), w_scale.data());
-    GetParam()({xq.data(), x_scale.data(), wq.data(), w_scale.data(), y.data(), n, m, k, n}, 0, n);
+    GetParam().fn({xq.data(), x_scale.data(), wq.data(), w_scale.data(), y.data(), n, m, k, n}, 0, n);
 
     std::vector<double> want(m * n), magnitude(m * n);
     naive_fully_connected(x.data(), k, w.data(), m, k, n, want.data(), magnitude.data());
@@ -354,13 +391,22 @@ TEST_P(FullyConnectedQ8Test, ColumnRangeLeavesOtherColumnsUntouched) {
   const std::vector<int8_t> w = random_int8(rng, n * k);
   const std::vector<float> x_scale(m, 0.01f), w_scale(n, 0.02f);
   std::vector<float> y(m * n, kSentinel);
-  GetParam()({xq.data(), x_scale.data(), w.data(), w_scale.data(), y.data(), n, m, k, n}, n_begin, n_end);
+  GetParam().fn({xq.data(), x_scale.data(), w.data(), w_scale.data(), y.data(), n, m, k, n}, n_begin, n_end);
   for (size_t i = 0; i < m; ++i)
     for (size_t j = 0; j < n; ++j)
       EXPECT_EQ(y[i * n + j] == kSentinel, j < n_begin || j >= n_end) << i << " " << j;
 }
 
-INSTANTIATE_TEST_SUITE_P(Reference, FullyConnectedQ8Test, testing::Values(&fully_connected_q8_ref));
+INSTANTIATE_TEST_SUITE_P(Variants, FullyConnectedQ8Test,
+                         testing::Values(Variant<FullyConnectedQ8Fn>{"reference", fully_connected_q8_ref, Isa::kScalar}
+#if defined(EDGEFORMER_HAVE_X86_KERNELS)
+                                         ,
+                                         Variant<FullyConnectedQ8Fn>{"avx2", fully_connected_q8_avx2, Isa::kAvx2},
+                                         Variant<FullyConnectedQ8Fn>{"avx512vnni", fully_connected_q8_avx512vnni,
+                                                                     Isa::kAvx512Vnni}
+#endif
+                                         ),
+                         variant_name<FullyConnectedQ8Fn>);
 
 // ---------------------------------------------------------------------------------------------------------------
 // RoPE
@@ -504,11 +550,11 @@ struct AttentionProblem {
   }
 };
 
-class AttentionTest : public testing::TestWithParam<AttentionF32Fn> {
+class AttentionTest : public VariantTest<AttentionF32Fn> {
  protected:
   void ExpectMatchesNaive(const AttentionProblem& p, double max_abs_error) {
     std::vector<float> out(p.rows * p.out_stride, 0.0f);
-    GetParam()(p.args(out.data()), 0, p.rows, 0, p.heads);
+    GetParam().fn(p.args(out.data()), 0, p.rows, 0, p.heads);
     const std::vector<double> want = p.naive();
     for (size_t r = 0; r < p.rows; ++r)
       for (size_t i = 0; i < p.heads * p.head_dim; ++i)
@@ -543,7 +589,7 @@ TEST_P(AttentionTest, RowsAfterPrefixAreCausal) {
   ExpectMatchesNaive(p, kAttentionMaxAbsError);
 
   std::vector<float> before(p.rows * p.out_stride, 0.0f);
-  GetParam()(p.args(before.data()), 0, p.rows, 0, p.heads);
+  GetParam().fn(p.args(before.data()), 0, p.rows, 0, p.heads);
   // Changing the keys and values of the last position only changes the last row.
   const size_t last = p.pos0 + p.rows - 1;
   for (size_t i = 0; i < p.kv_heads * p.head_dim; ++i) {
@@ -551,7 +597,7 @@ TEST_P(AttentionTest, RowsAfterPrefixAreCausal) {
     p.v_cache[last * p.kv_stride + i] -= 0.5f;
   }
   std::vector<float> after(p.rows * p.out_stride, 0.0f);
-  GetParam()(p.args(after.data()), 0, p.rows, 0, p.heads);
+  GetParam().fn(p.args(after.data()), 0, p.rows, 0, p.heads);
   const size_t row_floats = p.heads * p.head_dim;
   for (size_t r = 0; r + 1 < p.rows; ++r)
     for (size_t i = 0; i < row_floats; ++i)
@@ -567,12 +613,12 @@ TEST_P(AttentionTest, SubrangesWriteOnlyTheirSlices) {
   std::mt19937 rng(17);
   const AttentionProblem p(rng, 4, 8, 2, 17, 5);
   std::vector<float> whole(p.rows * p.out_stride, 0.0f);
-  GetParam()(p.args(whole.data()), 0, p.rows, 0, p.heads);
+  GetParam().fn(p.args(whole.data()), 0, p.rows, 0, p.heads);
 
   const size_t row_begin = 1, row_end = 3, head_begin = 3, head_end = 6;
   const float kSentinel = -12345.0f;
   std::vector<float> part(p.rows * p.out_stride, kSentinel);
-  GetParam()(p.args(part.data()), row_begin, row_end, head_begin, head_end);
+  GetParam().fn(p.args(part.data()), row_begin, row_end, head_begin, head_end);
   for (size_t r = 0; r < p.rows; ++r) {
     for (size_t i = 0; i < p.out_stride; ++i) {
       const size_t h = i / p.head_dim;
@@ -599,13 +645,15 @@ TEST_P(AttentionTest, LargeScoresDoNotOverflow) {
       p.k_cache[t * p.kv_stride + i] = 6.0f + 0.25f * float(t) / float(pos0 + rows) + 0.001f * float(i % 3);
 
   std::vector<float> out(rows * p.out_stride, 0.0f);
-  GetParam()(p.args(out.data()), 0, rows, 0, p.heads);
+  GetParam().fn(p.args(out.data()), 0, rows, 0, p.heads);
   for (size_t r = 0; r < rows; ++r)
     for (size_t i = 0; i < 2 * head_dim; ++i) ASSERT_TRUE(std::isfinite(out[r * p.out_stride + i])) << r << i;
   ExpectMatchesNaive(p, kLargeScoreAttentionMaxAbsError);
 }
 
-INSTANTIATE_TEST_SUITE_P(Reference, AttentionTest, testing::Values(&attention_causal_f32_ref));
+INSTANTIATE_TEST_SUITE_P(Variants, AttentionTest,
+                         testing::Values(Variant<AttentionF32Fn>{"reference", attention_causal_f32_ref, Isa::kScalar}),
+                         variant_name<AttentionF32Fn>);
 
 // ---------------------------------------------------------------------------------------------------------------
 // Element-wise

@@ -126,6 +126,7 @@ int command_generate(int argc, char** argv) {
         .key("decode_tokens").value(static_cast<uint64_t>(decode_steps))
         .key("decode_tokens_per_s").value(decode_tps)
         .key("threads").value(static_cast<int64_t>(threads))
+        .key("isa").value(info.kernel_isa)
         .key("arena_bytes").value(info.arena_bytes)
         .key("state_bytes").value(info.state_bytes)
         .key("peak_rss_bytes").value(peak_rss_bytes())
@@ -134,10 +135,10 @@ int command_generate(int argc, char** argv) {
   } else {
     std::fprintf(stderr,
                  "\n\nload %.2f ms | prefill %zu tokens, %.1f tokens/s | decode %zu tokens, %.1f tokens/s | "
-                 "arena %llu B, KV cache %llu B | peak RSS %.1f MiB\n",
+                 "arena %llu B, KV cache %llu B | peak RSS %.1f MiB | %s kernels, %ld thread(s)\n",
                  load_ms, prompt.size(), prefill_tps, decode_steps, decode_tps,
                  static_cast<unsigned long long>(info.arena_bytes), static_cast<unsigned long long>(info.state_bytes),
-                 peak_rss_bytes() / 1048576.0);
+                 peak_rss_bytes() / 1048576.0, info.kernel_isa.c_str(), threads);
   }
   return 0;
 }

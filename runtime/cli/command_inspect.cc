@@ -52,6 +52,7 @@ int command_inspect(int argc, char** argv) {
         .key("layers").value(info.layers)
         .key("max_context").value(info.max_context)
         .key("tokenizer").value(info.has_tokenizer)
+        .key("isa").value(info.kernel_isa)
         .key("load_ms").value(load_ms)
         .key("ops").begin_object();
     for (const auto& [name, count] : info.op_counts) json.key(name).value(count);
@@ -78,6 +79,7 @@ int command_inspect(int argc, char** argv) {
   std::printf("  arena bytes    %llu\n", static_cast<unsigned long long>(info.arena_bytes));
   std::printf("  state bytes    %llu\n", static_cast<unsigned long long>(info.state_bytes));
   std::printf("  tokenizer      %s\n", info.has_tokenizer ? "yes" : "no");
+  std::printf("  kernels        %s\n", info.kernel_isa.c_str());
   std::printf("  load           %.2f ms\n", load_ms);
   std::printf("  ops           ");
   for (const auto& [name, count] : info.op_counts) std::printf(" %s=%d", name.c_str(), count);

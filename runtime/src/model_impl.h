@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "edgeformer/edgeformer.hpp"
+#include "edgeformer/kernels/kernel_set.h"
 #include "edgeformer/schema/edgeformer_generated.h"
 #include "mapped_file.h"
 
@@ -59,6 +60,7 @@ class ModelImpl {
   TokenizerTables tokenizer;
   ModelInfo info;
   uint64_t arena_bytes = 0, state_bytes = 0;
+  const kernels::KernelSet* kernels = nullptr;  // the best variants for this CPU, bound once at load
 
   const BoundEntry* find_entry(const std::string& name) const;
 };

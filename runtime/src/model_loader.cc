@@ -426,6 +426,7 @@ void describe(ModelImpl* impl) {
   info.layers = meta.layers();
   info.max_context = meta.max_context();
   info.has_tokenizer = impl->tokenizer.kind != schema::TokenizerKind::None;
+  info.kernel_isa = kernels::isa_name(impl->kernels->isa);
   std::map<std::string, int> counts;
   auto tensor_info = [&](int id) {
     const BoundTensor& t = impl->tensors[id];
@@ -524,6 +525,7 @@ Status load_model(MappedFile file, ModelImpl* impl) {
   }
   if (Status s = check_region_sizes(*impl); !s.ok()) return s;
   if (Status s = bind_tokenizer(m, &impl->tokenizer); !s.ok()) return s;
+  impl->kernels = &kernels::kernel_set(kernels::selected_isa());
   impl->file = std::move(file);
   describe(impl);
   return Status();

@@ -61,12 +61,13 @@ struct FullyConnectedTask {
   kernels::FullyConnectedF32Args f32;
   kernels::FullyConnectedQ8Args q8;
   bool quantized;
+  const kernels::KernelSet* kernels;
   static void run(void* context, size_t begin, size_t count) {
     auto* task = static_cast<FullyConnectedTask*>(context);
     if (task->quantized)
-      kernels::fully_connected_q8_ref(task->q8, begin, begin + count);
+      task->kernels->fully_connected_q8(task->q8, begin, begin + count);
     else
-      kernels::fully_connected_f32_ref(task->f32, begin, begin + count);
+      task->kernels->fully_connected_f32(task->f32, begin, begin + count);
   }
 };
 
@@ -78,6 +79,7 @@ Status run_fully_connected(SessionImpl& s, const BoundOperator& op, size_t rows)
   float* y = tensor_data<float>(s, op.outputs[0]);
   FullyConnectedTask task{};
   task.quantized = w.dtype == schema::DType::I8;
+  task.kernels = s.impl_->kernels;
   if (task.quantized) {
     // Scratch: the rows' scales (f32, at the aligned start), then the int8 rows.
     uint8_t* scratch = s.address(s.impl_->tensors[op.scratch]);
@@ -94,9 +96,10 @@ Status run_fully_connected(SessionImpl& s, const BoundOperator& op, size_t rows)
 
 struct AttentionTask {
   kernels::AttentionArgs args;
+  kernels::AttentionF32Fn attention;
   static void run(void* context, size_t row, size_t head) {
     const auto* task = static_cast<const AttentionTask*>(context);
-    kernels::attention_causal_f32_ref(task->args, row, row + 1, head, head + 1);
+    task->attention(task->args, row, row + 1, head, head + 1);
   }
 };
 
@@ -130,8 +133,9 @@ Status run_attention(SessionImpl& s, const BoundOperator& op, size_t rows) {
                1.0f / std::sqrt(static_cast<float>(head_dim))};
   // Scores and value sums touch about rows * heads * context * head_dim * 2 elements.
   const size_t work = n * heads * (static_cast<size_t>(position) + n) * head_dim * 2;
+  task.attention = s.impl_->kernels->attention_f32;
   if (s.pool_.threads() <= 1 || work < kMinParallelMacs)
-    kernels::attention_causal_f32_ref(task.args, 0, n, 0, heads);
+    task.attention(task.args, 0, n, 0, heads);
   else
     s.pool_.parallel_2d(n, heads, &AttentionTask::run, &task);
   return Status();

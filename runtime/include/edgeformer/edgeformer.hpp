@@ -60,6 +60,7 @@ struct ModelInfo {
   std::vector<EntryInfo> entries;
   std::vector<std::pair<std::string, int>> op_counts;  // operator type -> count over all entries
   bool has_tokenizer = false;
+  std::string kernel_isa;  // the kernels this CPU runs: scalar, avx2, avx512vnni (EDGEFORMER_ISA may lower it)
 };
 
 class ModelImpl;

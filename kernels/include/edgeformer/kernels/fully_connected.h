@@ -32,4 +32,14 @@ struct FullyConnectedQ8Args {
 using FullyConnectedQ8Fn = void (*)(const FullyConnectedQ8Args& args, size_t n_begin, size_t n_end);
 void fully_connected_q8_ref(const FullyConnectedQ8Args& args, size_t n_begin, size_t n_end);
 
+#if defined(EDGEFORMER_HAVE_X86_KERNELS)
+// x86 variants, each compiled for its ISA alone (kernels/x86/); call them only where isa_supported() says so.
+// Integer sums are exact in every variant (int8 products are widened to int16 pairs, never saturated); f32 sums are
+// reassociated across SIMD lanes, so they differ from the reference in the last bits.
+void fully_connected_f32_avx2(const FullyConnectedF32Args& args, size_t n_begin, size_t n_end);
+void fully_connected_q8_avx2(const FullyConnectedQ8Args& args, size_t n_begin, size_t n_end);
+void fully_connected_f32_avx512(const FullyConnectedF32Args& args, size_t n_begin, size_t n_end);
+void fully_connected_q8_avx512vnni(const FullyConnectedQ8Args& args, size_t n_begin, size_t n_end);
+#endif
+
 }  // namespace edgeformer::kernels

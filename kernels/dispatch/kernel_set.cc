@@ -1,0 +1,28 @@
+#include "edgeformer/kernels/kernel_set.h"
+
+namespace edgeformer::kernels {
+
+namespace {
+
+constexpr KernelSet kScalarKernels = {Isa::kScalar, fully_connected_f32_ref, fully_connected_q8_ref,
+                                      attention_causal_f32_ref};
+#if defined(EDGEFORMER_HAVE_X86_KERNELS)
+constexpr KernelSet kAvx2Kernels = {Isa::kAvx2, fully_connected_f32_avx2, fully_connected_q8_avx2,
+                                    attention_causal_f32_ref};
+constexpr KernelSet kAvx512VnniKernels = {Isa::kAvx512Vnni, fully_connected_f32_avx512, fully_connected_q8_avx512vnni,
+                                          attention_causal_f32_ref};
+#endif
+
+}  // namespace
+
+const KernelSet& kernel_set(Isa isa) {
+#if defined(EDGEFORMER_HAVE_X86_KERNELS)
+  if (isa == Isa::kAvx512Vnni) return kAvx512VnniKernels;
+  if (isa == Isa::kAvx2) return kAvx2Kernels;
+#else
+  (void)isa;
+#endif
+  return kScalarKernels;
+}
+
+}  // namespace edgeformer::kernels

@@ -1,0 +1,19 @@
+#pragma once
+// The kernels an ISA provides; an op binds one set at load and calls through it.
+#include "edgeformer/kernels/attention.h"
+#include "edgeformer/kernels/fully_connected.h"
+#include "edgeformer/kernels/isa.h"
+
+namespace edgeformer::kernels {
+
+struct KernelSet {
+  Isa isa;
+  FullyConnectedF32Fn fully_connected_f32;
+  FullyConnectedQ8Fn fully_connected_q8;
+  AttentionF32Fn attention_f32;
+};
+
+// The set for `isa`; an ISA this build has no variants for gets the nearest lower one.
+const KernelSet& kernel_set(Isa isa);
+
+}  // namespace edgeformer::kernels
