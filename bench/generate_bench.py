@@ -2,7 +2,8 @@
 """End-to-end numbers for the README: runs `edgeformer generate --json` repeatedly, one run at a time, and prints a
 markdown table of min / median (and max) per model and thread count.
 
-usage: generate_bench.py EDGEFORMER_BINARY MODEL.eft [MODEL.eft ...] [--runs N] [--threads 1,2] [--prompt TEXT] [-n N]
+usage: generate_bench.py EDGEFORMER_BINARY MODEL.eft [MODEL.eft ...] [--runs N] [--threads 1,2]
+                         [--prompt TEXT | --prompt-ids 1,2,3] [-n N]
 """
 import argparse
 import json
@@ -17,6 +18,7 @@ parser.add_argument("--runs", type=int, default=7)
 parser.add_argument("--threads", default="1,2")
 parser.add_argument("--prompt", default="Once upon a time, there was a little girl named Lily. She loved to play "
                                         "outside in the park. One day, she saw a big red ball.")
+parser.add_argument("--prompt-ids", help="comma-separated ids, for models without a tokenizer")
 parser.add_argument("-n", type=int, default=256)
 args = parser.parse_args()
 
@@ -26,8 +28,9 @@ for model in args.models:
     for threads in args.threads.split(","):
         rows = []
         for _ in range(args.runs):
-            out = subprocess.run([args.binary, "generate", model, "--prompt", args.prompt, "-n", str(args.n),
-                                  "--threads", threads, "--json"], capture_output=True, text=True, check=True)
+            prompt = ["--prompt-ids", args.prompt_ids] if args.prompt_ids else ["--prompt", args.prompt]
+            out = subprocess.run([args.binary, "generate", model, *prompt, "-n", str(args.n), "--threads", threads,
+                                  "--json"], capture_output=True, text=True, check=True)
             rows.append(json.loads(out.stdout))
 
         def cell(key, scale=1.0, digits=0, lower_is_better=False):

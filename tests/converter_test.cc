@@ -16,6 +16,7 @@
 #include "hf_llama_reader.h"
 #include "llama2c_reader.h"
 #include "safetensors_reader.h"
+#include "synthetic_llama.h"
 #include "test_support.h"
 
 namespace edgeformer::testing {
@@ -467,6 +468,34 @@ TEST(GeneralConfig, ChunkedPrefillAgreesWithOneCall) {
   const std::vector<int32_t> other = {6, 76, 0, 33, 12, 12, 40};
   ASSERT_TRUE(session->prefill(other.data(), other.size()).ok());
   EXPECT_NE(std::vector<float>(session->logits(), session->logits() + vocab), results[0]);
+}
+
+TEST(Synthetic, BuildsTheRequestedShape) {
+  TempDir tmp;
+  const auto ckpt = converter::synthetic_llama("llama:dim=48,layers=3,heads=6,kv_heads=2,ffn=100,vocab=300,context=64");
+  EXPECT_EQ(ckpt.config.kv_heads, 2);
+  converter::Graph graph = converter::build_llama_graph(ckpt, {});
+  converter::write_eft(graph, tmp.file("s.eft"));
+  auto model = open_or_fail(tmp.file("s.eft"));
+  const ModelInfo& info = model->info();
+  EXPECT_EQ(info.layers, 3);
+  EXPECT_EQ(info.hidden_size, 48);
+  EXPECT_EQ(info.vocab_size, 300);
+  EXPECT_EQ(info.max_context, 64);
+  // embedding + classifier + per layer (q, o: 48x48; k, v: 16x48; 3 x 100x48; 2 norms) + final norm
+  EXPECT_EQ(info.params, 2u * 300 * 48 + 3u * (2 * 48 * 48 + 2 * 16 * 48 + 3 * 100 * 48 + 2 * 48) + 48);
+  std::unique_ptr<Session> session;
+  ASSERT_TRUE(Session::create(model, {}, &session).ok());
+  const std::vector<int32_t> prompt = {1, 5, 299};
+  EXPECT_TRUE(session->prefill(prompt.data(), prompt.size()).ok());
+  EXPECT_EQ(model->bos_id(), 1);
+}
+
+TEST(Synthetic, BadSpecsAreErrors) {
+  expect_convert_error([] { converter::synthetic_llama("bert:dim=8"); }, {"bert"});
+  expect_convert_error([] { converter::synthetic_llama("llama:dim=x"); }, {"dim"});
+  expect_convert_error([] { converter::synthetic_llama("llama:depth=3"); }, {"depth"});
+  expect_convert_error([] { converter::synthetic_llama("llama:dim=50,heads=4"); }, {"heads"});
 }
 
 }  // namespace

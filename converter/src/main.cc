@@ -11,6 +11,7 @@
 #include "hf_llama_reader.h"
 #include "llama2c_reader.h"
 #include "llama_graph.h"
+#include "synthetic_llama.h"
 
 namespace {
 
@@ -20,10 +21,13 @@ namespace fs = std::filesystem;
 constexpr const char* kUsage =
     "usage: edgeformer-convert INPUT -o MODEL.eft [--quant f32|int8] [--max-seq N] [--prefill-chunk N]\n"
     "                          [--tokenizer TOK.bin]\n"
+    "       edgeformer-convert --synthetic llama:dim=768,layers=12,heads=12,kv_heads=12,ffn=2048,vocab=32000 -o M.eft\n"
     "  INPUT: a Hugging Face folder (config.json, *.safetensors, tokenizer.json) of model_type llama,\n"
     "         or a llama2.c checkpoint (.bin); its tokenizer is --tokenizer, else the one tok*.bin beside it\n"
     "  --max-seq N        KV-cache positions (default: the model's context)\n"
-    "  --prefill-chunk N  tokens one prefill call takes at most (default 512, capped by --max-seq)\n";
+    "  --prefill-chunk N  tokens one prefill call takes at most (default 512, capped by --max-seq)\n"
+    "  --synthetic SPEC   random weights of a given shape (keys dim, layers, heads, kv_heads, ffn, vocab, context,\n"
+    "                     seed), to measure realistic sizes without a download\n";
 
 int parse_positive(const std::string& flag, const std::string& value) {
   char* end = nullptr;
@@ -45,7 +49,7 @@ std::string find_llama2c_tokenizer(const fs::path& checkpoint) {
 }
 
 int run(int argc, char** argv) {
-  std::string input, output, tokenizer;
+  std::string input, output, tokenizer, synthetic;
   LlamaGraphOptions options;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -67,6 +71,8 @@ int run(int argc, char** argv) {
       options.max_context = parse_positive(arg, value());
     } else if (arg == "--prefill-chunk") {
       options.prefill_rows = parse_positive(arg, value());
+    } else if (arg == "--synthetic") {
+      synthetic = value();
     } else if (arg == "--tokenizer") {
       tokenizer = value();
     } else if (!arg.empty() && arg[0] == '-') {
@@ -77,13 +83,15 @@ int run(int argc, char** argv) {
       throw ConvertError("unexpected argument " + arg);
     }
   }
-  if (input.empty() || output.empty()) {
+  if ((input.empty() == synthetic.empty()) || output.empty()) {
     std::fputs(kUsage, stderr);
     return 2;
   }
 
   LlamaCheckpoint checkpoint;
-  if (fs::is_directory(input)) {
+  if (!synthetic.empty()) {
+    checkpoint = synthetic_llama(synthetic);
+  } else if (fs::is_directory(input)) {
     checkpoint = read_hf_llama(input);
   } else if (fs::is_regular_file(input)) {
     checkpoint = read_llama2c(input, tokenizer.empty() ? find_llama2c_tokenizer(input) : tokenizer);
