@@ -127,6 +127,20 @@ class Cli(unittest.TestCase):
         self.assertNotEqual(result.returncode, 0)
         self.assertIn("dtype", result.stderr)
 
+    def test_bench_json(self):
+        out = json.loads(run(EDGEFORMER, "bench", self.model, "--prompt-len", "16", "--gen", "8", "--reps", "2",
+                             "--json").stdout)
+        for key in ("prefill_tokens_per_s", "decode_tokens_per_s", "load_ms", "first_prefill_ms", "arena_bytes",
+                    "state_bytes", "peak_rss_bytes"):
+            self.assertGreater(out[key], 0, key)
+        self.assertEqual((out["prompt_tokens"], out["generated_tokens"], out["repetitions"]), (16, 8, 2))
+        table = run(EDGEFORMER, "bench", self.model, "--prompt-len", "8", "--gen", "4", "--reps", "1").stdout
+        self.assertIn("| pp8 |", table)
+        self.assertIn("| tg4 |", table)
+        too_long = run(EDGEFORMER, "bench", self.model, "--prompt-len", "500", "--gen", "100", check=False)
+        self.assertNotEqual(too_long.returncode, 0)
+        self.assertIn("context", too_long.stderr)
+
     def test_missing_model_is_an_error(self):
         result = run(EDGEFORMER, "inspect", "/nonexistent.eft", check=False)
         self.assertEqual(result.returncode, 1)

@@ -1,4 +1,4 @@
-// edgeformer: the device-side command line (inspect, generate, run).
+// edgeformer: the device-side command line (inspect, generate, run, bench).
 #include <sys/resource.h>
 
 #include <chrono>
@@ -113,7 +113,8 @@ constexpr const char* kUsage =
     "  inspect  MODEL.eft [--json]\n"
     "  generate MODEL.eft [--prompt TEXT | --prompt-ids 1,2,3] [-n N] [--temperature T] [--top-k K]\n"
     "           [--top-p P] [--seed S] [--threads N] [--json]\n"
-    "  run      MODEL.eft [--entry NAME] --input NAME=FILE.npy ... --out DIR [--threads N]\n";
+    "  run      MODEL.eft [--entry NAME] --input NAME=FILE.npy ... --out DIR [--threads N]\n"
+    "  bench    MODEL.eft [--prompt-len N] [--gen N] [--threads N] [--reps N] [--json]\n";
 
 }  // namespace
 
@@ -128,6 +129,7 @@ int main(int argc, char** argv) {
     if (command == "inspect") return command_inspect(argc - 2, argv + 2);
     if (command == "generate") return command_generate(argc - 2, argv + 2);
     if (command == "run") return command_run(argc - 2, argv + 2);
+    if (command == "bench") return command_bench(argc - 2, argv + 2);
   } catch (const std::exception& e) {
     return fail(e.what());
   }

@@ -1,0 +1,133 @@
+// edgeformer bench: prompt processing (pp) and generation (tg) speed over repetitions, like llama-bench.
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+#include "commands.h"
+#include "json_writer.h"
+
+namespace edgeformer::cli {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Stats {
+  double mean = 0, deviation = 0;
+};
+
+Stats stats_of(const std::vector<double>& values) {
+  Stats s;
+  for (double v : values) s.mean += v;
+  s.mean /= values.size();
+  for (double v : values) s.deviation += (v - s.mean) * (v - s.mean);
+  s.deviation = values.size() > 1 ? std::sqrt(s.deviation / (values.size() - 1)) : 0.0;
+  return s;
+}
+
+std::string human_bytes(uint64_t bytes) {
+  char text[32];
+  if (bytes >= (uint64_t{1} << 30)) std::snprintf(text, sizeof text, "%.2f GiB", bytes / 1073741824.0);
+  else if (bytes >= (uint64_t{1} << 20)) std::snprintf(text, sizeof text, "%.2f MiB", bytes / 1048576.0);
+  else std::snprintf(text, sizeof text, "%.1f KiB", bytes / 1024.0);
+  return text;
+}
+
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+}  // namespace
+
+int command_bench(int argc, char** argv) {
+  Arguments args(argc, argv, {"--json"});
+  const long prompt_length = args.get_int("--prompt-len", 128, 1, 1 << 20);
+  const long generate = args.get_int("--gen", 64, 0, 1 << 20);
+  const long threads = args.get_int("--threads", 1, 1, 256);
+  const long repetitions = args.get_int("--reps", 5, 1, 1000);
+  if (!args.ok()) return fail(args.error());
+  if (args.positionals().size() != 1) return fail("bench: expected one model path");
+
+  std::shared_ptr<const Model> model;
+  double load_ms = 0;
+  if (Status s = open_model(args.positionals()[0], &model, &load_ms); !s.ok()) return fail(s.message());
+  std::unique_ptr<Session> session;
+  SessionOptions options;
+  options.threads = static_cast<int>(threads);
+  if (Status s = Session::create(model, options, &session); !s.ok()) return fail(s.message());
+  const size_t needed = static_cast<size_t>(prompt_length + generate);
+  if (needed > session->max_context())
+    return fail("bench: --prompt-len + --gen = " + std::to_string(needed) + " exceeds the context of " +
+                std::to_string(session->max_context()));
+
+  // Deterministic ids spread over the vocabulary; the speed does not depend on which ids they are.
+  std::vector<int32_t> prompt(static_cast<size_t>(prompt_length));
+  for (size_t i = 0; i < prompt.size(); ++i) prompt[i] = static_cast<int32_t>((i * 7919 + 1) % session->vocab_size());
+
+  // The first run also pays for the first touch of every weight page; it is reported apart and not averaged.
+  auto run_once = [&](double* prefill_seconds, double* decode_seconds) -> Status {
+    session->reset();
+    auto start = Clock::now();
+    if (Status s = session->prefill(prompt.data(), prompt.size()); !s.ok()) return s;
+    *prefill_seconds = seconds_since(start);
+    start = Clock::now();
+    for (long i = 0; i < generate; ++i)
+      if (Status s = session->decode(static_cast<int32_t>((i * 31 + 7) % session->vocab_size())); !s.ok()) return s;
+    *decode_seconds = seconds_since(start);
+    return Status();
+  };
+  double first_prefill = 0, first_decode = 0;
+  if (Status s = run_once(&first_prefill, &first_decode); !s.ok()) return fail(s.message());
+  std::vector<double> pp, tg;
+  for (long r = 0; r < repetitions; ++r) {
+    double prefill_seconds = 0, decode_seconds = 0;
+    if (Status s = run_once(&prefill_seconds, &decode_seconds); !s.ok()) return fail(s.message());
+    pp.push_back(prompt_length / prefill_seconds);
+    if (generate > 0) tg.push_back(generate / decode_seconds);
+  }
+  const Stats pp_stats = stats_of(pp);
+  const Stats tg_stats = generate > 0 ? stats_of(tg) : Stats{};
+  const ModelInfo& info = model->info();
+  const std::string pp_name = "pp" + std::to_string(prompt_length), tg_name = "tg" + std::to_string(generate);
+
+  if (args.has("--json")) {
+    JsonWriter json;
+    json.begin_object()
+        .key("model").value(args.positionals()[0])
+        .key("architecture").value(info.architecture)
+        .key("quantization").value(info.quantization)
+        .key("params").value(info.params)
+        .key("weight_bytes").value(info.weight_bytes)
+        .key("isa").value(info.kernel_isa)
+        .key("threads").value(static_cast<int64_t>(threads))
+        .key("repetitions").value(static_cast<int64_t>(repetitions))
+        .key("load_ms").value(load_ms)
+        .key("first_prefill_ms").value(first_prefill * 1e3)
+        .key("prompt_tokens").value(static_cast<int64_t>(prompt_length))
+        .key("prefill_tokens_per_s").value(pp_stats.mean)
+        .key("prefill_tokens_per_s_stddev").value(pp_stats.deviation)
+        .key("generated_tokens").value(static_cast<int64_t>(generate))
+        .key("decode_tokens_per_s").value(tg_stats.mean)
+        .key("decode_tokens_per_s_stddev").value(tg_stats.deviation)
+        .key("arena_bytes").value(info.arena_bytes)
+        .key("state_bytes").value(info.state_bytes)
+        .key("peak_rss_bytes").value(peak_rss_bytes())
+        .end_object();
+    std::printf("%s\n", json.str().c_str());
+    return 0;
+  }
+  std::printf("| model | weights | params | quant | isa | threads | test | tokens/s |\n");
+  std::printf("| --- | --- | --- | --- | --- | --- | --- | --- |\n");
+  auto row = [&](const std::string& test, const Stats& s) {
+    std::printf("| %s | %s | %.2f M | %s | %s | %ld | %s | %.2f ± %.2f |\n", info.architecture.c_str(),
+                human_bytes(info.weight_bytes).c_str(), info.params / 1e6, info.quantization.c_str(),
+                info.kernel_isa.c_str(), threads, test.c_str(), s.mean, s.deviation);
+  };
+  row(pp_name, pp_stats);
+  if (generate > 0) row(tg_name, tg_stats);
+  std::printf("\nload %.2f ms | first %s %.1f ms (includes first touch of the weights) | arena %s | KV cache %s | "
+              "peak RSS %s | %ld repetitions\n",
+              load_ms, pp_name.c_str(), first_prefill * 1e3, human_bytes(info.arena_bytes).c_str(),
+              human_bytes(info.state_bytes).c_str(), human_bytes(peak_rss_bytes()).c_str(), repetitions);
+  return 0;
+}
+
+}  // namespace edgeformer::cli
