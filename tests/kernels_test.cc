@@ -564,7 +564,7 @@ class AttentionTest : public VariantTest<AttentionF32Fn> {
 
   void ExpectMatchesNaiveOverShapes(size_t heads, size_t kv_heads) {
     std::mt19937 rng(15 + heads * 31 + kv_heads);
-    for (size_t head_dim : {1, 3, 17, 64, 65}) {
+    for (size_t head_dim : {1, 3, 17, 64, 65, 128, 129}) {
       for (size_t pos0 : {0, 1, 16, 63}) {
         for (size_t rows : {1, 3}) {
           SCOPED_TRACE(testing::Message() << "heads=" << heads << " kv_heads=" << kv_heads << " head_dim="
@@ -652,7 +652,13 @@ TEST_P(AttentionTest, LargeScoresDoNotOverflow) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Variants, AttentionTest,
-                         testing::Values(Variant<AttentionF32Fn>{"reference", attention_causal_f32_ref, Isa::kScalar}),
+                         testing::Values(Variant<AttentionF32Fn>{"reference", attention_causal_f32_ref, Isa::kScalar}
+#if defined(EDGEFORMER_HAVE_X86_KERNELS)
+                                         ,
+                                         Variant<AttentionF32Fn>{"avx512", attention_causal_f32_avx512,
+                                                                 Isa::kAvx512Vnni}
+#endif
+                                         ),
                          variant_name<AttentionF32Fn>);
 
 // ---------------------------------------------------------------------------------------------------------------

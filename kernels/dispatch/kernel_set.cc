@@ -10,7 +10,7 @@ constexpr KernelSet kScalarKernels = {Isa::kScalar, fully_connected_f32_ref, ful
 constexpr KernelSet kAvx2Kernels = {Isa::kAvx2, fully_connected_f32_avx2, fully_connected_q8_avx2,
                                     attention_causal_f32_ref};
 constexpr KernelSet kAvx512VnniKernels = {Isa::kAvx512Vnni, fully_connected_f32_avx512, fully_connected_q8_avx512vnni,
-                                          attention_causal_f32_ref};
+                                          attention_causal_f32_avx512};
 #endif
 
 }  // namespace

@@ -1,0 +1,84 @@
+// AVX-512 causal attention: the reference kernel's one-pass online softmax, with the head vectors held in zmm
+// registers (query, and the softmax-weighted sum of V) so that each key costs a few vector FMAs and one expf.
+// Compiled with -mavx512f -mavx512bw -mavx512vl -mavx512vnni -mfma for this file alone.
+#include <immintrin.h>
+
+#include <cmath>
+
+#include "edgeformer/kernels/attention.h"
+
+namespace edgeformer::kernels {
+
+namespace {
+
+constexpr size_t kLanes = 16;
+// Heads up to 8 x 16 = 128 floats stay in registers; wider heads take the reference kernel.
+constexpr size_t kMaxChunks = 8;
+
+template <size_t C>
+void attend_one(const AttentionArgs& args, size_t r, size_t h) {
+  const size_t head_dim = args.head_dim;
+  const __mmask16 tail = static_cast<__mmask16>(head_dim % kLanes == 0 ? 0xffff : (1u << (head_dim % kLanes)) - 1);
+  auto mask_of = [&](size_t c) { return c + 1 == C ? tail : __mmask16(0xffff); };
+  const size_t group = args.heads / args.kv_heads;
+  const size_t kv_offset = (h / group) * head_dim;
+  const float* q_row = args.q + r * args.q_stride + h * head_dim;
+  __m512 q[C], acc[C];
+  for (size_t c = 0; c < C; ++c) q[c] = _mm512_maskz_loadu_ps(mask_of(c), q_row + c * kLanes);
+  auto score_of = [&](size_t t) {
+    const float* k = args.k_cache + t * args.kv_stride + kv_offset;
+    __m512 sum = _mm512_mul_ps(q[0], _mm512_maskz_loadu_ps(mask_of(0), k));
+    for (size_t c = 1; c < C; ++c) sum = _mm512_fmadd_ps(q[c], _mm512_maskz_loadu_ps(mask_of(c), k + c * kLanes), sum);
+    return _mm512_reduce_add_ps(sum) * args.scale;
+  };
+  auto value = [&](size_t t, size_t c) {
+    return _mm512_maskz_loadu_ps(mask_of(c), args.v_cache + t * args.kv_stride + kv_offset + c * kLanes);
+  };
+
+  // Key 0 always exists and seeds the running max, as in the reference kernel.
+  float running_max = score_of(0);
+  float running_sum = 1.0f;
+  for (size_t c = 0; c < C; ++c) acc[c] = value(0, c);
+  const size_t last_key = args.pos0 + r;
+  for (size_t t = 1; t <= last_key; ++t) {
+    const float score = score_of(t);
+    if (score > running_max) {
+      const float correction = expf(running_max - score);
+      running_sum = running_sum * correction + 1.0f;
+      running_max = score;
+      const __m512 factor = _mm512_set1_ps(correction);
+      for (size_t c = 0; c < C; ++c) acc[c] = _mm512_fmadd_ps(acc[c], factor, value(t, c));
+    } else {
+      const float weight = expf(score - running_max);
+      running_sum += weight;
+      const __m512 w = _mm512_set1_ps(weight);
+      for (size_t c = 0; c < C; ++c) acc[c] = _mm512_fmadd_ps(w, value(t, c), acc[c]);
+    }
+  }
+  const __m512 inverse = _mm512_set1_ps(1.0f / running_sum);
+  float* out = args.out + r * args.out_stride + h * head_dim;
+  for (size_t c = 0; c < C; ++c) _mm512_mask_storeu_ps(out + c * kLanes, mask_of(c), _mm512_mul_ps(acc[c], inverse));
+}
+
+template <size_t C>
+void attend(const AttentionArgs& args, size_t row_begin, size_t row_end, size_t head_begin, size_t head_end) {
+  for (size_t r = row_begin; r < row_end; ++r)
+    for (size_t h = head_begin; h < head_end; ++h) attend_one<C>(args, r, h);
+}
+
+}  // namespace
+
+void attention_causal_f32_avx512(const AttentionArgs& args, size_t row_begin, size_t row_end, size_t head_begin,
+                                 size_t head_end) {
+  using Attend = void (*)(const AttentionArgs&, size_t, size_t, size_t, size_t);
+  static constexpr Attend kByChunks[kMaxChunks] = {attend<1>, attend<2>, attend<3>, attend<4>,
+                                                   attend<5>, attend<6>, attend<7>, attend<8>};
+  const size_t chunks = (args.head_dim + kLanes - 1) / kLanes;
+  if (chunks == 0 || chunks > kMaxChunks) {
+    attention_causal_f32_ref(args, row_begin, row_end, head_begin, head_end);
+    return;
+  }
+  kByChunks[chunks - 1](args, row_begin, row_end, head_begin, head_end);
+}
+
+}  // namespace edgeformer::kernels
