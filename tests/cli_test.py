@@ -134,6 +134,12 @@ class Cli(unittest.TestCase):
                     "state_bytes", "peak_rss_bytes"):
             self.assertGreater(out[key], 0, key)
         self.assertEqual((out["prompt_tokens"], out["generated_tokens"], out["repetitions"]), (16, 8, 2))
+        profiled = json.loads(run(EDGEFORMER, "bench", self.model, "--prompt-len", "16", "--gen", "8", "--reps", "2",
+                                  "--profile", "--json").stdout)
+        ops = {p["op"]: p for p in profiled["profile"]}
+        # 2 repetitions x (1 prefill + 8 decodes) x 5 layers
+        self.assertEqual(ops["Attention"]["calls"], 2 * 9 * 5)
+        self.assertGreater(ops["FullyConnected"]["seconds"], 0)
         table = run(EDGEFORMER, "bench", self.model, "--prompt-len", "8", "--gen", "4", "--reps", "1").stdout
         self.assertIn("| pp8 |", table)
         self.assertIn("| tg4 |", table)

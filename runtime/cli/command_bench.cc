@@ -38,7 +38,7 @@ double seconds_since(Clock::time_point start) { return std::chrono::duration<dou
 }  // namespace
 
 int command_bench(int argc, char** argv) {
-  Arguments args(argc, argv, {"--json"});
+  Arguments args(argc, argv, {"--json", "--profile"});
   const long prompt_length = args.get_int("--prompt-len", 128, 1, 1 << 20);
   const long generate = args.get_int("--gen", 64, 0, 1 << 20);
   const long threads = args.get_int("--threads", 1, 1, 256);
@@ -77,6 +77,8 @@ int command_bench(int argc, char** argv) {
   double first_prefill = 0, first_decode = 0;
   if (Status s = run_once(&first_prefill, &first_decode); !s.ok()) return fail(s.message());
   std::vector<double> pp, tg;
+  // Profiling covers the measured repetitions only: the first run's page faults would skew it.
+  session->set_profiling(args.has("--profile"));
   for (long r = 0; r < repetitions; ++r) {
     double prefill_seconds = 0, decode_seconds = 0;
     if (Status s = run_once(&prefill_seconds, &decode_seconds); !s.ok()) return fail(s.message());
@@ -109,8 +111,14 @@ int command_bench(int argc, char** argv) {
         .key("decode_tokens_per_s_stddev").value(tg_stats.deviation)
         .key("arena_bytes").value(info.arena_bytes)
         .key("state_bytes").value(info.state_bytes)
-        .key("peak_rss_bytes").value(peak_rss_bytes())
-        .end_object();
+        .key("peak_rss_bytes").value(peak_rss_bytes());
+    if (args.has("--profile")) {
+      json.key("profile").begin_array();
+      for (const Session::OperatorTime& t : session->profile())
+        json.begin_object().key("op").value(t.op).key("calls").value(t.calls).key("seconds").value(t.seconds).end_object();
+      json.end_array();
+    }
+    json.end_object();
     std::printf("%s\n", json.str().c_str());
     return 0;
   }
@@ -127,6 +135,14 @@ int command_bench(int argc, char** argv) {
               "peak RSS %s | %ld repetitions\n",
               load_ms, pp_name.c_str(), first_prefill * 1e3, human_bytes(info.arena_bytes).c_str(),
               human_bytes(info.state_bytes).c_str(), human_bytes(peak_rss_bytes()).c_str(), repetitions);
+  if (args.has("--profile")) {
+    double total = 0;
+    for (const Session::OperatorTime& t : session->profile()) total += t.seconds;
+    std::printf("\n| op | calls | ms | share |\n| --- | --- | --- | --- |\n");
+    for (const Session::OperatorTime& t : session->profile())
+      std::printf("| %s | %llu | %.2f | %.1f%% |\n", t.op.c_str(), static_cast<unsigned long long>(t.calls),
+                  t.seconds * 1e3, total > 0 ? 100.0 * t.seconds / total : 0.0);
+  }
   return 0;
 }
 

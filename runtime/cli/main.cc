@@ -114,7 +114,7 @@ constexpr const char* kUsage =
     "  generate MODEL.eft [--prompt TEXT | --prompt-ids 1,2,3] [-n N] [--temperature T] [--top-k K]\n"
     "           [--top-p P] [--seed S] [--threads N] [--json]\n"
     "  run      MODEL.eft [--entry NAME] --input NAME=FILE.npy ... --out DIR [--threads N]\n"
-    "  bench    MODEL.eft [--prompt-len N] [--gen N] [--threads N] [--reps N] [--json]\n";
+    "  bench    MODEL.eft [--prompt-len N] [--gen N] [--threads N] [--reps N] [--profile] [--json]\n";
 
 }  // namespace
 

@@ -1,7 +1,11 @@
+#include <algorithm>
+#include <chrono>
+#include <iterator>
 #include <cstdlib>
 #include <cstring>
 #include <new>
 
+#include "edgeformer/schema/operator_name.h"
 #include "session_impl.h"
 
 namespace edgeformer {
@@ -74,8 +78,15 @@ Status SessionImpl::run_entry(const BoundEntry& entry, size_t rows) {
     return Status(StatusCode::kInvalidArgument, "entry '" + entry.name + "' takes 1.." +
                                                     std::to_string(entry.max_rows) + " rows, got " +
                                                     std::to_string(rows));
-  for (const BoundOperator& op : entry.operators)
+  for (const BoundOperator& op : entry.operators) {
+    const auto start = profiling_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
     if (Status s = execute_operator(*this, op, rows); !s.ok()) return s;
+    if (profiling_) {
+      const size_t type = static_cast<size_t>(op.type);
+      ++op_calls_[type];
+      op_seconds_[type] += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    }
+  }
   last_entry_ = &entry;
   last_rows_ = rows;
   return Status();
@@ -145,6 +156,22 @@ size_t Session::max_context() const { return impl_->max_context_; }
 void Session::reset() {
   impl_->position_ = 0;
   impl_->last_entry_ = nullptr;
+}
+
+void Session::set_profiling(bool on) { impl_->profiling_ = on; }
+
+std::vector<Session::OperatorTime> Session::profile() const {
+  std::vector<OperatorTime> times;
+  for (size_t type = 0; type < kOperatorTypes; ++type)
+    if (impl_->op_calls_[type] > 0)
+      times.push_back({schema::operator_name(static_cast<schema::OperatorOptions>(type)), impl_->op_calls_[type],
+                       impl_->op_seconds_[type]});
+  return times;
+}
+
+void Session::reset_profile() {
+  std::fill(std::begin(impl_->op_calls_), std::end(impl_->op_calls_), 0);
+  std::fill(std::begin(impl_->op_seconds_), std::end(impl_->op_seconds_), 0.0);
 }
 
 Status Session::run(const std::string& entry, size_t rows) {

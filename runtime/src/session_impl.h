@@ -7,6 +7,8 @@
 
 namespace edgeformer {
 
+constexpr size_t kOperatorTypes = static_cast<size_t>(schema::OperatorOptions::MAX) + 1;
+
 class SessionImpl {
  public:
   SessionImpl(std::shared_ptr<const Model> model, int threads) : model_(std::move(model)), pool_(threads) {}
@@ -36,6 +38,10 @@ class SessionImpl {
   size_t position_ = 0;
   size_t max_context_ = 0;
   int vocab_size_ = 0;
+  // Indexed by operator type; fixed-size so that profiling allocates nothing while running.
+  bool profiling_ = false;
+  uint64_t op_calls_[kOperatorTypes] = {};
+  double op_seconds_[kOperatorTypes] = {};
 };
 
 // Runs one operator on `rows` rows (the entry's dynamic row count).

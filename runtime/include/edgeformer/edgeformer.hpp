@@ -119,6 +119,17 @@ class Session {
   size_t max_context() const;
   void reset();                 // forget the context
 
+  // Time spent per operator type, accumulated over the calls made while profiling is on (off by default; the
+  // clock reads cost a little on every operator).
+  struct OperatorTime {
+    std::string op;
+    uint64_t calls;
+    double seconds;
+  };
+  void set_profiling(bool on);
+  std::vector<OperatorTime> profile() const;
+  void reset_profile();
+
   // Low level: run entry `name` on `rows` rows. Inputs are written and outputs read in place, in the arena.
   Status run(const std::string& entry, size_t rows);
   Status input(const std::string& entry, const std::string& name, void** data, size_t* bytes);
