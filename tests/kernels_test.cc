@@ -655,6 +655,7 @@ INSTANTIATE_TEST_SUITE_P(Variants, AttentionTest,
                          testing::Values(Variant<AttentionF32Fn>{"reference", attention_causal_f32_ref, Isa::kScalar}
 #if defined(EDGEFORMER_HAVE_X86_KERNELS)
                                          ,
+                                         Variant<AttentionF32Fn>{"avx2", attention_causal_f32_avx2, Isa::kAvx2},
                                          Variant<AttentionF32Fn>{"avx512", attention_causal_f32_avx512,
                                                                  Isa::kAvx512Vnni}
 #endif

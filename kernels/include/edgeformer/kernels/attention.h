@@ -31,8 +31,10 @@ void attention_causal_f32_ref(const AttentionArgs& args, size_t row_begin, size_
                               size_t head_end);
 
 #if defined(EDGEFORMER_HAVE_X86_KERNELS)
-// AVX-512 variant (kernels/x86/): the same algorithm with head vectors in registers; heads wider than 128 use the
-// reference. Call only where isa_supported(Isa::kAvx512Vnni).
+// x86 variants (kernels/x86/): the same algorithm with head vectors in registers; heads wider than 128 use the
+// reference. Call only where isa_supported() says so.
+void attention_causal_f32_avx2(const AttentionArgs& args, size_t row_begin, size_t row_end, size_t head_begin,
+                               size_t head_end);
 void attention_causal_f32_avx512(const AttentionArgs& args, size_t row_begin, size_t row_end, size_t head_begin,
                                  size_t head_end);
 #endif
