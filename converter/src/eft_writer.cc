@@ -41,30 +41,46 @@ fb::DetachedBuffer build_model(const Graph& graph, uint64_t weights_offset) {
   fb::FlatBufferBuilder b(1 << 16);
   b.ForceDefaults(true);
   std::vector<fb::Offset<schema::Tensor>> tensors;
-  for (const converter::Tensor& t : graph.tensors)
-    tensors.push_back(CreateTensor(b, b.CreateString(t.name), t.dtype, b.CreateVector(t.shape), t.storage,
-                                   t.offset, t.dynamic_rows, t.quantization, t.scales));
+  // Children are created in statements of their own: argument evaluation order differs between compilers, and the
+  // file should be byte-for-byte the same whichever built the converter.
+  for (const converter::Tensor& t : graph.tensors) {
+    const auto name = b.CreateString(t.name);
+    const auto shape = b.CreateVector(t.shape);
+    tensors.push_back(CreateTensor(b, name, t.dtype, shape, t.storage, t.offset, t.dynamic_rows, t.quantization,
+                                   t.scales));
+  }
   std::vector<fb::Offset<schema::Entry>> entries;
   for (const converter::Entry& e : graph.entries) {
     std::vector<fb::Offset<schema::Operator>> ops;
-    for (const converter::Operator& o : e.operators)
-      ops.push_back(CreateOperator(b, o.type, operator_options(b, o), b.CreateVector(o.inputs),
-                                   b.CreateVector(o.outputs)));
-    entries.push_back(CreateEntry(b, b.CreateString(e.name), e.max_rows, b.CreateVector(ops),
-                                  b.CreateVector(e.inputs), b.CreateVector(e.outputs), e.arena_bytes));
+    for (const converter::Operator& o : e.operators) {
+      const auto options = operator_options(b, o);
+      const auto inputs = b.CreateVector(o.inputs);
+      const auto outputs = b.CreateVector(o.outputs);
+      ops.push_back(CreateOperator(b, o.type, options, inputs, outputs));
+    }
+    const auto name = b.CreateString(e.name);
+    const auto operators = b.CreateVector(ops);
+    const auto inputs = b.CreateVector(e.inputs);
+    const auto outputs = b.CreateVector(e.outputs);
+    entries.push_back(CreateEntry(b, name, e.max_rows, operators, inputs, outputs, e.arena_bytes));
   }
   const TokenizerData& tok = graph.tokenizer;
   fb::Offset<schema::Tokenizer> tokenizer;
-  if (tok.kind != TokenizerKind::None || tok.bos_id >= 0 || tok.eos_id >= 0)
-    tokenizer = CreateTokenizer(b, tok.kind, b.CreateVectorOfStrings(tok.pieces), b.CreateVector(tok.scores),
-                                tok.bos_id, tok.eos_id, tok.unk_id, tok.byte_fallback_base, tok.add_dummy_prefix);
-  const auto metadata =
-      CreateMetadata(b, b.CreateString(graph.architecture), b.CreateString(graph.source),
-                     b.CreateString(graph.quantization), graph.params, graph.vocab_size, graph.hidden_size,
-                     graph.layers, graph.max_context);
-  const auto model = CreateModel(b, kFormatVersion, metadata, b.CreateVector(tensors), b.CreateVector(entries),
-                                 graph.arena_bytes(), graph.state_bytes, weights_offset, graph.weight_bytes(),
-                                 tokenizer);
+  if (tok.kind != TokenizerKind::None || tok.bos_id >= 0 || tok.eos_id >= 0) {
+    const auto pieces = b.CreateVectorOfStrings(tok.pieces);
+    const auto scores = b.CreateVector(tok.scores);
+    tokenizer = CreateTokenizer(b, tok.kind, pieces, scores, tok.bos_id, tok.eos_id, tok.unk_id,
+                                tok.byte_fallback_base, tok.add_dummy_prefix);
+  }
+  const auto architecture = b.CreateString(graph.architecture);
+  const auto source = b.CreateString(graph.source);
+  const auto quantization = b.CreateString(graph.quantization);
+  const auto metadata = CreateMetadata(b, architecture, source, quantization, graph.params, graph.vocab_size,
+                                       graph.hidden_size, graph.layers, graph.max_context);
+  const auto tensor_vector = b.CreateVector(tensors);
+  const auto entry_vector = b.CreateVector(entries);
+  const auto model = CreateModel(b, kFormatVersion, metadata, tensor_vector, entry_vector, graph.arena_bytes(),
+                                 graph.state_bytes, weights_offset, graph.weight_bytes(), tokenizer);
   b.FinishSizePrefixed(model, ModelIdentifier());
   return b.Release();
 }

@@ -335,6 +335,14 @@ Status bind_entry(const schema::Entry& def, const std::vector<BoundTensor>& tens
     if (tensors[id].storage != Storage::Arena) return invalid(where + ": inputs must be arena tensors");
   for (int id : entry->outputs)
     if (tensors[id].storage != Storage::Arena) return invalid(where + ": outputs must be arena tensors");
+  // The caller copies up to max_rows rows into a dynamic-rows input (or out of an output), whichever operator reads
+  // it, if any: the tensor must hold them.
+  for (const std::vector<int>* ids : {&entry->inputs, &entry->outputs})
+    for (int id : *ids)
+      if (tensors[id].dynamic_rows && tensors[id].shape[0] != entry->max_rows)
+        return invalid(where + ": " + tensor_label(tensors[id], id) + " has dynamic rows but " +
+                       std::to_string(tensors[id].shape[0]) + " rows, not the entry's " +
+                       std::to_string(entry->max_rows));
 
   std::vector<bool> written(tensors.size(), false);
   for (int id : entry->inputs) written[id] = true;
@@ -457,6 +465,8 @@ Status check_region_sizes(const ModelImpl& impl) {
   uint64_t largest_entry = 0;
   for (const BoundEntry& entry : impl.entries) {
     uint64_t end = 0;
+    // Inputs that no operator reads are planned too: the caller writes them.
+    for (int id : entry.inputs) end = std::max(end, impl.tensors[id].offset + impl.tensors[id].bytes);
     for (const BoundOperator& op : entry.operators) {
       for (int id : op.inputs)
         if (impl.tensors[id].storage == Storage::Arena) end = std::max(end, impl.tensors[id].offset + impl.tensors[id].bytes);

@@ -211,6 +211,9 @@ Status Session::output(const std::string& entry, const std::string& name, const 
   if (e == nullptr) return Status(StatusCode::kInvalidArgument, "no entry named '" + entry + "'");
   const BoundTensor* t = find_tensor(*impl_->impl_, e->outputs, name);
   if (t == nullptr) return Status(StatusCode::kInvalidArgument, "entry '" + entry + "' has no output '" + name + "'");
+  // Outputs are only current for the entry that ran last (entries share the arena).
+  if (e != impl_->last_entry_)
+    return Status(StatusCode::kInvalidArgument, "entry '" + entry + "' is not the one that ran last");
   *data = impl_->address(*t);
   *bytes = impl_->rows_of(*t, impl_->last_rows_) * t->row_bytes;
   return Status();
@@ -219,7 +222,7 @@ Status Session::output(const std::string& entry, const std::string& name, const 
 std::vector<int64_t> Session::output_shape(const std::string& entry, const std::string& name) const {
   const BoundEntry* e = impl_->impl_->find_entry(entry);
   const BoundTensor* t = e ? find_tensor(*impl_->impl_, e->outputs, name) : nullptr;
-  if (t == nullptr) return {};
+  if (t == nullptr || e != impl_->last_entry_) return {};
   std::vector<int64_t> shape(t->shape, t->shape + t->rank);
   shape[0] = static_cast<int64_t>(impl_->rows_of(*t, impl_->last_rows_));
   return shape;

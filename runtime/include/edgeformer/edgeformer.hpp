@@ -134,7 +134,8 @@ class Session {
   Status run(const std::string& entry, size_t rows);
   Status input(const std::string& entry, const std::string& name, void** data, size_t* bytes);
   Status output(const std::string& entry, const std::string& name, const void** data, size_t* bytes) const;
-  // An output's shape after a run (dynamic rows replaced by the rows of that run).
+  // output() and output_shape() answer for the entry that ran last; the shape has the rows of that run ({} for
+  // any other entry).
   std::vector<int64_t> output_shape(const std::string& entry, const std::string& name) const;
 
  private:
