@@ -1,5 +1,6 @@
 #include "llama2c_reader.h"
 
+#include <cstdint>
 #include <cstring>
 
 #include "convert_error.h"
@@ -66,6 +67,8 @@ LlamaCheckpoint read_llama2c(const std::string& checkpoint_path, const std::stri
   c.heads = in.read<int32_t>("header");
   c.kv_heads = in.read<int32_t>("header");
   const int32_t signed_vocab = in.read<int32_t>("header");
+  if (signed_vocab == INT32_MIN)  // its negation would overflow
+    throw ConvertError(checkpoint_path + ": header vocab size " + std::to_string(signed_vocab) + " is not plausible");
   c.max_context = in.read<int32_t>("header");
   // A negative vocab size is llama2.c's flag for a classifier stored apart from the embedding.
   const bool shared_classifier = signed_vocab > 0;

@@ -72,7 +72,10 @@ class SafetensorsFile {
     const int fd = ::open(path_.c_str(), O_RDONLY);
     if (fd < 0) throw ConvertError(path_ + ": cannot open (" + std::strerror(errno) + ")");
     struct stat st {};
-    ::fstat(fd, &st);
+    if (::fstat(fd, &st) != 0) {
+      ::close(fd);
+      throw ConvertError(path_ + ": cannot stat (" + std::strerror(errno) + ")");
+    }
     size_ = static_cast<size_t>(st.st_size);
     if (size_ < 8) {
       ::close(fd);
@@ -82,7 +85,21 @@ class SafetensorsFile {
     ::close(fd);
     if (mapped == MAP_FAILED) throw ConvertError(path_ + ": mmap failed (" + std::strerror(errno) + ")");
     data_ = static_cast<const uint8_t*>(mapped);
+    try {
+      parse_header();
+    } catch (...) {  // the destructor does not run when the constructor throws: unmap here
+      ::munmap(mapped, size_);
+      throw;
+    }
+  }
+  ~SafetensorsFile() { ::munmap(const_cast<uint8_t*>(data_), size_); }
 
+  const std::string& path() const { return path_; }
+  const std::map<std::string, TensorEntry>& entries() const { return entries_; }
+  const uint8_t* data(const TensorEntry& entry) const { return data_ + data_begin_ + entry.begin; }
+
+ private:
+  void parse_header() {
     uint64_t header_size;
     std::memcpy(&header_size, data_, 8);
     if (header_size > size_ - 8)
@@ -111,13 +128,7 @@ class SafetensorsFile {
       entries_.emplace(name, std::move(entry));
     }
   }
-  ~SafetensorsFile() { ::munmap(const_cast<uint8_t*>(data_), size_); }
 
-  const std::string& path() const { return path_; }
-  const std::map<std::string, TensorEntry>& entries() const { return entries_; }
-  const uint8_t* data(const TensorEntry& entry) const { return data_ + data_begin_ + entry.begin; }
-
- private:
   std::string path_;
   const uint8_t* data_ = nullptr;
   size_t size_ = 0;
