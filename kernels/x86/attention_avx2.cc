@@ -6,22 +6,18 @@
 #include <cmath>
 #include <utility>
 
+#include "avx2_reduce.h"
 #include "edgeformer/kernels/attention.h"
 
 namespace edgeformer::kernels {
 
 namespace {
 
+using x86::horizontal_sum;
+
 constexpr size_t kLanes = 8;
 // Heads up to 16 x 8 = 128 floats; wider ones take the reference kernel.
 constexpr size_t kMaxChunks = 16;
-
-float horizontal_sum(__m256 v) {
-  __m128 sum = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  sum = _mm_add_ps(sum, _mm_movehl_ps(sum, sum));
-  sum = _mm_add_ss(sum, _mm_movehdup_ps(sum));
-  return _mm_cvtss_f32(sum);
-}
 
 template <size_t C>
 void attend_one(const AttentionArgs& args, size_t r, size_t h) {

@@ -5,6 +5,7 @@
 // summed in the same lane order whatever tile computes it, so prefill and decode give identical results.
 #include <immintrin.h>
 
+#include "avx2_reduce.h"
 #include "edgeformer/kernels/fully_connected.h"
 #include "tile_loop.h"
 
@@ -12,22 +13,10 @@ namespace edgeformer::kernels {
 
 namespace {
 
+using x86::horizontal_sum;
+
 constexpr size_t kRows = 2;
 constexpr size_t kChannels = 4;
-
-float horizontal_sum(__m256 v) {
-  __m128 sum = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  sum = _mm_add_ps(sum, _mm_movehl_ps(sum, sum));
-  sum = _mm_add_ss(sum, _mm_movehdup_ps(sum));
-  return _mm_cvtss_f32(sum);
-}
-
-int32_t horizontal_sum(__m256i v) {
-  __m128i sum = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-  sum = _mm_add_epi32(sum, _mm_shuffle_epi32(sum, _MM_SHUFFLE(1, 0, 3, 2)));
-  sum = _mm_add_epi32(sum, _mm_shuffle_epi32(sum, _MM_SHUFFLE(2, 3, 0, 1)));
-  return _mm_cvtsi128_si32(sum);
-}
 
 template <size_t MR, size_t NR>
 void tile_f32(const FullyConnectedF32Args& a, size_t m0, size_t n0) {

@@ -47,12 +47,10 @@ int command_bench(int argc, char** argv) {
   if (args.positionals().size() != 1) return fail("bench: expected one model path");
 
   std::shared_ptr<const Model> model;
-  double load_ms = 0;
-  if (Status s = open_model(args.positionals()[0], &model, &load_ms); !s.ok()) return fail(s.message());
   std::unique_ptr<Session> session;
-  SessionOptions options;
-  options.threads = static_cast<int>(threads);
-  if (Status s = Session::create(model, options, &session); !s.ok()) return fail(s.message());
+  double load_ms = 0;
+  if (Status s = open_session(args.positionals()[0], threads, &model, &session, &load_ms); !s.ok())
+    return fail(s.message());
   const size_t needed = static_cast<size_t>(prompt_length + generate);
   if (needed > session->max_context())
     return fail("bench: --prompt-len + --gen = " + std::to_string(needed) + " exceeds the context of " +

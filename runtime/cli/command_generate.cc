@@ -44,12 +44,10 @@ int command_generate(int argc, char** argv) {
   const bool json_output = args.has("--json");
 
   std::shared_ptr<const Model> model;
-  double load_ms = 0;
-  if (Status s = open_model(args.positionals()[0], &model, &load_ms); !s.ok()) return fail(s.message());
   std::unique_ptr<Session> session;
-  SessionOptions options;
-  options.threads = static_cast<int>(threads);
-  if (Status s = Session::create(model, options, &session); !s.ok()) return fail(s.message());
+  double load_ms = 0;
+  if (Status s = open_session(args.positionals()[0], threads, &model, &session, &load_ms); !s.ok())
+    return fail(s.message());
 
   std::vector<int32_t> prompt;
   if (args.has("--prompt-ids")) {

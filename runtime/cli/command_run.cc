@@ -62,19 +62,16 @@ int command_run(int argc, char** argv) {
   if (args.positionals().size() != 1) return fail("run: expected one model path");
   if (!args.has("--out")) return fail("run: --out DIR is required");
   std::shared_ptr<const Model> model;
+  std::unique_ptr<Session> session;
   double load_ms = 0;
-  if (Status s = open_model(args.positionals()[0], &model, &load_ms); !s.ok()) return fail(s.message());
+  if (Status s = open_session(args.positionals()[0], threads, &model, &session, &load_ms); !s.ok())
+    return fail(s.message());
   const ModelInfo& info = model->info();
   const std::string entry_name = args.get("--entry", info.entries.front().name);
   const EntryInfo* entry = nullptr;
   for (const EntryInfo& e : info.entries)
     if (e.name == entry_name) entry = &e;
   if (entry == nullptr) return fail("no entry named '" + entry_name + "'");
-
-  std::unique_ptr<Session> session;
-  SessionOptions options;
-  options.threads = static_cast<int>(threads);
-  if (Status s = Session::create(model, options, &session); !s.ok()) return fail(s.message());
 
   std::vector<std::pair<std::string, std::string>> given;
   for (const std::string& input : args.get_all("--input")) {

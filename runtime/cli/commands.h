@@ -29,6 +29,9 @@ class Arguments {
 
 int fail(const std::string& message);
 Status open_model(const std::string& path, std::shared_ptr<const Model>* model, double* load_ms);
+// open_model, then a session with `threads` threads on it.
+Status open_session(const std::string& path, long threads, std::shared_ptr<const Model>* model,
+                    std::unique_ptr<Session>* session, double* load_ms);
 uint64_t peak_rss_bytes();
 
 int command_inspect(int argc, char** argv);

@@ -88,6 +88,14 @@ Status open_model(const std::string& path, std::shared_ptr<const Model>* model, 
   return s;
 }
 
+Status open_session(const std::string& path, long threads, std::shared_ptr<const Model>* model,
+                    std::unique_ptr<Session>* session, double* load_ms) {
+  if (Status s = open_model(path, model, load_ms); !s.ok()) return s;
+  SessionOptions options;
+  options.threads = static_cast<int>(threads);
+  return Session::create(*model, options, session);
+}
+
 // VmHWM belongs to this program's address space; getrusage's ru_maxrss also keeps the peak of whatever process
 // exec'd it (a Python harness, a shell), so it is only the fallback.
 uint64_t peak_rss_bytes() {
