@@ -64,11 +64,16 @@ void BM_FullyConnectedQ8(benchmark::State& state, Isa isa) {
   const auto x = random_values<float>(m * k, 1.0f);
   std::vector<int8_t> xq(m * k);
   std::vector<float> x_scale(m), y(m * n);
+  // Row sums as the converter stores them (they enable the unsigned-activation VNNI path).
+  std::vector<int32_t> row_sums(copies * n, 0);
+  for (size_t row = 0; row < copies * n; ++row)
+    for (size_t l = 0; l < k; ++l) row_sums[row] += w[row * k + l];
   size_t copy = 0;
   for (auto _ : state) {
     quantize_rows_q8_ref(x.data(), k, m, k, xq.data(), x_scale.data());
-    FullyConnectedQ8Args args{xq.data(), x_scale.data(), w.data() + (copy++ % copies) * n * k, w_scale.data(),
-                              y.data(), n, m, k, n};
+    const size_t c = copy++ % copies;
+    FullyConnectedQ8Args args{xq.data(), x_scale.data(), w.data() + c * n * k, w_scale.data(), y.data(), n, m, k, n,
+                              row_sums.data() + c * n};
     fully_connected(args, 0, n);
     benchmark::DoNotOptimize(y.data());
   }

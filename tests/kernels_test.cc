@@ -352,6 +352,38 @@ TEST_P(FullyConnectedQ8Test, MatchesExactIntegerSumWithExtremeCodes) {
   }
 }
 
+// The same exact sums when the weights come with their row sums (the unsigned-activation path of VNNI variants),
+// at every k around the 64-byte step and at the int8 extremes.
+TEST_P(FullyConnectedQ8Test, RowSumsPathIsExact) {
+  std::mt19937 rng(19);
+  for (size_t k : {1, 3, 63, 64, 65, 127, 128, 129, 4097}) {
+    for (size_t m : {1, 4, 5}) {
+      const size_t n = 9;
+      SCOPED_TRACE(testing::Message() << "k=" << k << " m=" << m);
+      std::vector<int8_t> xq = random_int8(rng, m * k);
+      std::vector<int8_t> w = random_int8(rng, n * k);
+      std::fill(xq.begin(), xq.begin() + k, int8_t{-128});
+      std::fill(w.begin(), w.begin() + k, int8_t{-128});
+      std::fill(w.begin() + k, w.begin() + 2 * k, int8_t{127});
+      std::vector<int32_t> row_sums(n, 0);
+      for (size_t j = 0; j < n; ++j)
+        for (size_t l = 0; l < k; ++l) row_sums[j] += w[j * k + l];
+      const std::vector<float> x_scale = random_floats(rng, m, 1e-3f, 1e-1f);
+      const std::vector<float> w_scale = random_floats(rng, n, 1e-3f, 1e-1f);
+      std::vector<float> y(m * n);
+      FullyConnectedQ8Args args{xq.data(), x_scale.data(), w.data(), w_scale.data(), y.data(), n, m, k, n};
+      args.w_row_sums = row_sums.data();
+      GetParam().fn(args, 0, n);
+      for (size_t i = 0; i < m; ++i)
+        for (size_t j = 0; j < n; ++j) {
+          int64_t acc = 0;
+          for (size_t l = 0; l < k; ++l) acc += int64_t{xq[i * k + l]} * int64_t{w[j * k + l]};
+          ASSERT_EQ(y[i * n + j], static_cast<float>(acc) * x_scale[i] * w_scale[j]) << i << " " << j;
+        }
+    }
+  }
+}
+
 // Quantizing x and w with the reference quantizer and running the int8 kernel must stay within the worst-case
 // quantization error: each code is off by at most half a step, so
 // |x.w - xq.wq * sx * sw| <= sum_k (|x_k| * sw / 2 + |w_k| * sx / 2 + sx * sw / 4).

@@ -47,7 +47,7 @@ fb::DetachedBuffer build_model(const Graph& graph, uint64_t weights_offset) {
     const auto name = b.CreateString(t.name);
     const auto shape = b.CreateVector(t.shape);
     tensors.push_back(CreateTensor(b, name, t.dtype, shape, t.storage, t.offset, t.dynamic_rows, t.quantization,
-                                   t.scales));
+                                   t.scales, t.row_sums));
   }
   std::vector<fb::Offset<schema::Entry>> entries;
   for (const converter::Entry& e : graph.entries) {

@@ -22,6 +22,7 @@ struct Tensor {
   bool dynamic_rows = false;
   schema::Quantization quantization = schema::Quantization::None;
   int scales = -1;
+  int row_sums = -1;
   std::vector<uint8_t> data;  // weights only, already in the layout the kernels read
 
   uint64_t byte_size() const;

@@ -81,6 +81,16 @@ class LlamaGraphBuilder {
     kernels::quantize_rows_q8_ref(values.data(), cols, rows, cols, quantized.data(), scales.data());
     const int scales_id = f32_weight(name + ".scales", scales, {rows});
     graph_.params -= scales.size();
+    std::vector<int32_t> row_sums(rows, 0);
+    for (int r = 0; r < rows; ++r)
+      for (int c = 0; c < cols; ++c) row_sums[r] += quantized[size_t(r) * cols + c];
+    Tensor sums;
+    sums.name = name + ".row_sums";
+    sums.dtype = DType::I32;
+    sums.shape = {rows};
+    sums.storage = Storage::Weight;
+    sums.data = bytes_of(row_sums.data(), row_sums.size() * sizeof(int32_t));
+    const int row_sums_id = graph_.add_tensor(std::move(sums));
     Tensor t;
     t.name = name;
     t.dtype = DType::I8;
@@ -88,6 +98,7 @@ class LlamaGraphBuilder {
     t.storage = Storage::Weight;
     t.quantization = schema::Quantization::PerRowSymmetricI8;
     t.scales = scales_id;
+    t.row_sums = row_sums_id;
     t.data = bytes_of(quantized.data(), quantized.size());
     graph_.params += values.size();
     return graph_.add_tensor(std::move(t));

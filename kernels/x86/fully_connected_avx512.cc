@@ -81,6 +81,43 @@ void tile_q8(const FullyConnectedQ8Args& a, size_t m0, size_t n0) {
           static_cast<float>(_mm512_reduce_add_epi32(acc[i][r])) * a.x_scale[m0 + i] * a.w_scale[n0 + r];
 }
 
+// vpdpbusd multiplies unsigned by signed bytes, four per lane: activations enter as x + 128 (a flip of the sign
+// bit), and 128 * sum(w) comes off at the end. Exact for every int8 value; 64 multiply-adds per instruction.
+template <size_t MR, size_t NR>
+void tile_q8_unsigned(const FullyConnectedQ8Args& a, size_t m0, size_t n0) {
+  const size_t k = a.k;
+  const int8_t* x = a.xq + m0 * k;
+  const int8_t* w = a.w + n0 * k;
+  const __m512i sign_bit = _mm512_set1_epi8(static_cast<char>(0x80));
+  __m512i acc[MR][NR];
+  for (size_t i = 0; i < MR; ++i)
+    for (size_t r = 0; r < NR; ++r) acc[i][r] = _mm512_setzero_si512();
+  size_t l = 0;
+  for (; l + 64 <= k; l += 64) {
+    __m512i wv[NR];
+    for (size_t r = 0; r < NR; ++r) wv[r] = _mm512_loadu_si512(w + r * k + l);
+    for (size_t i = 0; i < MR; ++i) {
+      const __m512i xv = _mm512_xor_si512(_mm512_loadu_si512(x + i * k + l), sign_bit);
+      for (size_t r = 0; r < NR; ++r) acc[i][r] = _mm512_dpbusd_epi32(acc[i][r], xv, wv[r]);
+    }
+  }
+  if (l < k) {
+    // Masked-off weight bytes are 0, so the 128 that the masked-off activation bytes become adds nothing.
+    const __mmask64 mask = (uint64_t{1} << (k - l)) - 1;  // k - l < 64
+    __m512i wv[NR];
+    for (size_t r = 0; r < NR; ++r) wv[r] = _mm512_maskz_loadu_epi8(mask, w + r * k + l);
+    for (size_t i = 0; i < MR; ++i) {
+      const __m512i xv = _mm512_xor_si512(_mm512_maskz_loadu_epi8(mask, x + i * k + l), sign_bit);
+      for (size_t r = 0; r < NR; ++r) acc[i][r] = _mm512_dpbusd_epi32(acc[i][r], xv, wv[r]);
+    }
+  }
+  for (size_t i = 0; i < MR; ++i)
+    for (size_t r = 0; r < NR; ++r) {
+      const int32_t sum = _mm512_reduce_add_epi32(acc[i][r]) - 128 * a.w_row_sums[n0 + r];
+      a.y[(m0 + i) * a.y_stride + n0 + r] = static_cast<float>(sum) * a.x_scale[m0 + i] * a.w_scale[n0 + r];
+    }
+}
+
 }  // namespace
 
 void fully_connected_f32_avx512(const FullyConnectedF32Args& args, size_t n_begin, size_t n_end) {
@@ -90,6 +127,12 @@ void fully_connected_f32_avx512(const FullyConnectedF32Args& args, size_t n_begi
 }
 
 void fully_connected_q8_avx512vnni(const FullyConnectedQ8Args& args, size_t n_begin, size_t n_end) {
+  if (args.w_row_sums != nullptr) {
+    x86::for_each_tile<kRows, kChannels>(args.m, n_begin, n_end, [&](auto rows, auto channels, size_t m, size_t n) {
+      tile_q8_unsigned<decltype(rows)::value, decltype(channels)::value>(args, m, n);
+    });
+    return;
+  }
   x86::for_each_tile<kRows, kChannels>(args.m, n_begin, n_end, [&](auto rows, auto channels, size_t m, size_t n) {
     tile_q8<decltype(rows)::value, decltype(channels)::value>(args, m, n);
   });

@@ -109,6 +109,16 @@ Status bind_quantization(const schema::Model& m, const uint8_t* file, int id, st
   if (s.storage != Storage::Weight || s.dtype != DType::F32 || s.rank != 1 || s.shape[0] != t.shape[0])
     return invalid(label + ": scales must be an f32 weight of [" + std::to_string(t.shape[0]) + "]");
   t.scales = reinterpret_cast<const float*>(file + s.offset);
+  const int row_sums = t.def->row_sums();
+  if (row_sums == -1) return Status();
+  if (row_sums < 0 || row_sums >= static_cast<int>(m.tensors()->size()))
+    return invalid(label + ": row sums id " + std::to_string(row_sums) + " is out of range");
+  const BoundTensor& sums = tensors[row_sums];
+  if (sums.storage != Storage::Weight || sums.dtype != DType::I32 || sums.rank != 1 || sums.shape[0] != t.shape[0])
+    return invalid(label + ": row sums must be an i32 weight of [" + std::to_string(t.shape[0]) + "]");
+  // Not checked against the codes: that would read every weight at load. Wrong sums give wrong outputs (as
+  // wrong weights do), never an access outside the file.
+  t.row_sums = reinterpret_cast<const int32_t*>(file + sums.offset);
   return Status();
 }
 

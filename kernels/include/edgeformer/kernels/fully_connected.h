@@ -28,6 +28,9 @@ struct FullyConnectedQ8Args {
   float* y;              // [m][n], rows y_stride floats apart
   size_t y_stride;
   size_t m, k, n;
+  // Optional: sum over k of each weight row. Variants that multiply unsigned activations (x + 128) by signed
+  // weights (vpdpbusd) need it to subtract 128 * sum exactly; without it they take a widening path.
+  const int32_t* w_row_sums = nullptr;
 };
 using FullyConnectedQ8Fn = void (*)(const FullyConnectedQ8Args& args, size_t n_begin, size_t n_end);
 void fully_connected_q8_ref(const FullyConnectedQ8Args& args, size_t n_begin, size_t n_end);
