@@ -113,7 +113,9 @@ void tile_q8_unsigned(const FullyConnectedQ8Args& a, size_t m0, size_t n0) {
   }
   for (size_t i = 0; i < MR; ++i)
     for (size_t r = 0; r < NR; ++r) {
-      const int32_t sum = _mm512_reduce_add_epi32(acc[i][r]) - 128 * a.w_row_sums[n0 + r];
+      // Wrapping arithmetic: sums from a corrupt file must give a wrong number, not undefined behaviour.
+      const int32_t sum = static_cast<int32_t>(static_cast<uint32_t>(_mm512_reduce_add_epi32(acc[i][r])) -
+                                               128u * static_cast<uint32_t>(a.w_row_sums[n0 + r]));
       a.y[(m0 + i) * a.y_stride + n0 + r] = static_cast<float>(sum) * a.x_scale[m0 + i] * a.w_scale[n0 + r];
     }
 }

@@ -51,6 +51,10 @@ Status bind_tensor(const schema::Model& m, size_t file_size, int id, BoundTensor
   if (element == 0) return invalid(label + ": unknown dtype " + std::to_string(int(t->dtype)));
   if (!def->shape() || def->shape()->size() == 0 || def->shape()->size() > kMaxRank)
     return invalid(label + ": rank must be 1.." + std::to_string(kMaxRank));
+  // The Verifier checks a vector's length field, not the alignment of 8-byte elements: a hostile file could
+  // place them where reading them is undefined behaviour.
+  if (reinterpret_cast<uintptr_t>(def->shape()->Data()) % alignof(int64_t) != 0)
+    return invalid(label + ": shape is misaligned");
   t->rank = static_cast<int>(def->shape()->size());
   uint64_t count = 1;
   for (int i = 0; i < t->rank; ++i) {
