@@ -453,28 +453,28 @@ TEST_F(Stories260kVariants, MissingLmHeadWhenUntiedIsAnError) {
   expect_convert_error([&] { convert(folder); }, {"model.safetensors", "missing tensor", "lm_head.weight", "[512, 64]"});
 }
 
-TEST_F(Stories260kVariants, F16WeightsStayCloseToF32) {
-  const std::string path = convert(write_folder("f16", "F16"));
-  const Closeness c = closeness_to_f32(path);
-  const int prefix = greedy_prefix(path);
-  std::printf("F16 vs F32: top-1 agreement %.4f, logits cosine mean %.8f worst %.8f; greedy prefix %d / %zu\n",
-              c.agreement, c.mean_cosine, c.worst_cosine, prefix, golden60_.size());
-  EXPECT_GE(c.agreement, kMinF16Agreement);
-  EXPECT_GE(c.mean_cosine, kMinF16MeanCosine);
-  EXPECT_GE(c.worst_cosine, kMinF16WorstCosine);
-  EXPECT_GE(prefix, kMinF16GreedyPrefix);
-}
+struct HalfPrecisionBudget {
+  const char* dtype;
+  double min_agreement, min_mean_cosine, min_worst_cosine;
+  int min_greedy_prefix;
+};
 
-TEST_F(Stories260kVariants, Bf16WeightsStayCloseToF32) {
-  const std::string path = convert(write_folder("bf16", "BF16"));
-  const Closeness c = closeness_to_f32(path);
-  const int prefix = greedy_prefix(path);
-  std::printf("BF16 vs F32: top-1 agreement %.4f, logits cosine mean %.8f worst %.8f; greedy prefix %d / %zu\n",
-              c.agreement, c.mean_cosine, c.worst_cosine, prefix, golden60_.size());
-  EXPECT_GE(c.agreement, kMinBf16Agreement);
-  EXPECT_GE(c.mean_cosine, kMinBf16MeanCosine);
-  EXPECT_GE(c.worst_cosine, kMinBf16WorstCosine);
-  EXPECT_GE(prefix, kMinBf16GreedyPrefix);
+TEST_F(Stories260kVariants, HalfPrecisionWeightsStayCloseToF32) {
+  for (const HalfPrecisionBudget& budget :
+       {HalfPrecisionBudget{"F16", kMinF16Agreement, kMinF16MeanCosine, kMinF16WorstCosine, kMinF16GreedyPrefix},
+        HalfPrecisionBudget{"BF16", kMinBf16Agreement, kMinBf16MeanCosine, kMinBf16WorstCosine,
+                            kMinBf16GreedyPrefix}}) {
+    SCOPED_TRACE(budget.dtype);
+    const std::string path = convert(write_folder(std::string("half-") + budget.dtype, budget.dtype));
+    const Closeness c = closeness_to_f32(path);
+    const int prefix = greedy_prefix(path);
+    std::printf("%s vs F32: top-1 agreement %.4f, logits cosine mean %.8f worst %.8f; greedy prefix %d / %zu\n",
+                budget.dtype, c.agreement, c.mean_cosine, c.worst_cosine, prefix, golden60_.size());
+    EXPECT_GE(c.agreement, budget.min_agreement);
+    EXPECT_GE(c.mean_cosine, budget.min_mean_cosine);
+    EXPECT_GE(c.worst_cosine, budget.min_worst_cosine);
+    EXPECT_GE(prefix, budget.min_greedy_prefix);
+  }
 }
 
 TEST_F(Stories260kVariants, HalfPrecisionVariantsDifferFromF32) {
