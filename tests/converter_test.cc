@@ -231,6 +231,20 @@ double max_relative_difference(const std::vector<float>& a, const std::vector<fl
   return worst;
 }
 
+// A model whose classifier is twice the other's must give twice its logits at every position of `inputs`.
+void expect_doubled_logits(const std::string& base_path, const std::string& doubled_path,
+                           const std::vector<int32_t>& inputs) {
+  const auto base = teacher_forced(base_path, inputs);
+  const auto doubled = teacher_forced(doubled_path, inputs);
+  ASSERT_EQ(base.size(), inputs.size());
+  ASSERT_EQ(doubled.size(), inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    std::vector<float> twice = base[i];
+    for (float& v : twice) v *= 2.0f;
+    EXPECT_LE(max_relative_difference(doubled[i], twice), kScaledClassifierTolerance) << "position " << i;
+  }
+}
+
 // Errors name the file and the key or tensor, and expected vs found: every fragment must be in what().
 void expect_convert_error(const std::function<void()>& convert, std::initializer_list<std::string> fragments) {
   try {
@@ -426,15 +440,7 @@ TEST_F(Stories260kVariants, UntiedLmHeadIsTheOneUsed) {
     tensors.push_back(make_tensor("lm_head.weight", {512, 64}, doubled));
   });
   const std::vector<int32_t> inputs(golden60_.begin(), golden60_.begin() + 8);
-  const auto tied = teacher_forced(f32_model(), inputs);
-  const auto scaled = teacher_forced(convert(folder), inputs);
-  ASSERT_EQ(tied.size(), inputs.size());
-  ASSERT_EQ(scaled.size(), inputs.size());
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    std::vector<float> twice = tied[i];
-    for (float& v : twice) v *= 2.0f;
-    EXPECT_LE(max_relative_difference(scaled[i], twice), kScaledClassifierTolerance) << "position " << i;
-  }
+  expect_doubled_logits(f32_model(), convert(folder), inputs);
 }
 
 TEST_F(Stories260kVariants, TiedCheckpointWithAStoredLmHeadUsesTheEmbedding) {
@@ -549,15 +555,7 @@ TEST_F(Stories260kVariants, Llama2cSeparateClassifierIsReadFromTheEnd) {
   convert_llama2c(llama2c_with_classifier("doubled.bin", doubled), dir_ + "/tok512.bin", tmp_.file("doubled.eft"));
   convert_llama2c(dir_ + "/stories260K.bin", dir_ + "/tok512.bin", tmp_.file("tied.eft"));
   const std::vector<int32_t> inputs(golden256_.begin(), golden256_.begin() + 8);
-  const auto tied = teacher_forced(tmp_.file("tied.eft"), inputs);
-  const auto scaled = teacher_forced(tmp_.file("doubled.eft"), inputs);
-  ASSERT_EQ(tied.size(), inputs.size());
-  ASSERT_EQ(scaled.size(), inputs.size());
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    std::vector<float> twice = tied[i];
-    for (float& v : twice) v *= 2.0f;
-    EXPECT_LE(max_relative_difference(scaled[i], twice), kScaledClassifierTolerance) << "position " << i;
-  }
+  expect_doubled_logits(tmp_.file("tied.eft"), tmp_.file("doubled.eft"), inputs);
 }
 
 TEST_F(Stories260kVariants, Int8ShrinksTheWeightsAndKeepsTheParameterCount) {
