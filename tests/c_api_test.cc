@@ -81,7 +81,7 @@ TEST_F(CApiModel, GreedyGenerationReproducesTheGolden) {
   std::ifstream in(dir_ + "/expected_greedy_256.json");
   const auto golden = nlohmann::json::parse(in).at("output_ids").get<std::vector<int32_t>>();
   ef_session* session = nullptr;
-  ef_session_options options = {2, nullptr, 0};
+  ef_session_options options = {2, nullptr, 0, 0};
   ASSERT_EQ(ef_session_create(model_, &options, &session), EF_OK) << ef_last_error();
   ef_sampler* sampler = nullptr;
   ASSERT_EQ(ef_sampler_create(ef_model_vocab_size(model_), 0.0f, 0, 1.0f, 0, &sampler), EF_OK);
@@ -103,19 +103,35 @@ TEST_F(CApiModel, GreedyGenerationReproducesTheGolden) {
   ef_session_free(session);
 }
 
+TEST_F(CApiModel, ArenaCapRefusesALargerModel) {
+  const size_t bytes = ef_model_arena_bytes(model_);
+  ef_session* session = nullptr;
+  ef_session_options capped = {1, nullptr, 0, bytes - 1};
+  EXPECT_EQ(ef_session_create(model_, &capped, &session), EF_OUT_OF_MEMORY);
+  EXPECT_EQ(session, nullptr);
+  EXPECT_NE(std::strstr(ef_last_error(), "max_arena_bytes"), nullptr) << ef_last_error();
+  ef_session_options exact = {1, nullptr, 0, bytes};
+  ASSERT_EQ(ef_session_create(model_, &exact, &session), EF_OK) << ef_last_error();
+  EXPECT_EQ(ef_session_decode(session, 1), EF_OK);
+  ef_session_free(session);
+}
+
 TEST_F(CApiModel, CallerOwnedArena) {
   const size_t bytes = ef_model_arena_bytes(model_);
   ASSERT_GT(bytes, 0u);
   void* arena = std::aligned_alloc(64, (bytes + 64) / 64 * 64 + 64);
   ef_session* session = nullptr;
-  ef_session_options small = {1, arena, bytes - 1};
+  ef_session_options small = {1, arena, bytes - 1, 0};
   EXPECT_EQ(ef_session_create(model_, &small, &session), EF_INVALID_ARGUMENT);
   EXPECT_NE(std::strstr(ef_last_error(), "arena"), nullptr) << ef_last_error();
-  ef_session_options misaligned = {1, static_cast<char*>(arena) + 8, bytes};
+  ef_session_options misaligned = {1, static_cast<char*>(arena) + 8, bytes, 0};
   EXPECT_EQ(ef_session_create(model_, &misaligned, &session), EF_INVALID_ARGUMENT);
-  ef_session_options zero_threads = {0, arena, bytes};
+  ef_session_options zero_threads = {0, arena, bytes, 0};
   EXPECT_EQ(ef_session_create(model_, &zero_threads, &session), EF_INVALID_ARGUMENT);
-  ef_session_options good = {1, arena, bytes};
+  ef_session_options huge_threads = {1 << 20, arena, bytes, 0};
+  EXPECT_EQ(ef_session_create(model_, &huge_threads, &session), EF_INVALID_ARGUMENT);
+  EXPECT_NE(std::strstr(ef_last_error(), "threads"), nullptr) << ef_last_error();
+  ef_session_options good = {1, arena, bytes, 0};
   ASSERT_EQ(ef_session_create(model_, &good, &session), EF_OK) << ef_last_error();
   EXPECT_EQ(ef_session_decode(session, 1), EF_OK);
   const float* logits = ef_session_logits(session);

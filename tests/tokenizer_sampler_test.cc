@@ -77,14 +77,14 @@ TEST_F(Tokenizer, EncodeStartsWithBosAndTheDummyPrefix) {
   EXPECT_LT(ids.size(), std::string("Once upon a time").size() / 2);
 }
 
-TEST_F(Tokenizer, RoundTripsAnyBytesThroughByteFallback) {
+TEST_F(Tokenizer, RoundTripsAnyValidUtf8ThroughByteFallback) {
   const std::vector<std::string> texts = {
       "Once upon a time, there was a little girl named Lily.",
       "  leading and trailing spaces  ",
       "tabs\tand\nnewlines\r\n",
       "caf\xc3\xa9 na\xc3\xafve \xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e \xf0\x9f\x98\x80",  // accents, CJK, emoji
       std::string("nul\0inside", 10),
-      "\xff\xfe invalid \xc3 utf-8 \xe2\x82",
+      "\xf4\x8f\xbf\xbf \xef\xbf\xbf \xc2\x80 \xe0\xa0\x80 \xf0\x90\x80\x80",  // the ends of each length
       std::string(2000, 'a'),
   };
   for (const std::string& text : texts) {
@@ -92,6 +92,36 @@ TEST_F(Tokenizer, RoundTripsAnyBytesThroughByteFallback) {
     std::string decoded = decode(ids);
     EXPECT_EQ(decoded, text) << "ids: " << ids.size();
   }
+}
+
+TEST_F(Tokenizer, RefusesInvalidUtf8AndSaysWhere) {
+  const std::vector<std::pair<std::string, size_t>> cases = {
+      {"ok \xff", 3},                  // never a UTF-8 byte
+      {"\x80 lone continuation", 0},
+      {"ab\xc3", 2},                   // cut at the end
+      {"\xc3(", 0},                    // continuation missing
+      {"x\xc0\x80", 1},               // overlong NUL
+      {"\xe0\x80\xaf", 0},            // overlong '/'
+      {"\xed\xa0\x80", 0},            // UTF-16 surrogate
+      {"\xf4\x90\x80\x80", 0},        // above U+10FFFF
+      {"\xf5\x80\x80\x80", 0},
+  };
+  for (const auto& [text, offset] : cases) {
+    std::vector<int32_t> ids = {7};
+    const Status s = model_->tokenize(text, true, &ids);
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << text;
+    EXPECT_NE(s.message().find("UTF-8 (byte " + std::to_string(offset) + ")"), std::string::npos) << s.message();
+    EXPECT_EQ(ids, std::vector<int32_t>{7}) << "a refused text leaves the ids as they were";
+  }
+}
+
+// Merging is O(n log n): a megabyte of text tokenizes in well under the test's timeout and still round-trips.
+TEST_F(Tokenizer, LongTextTokenizesAndRoundTrips) {
+  std::string text;
+  while (text.size() < (1u << 20)) text += "Once upon a time, a little dog named Max ran to the park. ";
+  const auto ids = encode(text);
+  EXPECT_LT(ids.size(), text.size() / 2);
+  EXPECT_EQ(decode(ids), text);
 }
 
 TEST_F(Tokenizer, DetokenizeRejectsIdsOutsideTheVocabulary) {

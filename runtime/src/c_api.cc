@@ -141,6 +141,7 @@ ef_status ef_session_create(const ef_model* model, const ef_session_options* opt
       o.threads = options->threads;
       o.arena = options->arena;
       o.arena_bytes = options->arena_bytes;
+      o.max_arena_bytes = options->max_arena_bytes;
     }
     std::unique_ptr<edgeformer::Session> created;
     if (ef_status s = report(edgeformer::Session::create(model->model, o, &created)); s != EF_OK) return s;

@@ -50,13 +50,20 @@ const ModelInfo& Model::info() const { return impl_->info; }
 
 size_t Model::required_arena_bytes() const {
   const auto align = [](uint64_t v) { return (v + 63) / 64 * 64; };
-  return static_cast<size_t>(align(impl_->arena_bytes) + align(impl_->state_bytes));
+  const uint64_t bytes = align(impl_->arena_bytes) + align(impl_->state_bytes);
+  // On a 32-bit device a hostile size must not wrap around to a small arena.
+  return bytes > SIZE_MAX ? SIZE_MAX : static_cast<size_t>(bytes);
 }
 
 bool Model::has_tokenizer() const { return impl_->tokenizer.kind != schema::TokenizerKind::None; }
 
 Status Model::tokenize(const std::string& text, bool add_bos, std::vector<int32_t>* ids) const {
-  return edgeformer::tokenize(impl_->tokenizer, text, add_bos, ids);
+  try {
+    return edgeformer::tokenize(impl_->tokenizer, text, add_bos, ids);
+  } catch (const std::bad_alloc&) {
+    return Status(StatusCode::kOutOfMemory, "cannot allocate the tokens of a " + std::to_string(text.size()) +
+                                                "-byte text");
+  }
 }
 
 Status Model::detokenize(int32_t previous, int32_t id, std::string* text) const {

@@ -422,6 +422,8 @@ Status bind_tokenizer(const schema::Model& m, TokenizerTables* tok) {
   for (int32_t id = 0; id < count; ++id) {
     const flatbuffers::String* piece = def->pieces()->Get(id);
     if (piece == nullptr) return invalid("tokenizer: piece " + std::to_string(id) + " is missing");
+    // Merges are ordered by score: a NaN would break that order (-inf is fine: "never a merge result").
+    if (std::isnan(def->scores()->Get(id))) return invalid("tokenizer: piece " + std::to_string(id) + " has a NaN score");
     tok->piece_ids.emplace(piece->str(), id);  // first id wins for duplicate pieces
   }
   const auto space = tok->piece_ids.find(" ");

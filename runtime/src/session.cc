@@ -5,6 +5,8 @@
 #include <cstring>
 #include <new>
 
+#include <unistd.h>
+
 #include "edgeformer/schema/operator_name.h"
 #include "session_impl.h"
 
@@ -15,6 +17,15 @@ namespace {
 constexpr size_t kAlignment = 64;
 
 size_t align_up(size_t value) { return (value + kAlignment - 1) / kAlignment * kAlignment; }
+
+// An arena larger than the RAM can never be used: the default cap, so that a hostile model cannot make the
+// session reserve (and the OS overcommit) terabytes.
+size_t physical_memory_bytes() {
+  const long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || page_size <= 0) return SIZE_MAX;
+  const uint64_t bytes = uint64_t(pages) * uint64_t(page_size);
+  return bytes > SIZE_MAX ? SIZE_MAX : size_t(bytes);
+}
 
 // The entries the generation API drives: tokens in, logits [1, vocab] out.
 bool is_language_model_entry(const ModelImpl& m, const BoundEntry* e) {
@@ -43,6 +54,11 @@ uint8_t* SessionImpl::address(const BoundTensor& t) const {
 Status SessionImpl::init(const SessionOptions& options) {
   impl_ = &model_->impl();
   const size_t needed = model_->required_arena_bytes();
+  const size_t cap = options.max_arena_bytes != 0 ? options.max_arena_bytes : physical_memory_bytes();
+  if (needed > cap)
+    return Status(StatusCode::kOutOfMemory, "the model needs an arena of " + std::to_string(needed) +
+                                                " bytes, more than the cap of " + std::to_string(cap) +
+                                                (options.max_arena_bytes != 0 ? " (max_arena_bytes)" : " (physical memory)"));
   if (options.arena != nullptr) {
     if (options.arena_bytes < needed)
       return Status(StatusCode::kInvalidArgument, "arena of " + std::to_string(options.arena_bytes) +

@@ -1,20 +1,38 @@
 #include "tokenizer.h"
 
 #include <cmath>
+#include <cstdint>
+#include <queue>
 
 namespace edgeformer {
 
 namespace {
 
-// Length of the UTF-8 sequence starting at text[i], or 1 for a byte that does not start a valid one (such bytes
-// are then encoded one by one through byte fallback).
+// Length of the well-formed UTF-8 sequence (RFC 3629: no overlong forms, surrogates or values above U+10FFFF)
+// starting at text[i], or 0 if there is none.
 size_t utf8_sequence_length(const std::string& text, size_t i) {
   const auto byte = [&](size_t j) { return static_cast<unsigned char>(text[j]); };
   const unsigned char lead = byte(i);
-  size_t length = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xe ? 3 : (lead >> 3) == 0x1e ? 4 : 0;
-  if (length == 0 || i + length > text.size()) return 1;
-  for (size_t j = 1; j < length; ++j)
-    if ((byte(i + j) & 0xc0) != 0x80) return 1;
+  if (lead < 0x80) return 1;
+  size_t length = 0;
+  unsigned char second_min = 0x80, second_max = 0xbf;
+  if (lead >= 0xc2 && lead <= 0xdf) {
+    length = 2;
+  } else if (lead >= 0xe0 && lead <= 0xef) {
+    length = 3;
+    if (lead == 0xe0) second_min = 0xa0;
+    if (lead == 0xed) second_max = 0x9f;
+  } else if (lead >= 0xf0 && lead <= 0xf4) {
+    length = 4;
+    if (lead == 0xf0) second_min = 0x90;
+    if (lead == 0xf4) second_max = 0x8f;
+  } else {
+    return 0;
+  }
+  if (i + length > text.size()) return 0;
+  if (byte(i + 1) < second_min || byte(i + 1) > second_max) return 0;
+  for (size_t j = 2; j < length; ++j)
+    if ((byte(i + j) & 0xc0) != 0x80) return 0;
   return length;
 }
 
@@ -26,12 +44,71 @@ int32_t merge_of(const TokenizerTables& t, int32_t a, int32_t b, std::string& bu
   return found == t.piece_ids.end() ? -1 : found->second;
 }
 
+// A possible merge of the symbol at `left` with the one after it. The queue may hold merges that an earlier merge
+// made stale; they are recognised by the tokens they were made from and skipped.
+struct Merge {
+  float score;
+  size_t left, right;
+  int32_t left_token, right_token, merged;
+  // The highest score first, and the leftmost of equal scores, as SentencePiece and llama2.c pick them.
+  bool operator<(const Merge& other) const {
+    return score != other.score ? score < other.score : left > other.left;
+  }
+};
+
+// Repeatedly merges the adjacent pair whose merged piece scores highest: O(n log n) with a priority queue over a
+// linked list of symbols, so that a long hostile prompt cannot make tokenizing quadratic.
+void merge_pairs(const TokenizerTables& t, std::vector<int32_t>& tokens) {
+  const size_t n = tokens.size();
+  if (n < 2) return;
+  constexpr size_t kNone = SIZE_MAX;
+  std::vector<size_t> next(n), previous(n);
+  for (size_t i = 0; i < n; ++i) {
+    next[i] = i + 1 < n ? i + 1 : kNone;
+    previous[i] = i > 0 ? i - 1 : kNone;
+  }
+  std::vector<bool> alive(n, true);
+  std::priority_queue<Merge> queue;
+  std::string buffer;
+  const auto consider = [&](size_t left) {
+    if (left == kNone || next[left] == kNone) return;
+    const size_t right = next[left];
+    const int32_t merged = merge_of(t, tokens[left], tokens[right], buffer);
+    if (merged >= 0) queue.push({t.def->scores()->Get(merged), left, right, tokens[left], tokens[right], merged});
+  };
+  for (size_t i = 0; i + 1 < n; ++i) consider(i);
+  while (!queue.empty()) {
+    const Merge m = queue.top();
+    queue.pop();
+    if (!alive[m.left] || !alive[m.right] || next[m.left] != m.right || tokens[m.left] != m.left_token ||
+        tokens[m.right] != m.right_token)
+      continue;
+    tokens[m.left] = m.merged;
+    alive[m.right] = false;
+    next[m.left] = next[m.right];
+    if (next[m.left] != kNone) previous[next[m.left]] = m.left;
+    consider(previous[m.left]);
+    consider(m.left);
+  }
+  size_t kept = 0;
+  for (size_t i = 0; i < n; ++i)
+    if (alive[i]) tokens[kept++] = tokens[i];
+  tokens.resize(kept);
+}
+
 }  // namespace
 
 Status tokenize(const TokenizerTables& t, const std::string& text, bool add_bos, std::vector<int32_t>* ids) {
   if (t.kind == schema::TokenizerKind::None) return Status(StatusCode::kUnsupported, "this model has no tokenizer");
   if (ids == nullptr) return Status(StatusCode::kInvalidArgument, "ids is null");
-  if (add_bos && t.bos >= 0) ids->push_back(t.bos);
+  // Invalid UTF-8 is refused rather than passed through byte fallback: it means the caller cut a character in two
+  // or used another encoding, and the model would see text it was never trained on.
+  for (size_t i = 0; i < text.size();) {
+    const size_t length = utf8_sequence_length(text, i);
+    if (length == 0)
+      return Status(StatusCode::kInvalidArgument, "the text is not valid UTF-8 (byte " + std::to_string(i) + ")");
+    i += length;
+  }
   std::vector<int32_t> tokens;
   if (t.add_dummy_prefix && !text.empty() && t.space >= 0) tokens.push_back(t.space);
   for (size_t i = 0; i < text.size();) {
@@ -51,27 +128,8 @@ Status tokenize(const TokenizerTables& t, const std::string& text, bool add_bos,
     }
     i += length;
   }
-
-  // merges[i] is the piece that tokens[i] and tokens[i + 1] would make; only a merge's neighbours change.
-  const auto* scores = t.def->scores();
-  std::string buffer;
-  std::vector<int32_t> merges(tokens.size() > 1 ? tokens.size() - 1 : 0);
-  for (size_t i = 0; i < merges.size(); ++i) merges[i] = merge_of(t, tokens[i], tokens[i + 1], buffer);
-  while (!merges.empty()) {
-    float best_score = -INFINITY;
-    size_t best = merges.size();
-    for (size_t i = 0; i < merges.size(); ++i)
-      if (merges[i] >= 0 && scores->Get(merges[i]) > best_score) {
-        best_score = scores->Get(merges[i]);
-        best = i;
-      }
-    if (best == merges.size()) break;
-    tokens[best] = merges[best];
-    tokens.erase(tokens.begin() + static_cast<std::ptrdiff_t>(best) + 1);
-    merges.erase(merges.begin() + static_cast<std::ptrdiff_t>(best));
-    if (best > 0) merges[best - 1] = merge_of(t, tokens[best - 1], tokens[best], buffer);
-    if (best < merges.size()) merges[best] = merge_of(t, tokens[best], tokens[best + 1], buffer);
-  }
+  merge_pairs(t, tokens);
+  if (add_bos && t.bos >= 0) ids->push_back(t.bos);
   ids->insert(ids->end(), tokens.begin(), tokens.end());
   return Status();
 }

@@ -32,6 +32,7 @@ typedef struct ef_session_options {
   int threads;        /* >= 1; 1 creates no thread */
   void* arena;        /* caller-owned, 64-byte aligned, >= ef_model_arena_bytes(); NULL = allocate once */
   size_t arena_bytes;
+  size_t max_arena_bytes; /* a model needing more arena is refused with EF_OUT_OF_MEMORY; 0 = physical memory */
 } ef_session_options;
 
 /* The message of the last failure on the calling thread ("" if none). Valid until the next call that fails. */

@@ -100,6 +100,9 @@ struct SessionOptions {
   // A caller-owned arena of at least Model::required_arena_bytes(), 64-byte aligned; null = allocate one once.
   void* arena = nullptr;
   size_t arena_bytes = 0;
+  // A model that asks for a larger arena (activations + KV cache) is refused with kOutOfMemory instead of being
+  // allocated. 0 = the device's physical memory.
+  size_t max_arena_bytes = 0;
 };
 
 // One conversation with a model: its own arena, KV cache and position. Not thread-safe; use one per thread.
