@@ -86,6 +86,27 @@ class Cli(unittest.TestCase):
         self.assertEqual(entries["decode"]["outputs"][0]["shape"], [1, 512])
         self.assertEqual(entries["prefill"]["inputs"][0]["dtype"], "i32")
 
+    def test_inspect_check_finds_a_nan_weight(self):
+        good = run(EDGEFORMER, "inspect", self.model, "--check")
+        self.assertIn("every weight is finite", good.stdout)
+        self.assertEqual(json.loads(run(EDGEFORMER, "inspect", self.model, "--check", "--json").stdout)
+                         ["weight_issues"], [])
+        # The token embedding follows the 7-int header of the llama2.c file and is stored unchanged in the .eft.
+        with open(os.path.join(STORIES, "stories260K.bin"), "rb") as f:
+            embedding_start = f.read(28 + 64)[28:]
+        with open(self.model, "rb") as f:
+            data = bytearray(f.read())
+        at = data.find(embedding_start)
+        self.assertGreater(at, 0)
+        data[at + 4:at + 8] = struct.pack("<f", float("nan"))
+        broken = os.path.join(self.tmp.name, "nan.eft")
+        with open(broken, "wb") as f:
+            f.write(data)
+        result = run(EDGEFORMER, "inspect", broken, "--check", "--json", check=False)
+        self.assertEqual(result.returncode, 1)
+        self.assertEqual(json.loads(result.stdout)["weight_issues"],
+                         [{"tensor": "token_embedding", "nan": 1, "inf": 0, "wrong_row_sums": 0}])
+
     def test_generate_json_reproduces_the_golden(self):
         out = json.loads(run(EDGEFORMER, "generate", self.model, "-n", "256", "--json").stdout)
         self.assertEqual(out["ids"], self.golden)

@@ -175,6 +175,44 @@ TEST_F(ModelLoader, ValidFilesOpenAndRun) {
   }
 }
 
+// Loading checks where weights are, not what they hold; check_weights() reads them: NaN/Inf in float weights
+// (values and int8 scales) and int8 row sums that disagree with their codes.
+TEST_F(ModelLoader, CheckWeightsReportsNanInfAndWrongRowSums) {
+  for (const auto* bytes : {&valid_, &valid_int8_}) {
+    ModelPtr model;
+    ASSERT_TRUE(open_both(*bytes, &model).ok());
+    EXPECT_TRUE(model->check_weights().empty());
+  }
+  std::vector<uint8_t> f32 = valid_;
+  const schema::Model& m = *schema::GetSizePrefixedModel(f32.data());
+  const uint64_t embedding = m.tensors()->Get(tensor_id(m, "token_embedding"))->offset();
+  const float nan = std::nanf(""), inf = -INFINITY;
+  std::memcpy(&f32[embedding + 3 * sizeof(float)], &nan, sizeof(float));
+  std::memcpy(&f32[embedding + 5 * sizeof(float)], &inf, sizeof(float));
+  ModelPtr model;
+  ASSERT_TRUE(open_both(f32, &model).ok()) << "values are not part of loading";
+  auto issues = model->check_weights();
+  ASSERT_EQ(issues.size(), 1u);
+  EXPECT_EQ(issues[0].tensor, "token_embedding");
+  EXPECT_EQ(issues[0].nan, 1u);
+  EXPECT_EQ(issues[0].infinite, 1u);
+
+  std::vector<uint8_t> int8 = valid_int8_;
+  const schema::Model& q = *schema::GetSizePrefixedModel(int8.data());
+  const schema::Tensor* classifier = q.tensors()->Get(tensor_id(q, "classifier"));
+  int8[classifier->offset() + 7] ^= 1;  // one code of row 0 changes; its stored sum no longer matches
+  const uint64_t scales = q.tensors()->Get(classifier->scales())->offset();
+  std::memcpy(&int8[scales + 2 * sizeof(float)], &nan, sizeof(float));
+  ASSERT_TRUE(open_both(int8, &model).ok());
+  issues = model->check_weights();
+  ASSERT_EQ(issues.size(), 2u);
+  std::sort(issues.begin(), issues.end(), [](const auto& a, const auto& b) { return a.tensor < b.tensor; });
+  EXPECT_EQ(issues[0].tensor, "classifier");
+  EXPECT_EQ(issues[0].wrong_row_sums, 1u);
+  EXPECT_EQ(issues[1].tensor, "classifier.scales");
+  EXPECT_EQ(issues[1].nan, 1u);
+}
+
 TEST_F(ModelLoader, EmptyFile) { expect_invalid({}, "empty"); }
 
 TEST_F(ModelLoader, MissingFile) {

@@ -27,13 +27,15 @@ std::string shape_text(const TensorInfo& t) {
 }  // namespace
 
 int command_inspect(int argc, char** argv) {
-  Arguments args(argc, argv, {"--json"});
+  Arguments args(argc, argv, {"--json", "--check"});
   if (!args.ok()) return fail(args.error());
   if (args.positionals().size() != 1) return fail("inspect: expected one model path");
   std::shared_ptr<const Model> model;
   double load_ms = 0;
   if (Status s = open_model(args.positionals()[0], &model, &load_ms); !s.ok()) return fail(s.message());
   const ModelInfo& info = model->info();
+  const bool check = args.has("--check");
+  const std::vector<WeightIssue> issues = check ? model->check_weights() : std::vector<WeightIssue>();
 
   if (args.has("--json")) {
     JsonWriter json;
@@ -65,9 +67,17 @@ int command_inspect(int argc, char** argv) {
       write_tensors(json, e.outputs);
       json.end_object();
     }
-    json.end_array().end_object();
+    json.end_array();
+    if (check) {
+      json.key("weight_issues").begin_array();
+      for (const WeightIssue& issue : issues)
+        json.begin_object().key("tensor").value(issue.tensor).key("nan").value(issue.nan).key("inf")
+            .value(issue.infinite).key("wrong_row_sums").value(issue.wrong_row_sums).end_object();
+      json.end_array();
+    }
+    json.end_object();
     std::printf("%s\n", json.str().c_str());
-    return 0;
+    return issues.empty() ? 0 : 1;
   }
 
   std::printf("%s  (format %u, %s)\n", args.positionals()[0].c_str(), info.format_version, info.source.c_str());
@@ -89,7 +99,13 @@ int command_inspect(int argc, char** argv) {
     for (const TensorInfo& t : e.inputs) std::printf("    in  %s\n", shape_text(t).c_str());
     for (const TensorInfo& t : e.outputs) std::printf("    out %s\n", shape_text(t).c_str());
   }
-  return 0;
+  if (!check) return 0;
+  if (issues.empty()) std::printf("  check          every weight is finite and every int8 row sum matches\n");
+  for (const WeightIssue& issue : issues)
+    std::printf("  check          %s: %llu NaN, %llu Inf, %llu wrong row sums\n", issue.tensor.c_str(),
+                static_cast<unsigned long long>(issue.nan), static_cast<unsigned long long>(issue.infinite),
+                static_cast<unsigned long long>(issue.wrong_row_sums));
+  return issues.empty() ? 0 : 1;
 }
 
 }  // namespace edgeformer::cli

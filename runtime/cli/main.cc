@@ -118,7 +118,7 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: edgeformer COMMAND MODEL.eft [options]\n"
-    "  inspect  MODEL.eft [--json]\n"
+    "  inspect  MODEL.eft [--json] [--check]\n"
     "  generate MODEL.eft [--prompt TEXT | --prompt-ids 1,2,3] [-n N] [--temperature T] [--top-k K]\n"
     "           [--top-p P] [--seed S] [--threads N] [--json]\n"
     "  run      MODEL.eft [--entry NAME] --input NAME=FILE.npy ... --out DIR [--threads N]\n"

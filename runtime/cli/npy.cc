@@ -1,7 +1,10 @@
 #include "npy.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 
 namespace edgeformer::cli {
 
@@ -9,6 +12,7 @@ namespace {
 
 constexpr char kMagic[] = "\x93NUMPY";
 constexpr size_t kMaxHeader = 1 << 16;
+constexpr int64_t kMaxDimension = int64_t{1} << 40;
 
 size_t dtype_size(const std::string& dtype) {
   if (dtype == "<f4" || dtype == "<i4") return 4;
@@ -38,61 +42,80 @@ std::string header_value(const std::string& header, const std::string& key) {
   return first == std::string::npos ? "" : value.substr(first, last - first + 1);
 }
 
+// The dimensions of a Python tuple literal such as "(2, 3)", "(5,)" or "()"; false if it is not one.
+bool parse_shape(const std::string& text, std::vector<int64_t>* shape) {
+  shape->clear();
+  size_t i = 0;
+  const auto skip_spaces = [&] {
+    while (i < text.size() && text[i] == ' ') ++i;
+  };
+  if (text.empty() || text[i++] != '(') return false;
+  for (;;) {
+    skip_spaces();
+    if (i < text.size() && text[i] == ')') return i + 1 == text.size();
+    if (i >= text.size() || !std::isdigit(static_cast<unsigned char>(text[i]))) return false;
+    int64_t d = 0;
+    for (; i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])); ++i) {
+      d = d * 10 + (text[i] - '0');
+      if (d > kMaxDimension) return false;
+    }
+    shape->push_back(d);
+    skip_spaces();
+    if (i < text.size() && text[i] == ',') ++i;
+    else if (i >= text.size() || text[i] != ')') return false;
+  }
+}
+
 }  // namespace
+
+std::string parse_npy(const uint8_t* data, size_t size, NpyArray* array) {
+  if (size < 10 || std::memcmp(data, kMagic, 6) != 0) return "not a .npy file";
+  const uint8_t version = data[6];
+  size_t header_length = 0, header_begin = 0;
+  if (version == 1) {
+    header_length = data[8] | (size_t(data[9]) << 8);
+    header_begin = 10;
+  } else if (version == 2 || version == 3) {
+    if (size < 12) return "truncated header";
+    header_length = data[8] | (size_t(data[9]) << 8) | (size_t(data[10]) << 16) | (size_t(data[11]) << 24);
+    header_begin = 12;
+  } else {
+    return "unsupported .npy version " + std::to_string(int(version));
+  }
+  if (header_length > kMaxHeader) return "header too long";
+  if (header_length > size - header_begin) return "truncated header";
+  const std::string header(reinterpret_cast<const char*>(data + header_begin), header_length);
+
+  std::string descr = header_value(header, "descr");
+  if (descr.size() < 2) return "no dtype in header";
+  array->dtype = descr.substr(1, descr.size() - 2);
+  if (array->dtype == "<i1") array->dtype = "|i1";
+  const size_t element = dtype_size(array->dtype);
+  if (element == 0) return "dtype " + array->dtype + " is not supported (f32, i32, i64, i8)";
+  if (header_value(header, "fortran_order") != "False") return "Fortran order is not supported";
+  if (!parse_shape(header_value(header, "shape"), &array->shape)) return "the shape is not a tuple of sizes";
+  // The element count is checked against the bytes present before anything is allocated.
+  const size_t available = size - header_begin - header_length;
+  const bool empty = std::find(array->shape.begin(), array->shape.end(), 0) != array->shape.end();
+  uint64_t bytes = empty ? 0 : element;
+  for (int64_t d : array->shape) {
+    if (bytes > available / static_cast<uint64_t>(std::max<int64_t>(d, 1)))
+      return "truncated data (the shape needs more than the " + std::to_string(available) + " bytes present)";
+    bytes *= static_cast<uint64_t>(d);
+  }
+  if (bytes > available) return "truncated data (need " + std::to_string(bytes) + " bytes)";
+  const uint8_t* payload = data + header_begin + header_length;
+  array->data.assign(payload, payload + bytes);
+  return "";
+}
 
 std::string read_npy(const std::string& path, NpyArray* array) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return path + ": cannot open";
-  char magic[8];
-  if (!in.read(magic, 8) || std::memcmp(magic, kMagic, 6) != 0) return path + ": not a .npy file";
-  size_t header_length = 0;
-  if (magic[6] == 1) {
-    uint8_t b[2];
-    if (!in.read(reinterpret_cast<char*>(b), 2)) return path + ": truncated header";
-    header_length = b[0] | (size_t(b[1]) << 8);
-  } else if (magic[6] == 2 || magic[6] == 3) {
-    uint8_t b[4];
-    if (!in.read(reinterpret_cast<char*>(b), 4)) return path + ": truncated header";
-    header_length = b[0] | (size_t(b[1]) << 8) | (size_t(b[2]) << 16) | (size_t(b[3]) << 24);
-  } else {
-    return path + ": unsupported .npy version " + std::to_string(int(magic[6]));
-  }
-  if (header_length > kMaxHeader) return path + ": header too long";
-  std::string header(header_length, '\0');
-  if (!in.read(&header[0], static_cast<std::streamsize>(header_length))) return path + ": truncated header";
-
-  std::string descr = header_value(header, "descr");
-  if (descr.size() < 2) return path + ": no dtype in header";
-  array->dtype = descr.substr(1, descr.size() - 2);
-  if (array->dtype == "<i1") array->dtype = "|i1";
-  const size_t element = dtype_size(array->dtype);
-  if (element == 0) return path + ": dtype " + array->dtype + " is not supported (f32, i32, i64, i8)";
-  if (header_value(header, "fortran_order") != "False") return path + ": Fortran order is not supported";
-  const std::string shape = header_value(header, "shape");
-  array->shape.clear();
-  size_t count = 1;
-  for (size_t i = 0; i < shape.size();) {
-    if (std::isdigit(static_cast<unsigned char>(shape[i]))) {
-      size_t end = i;
-      int64_t d = 0;
-      while (end < shape.size() && std::isdigit(static_cast<unsigned char>(shape[end]))) {
-        d = d * 10 + (shape[end] - '0');
-        if (d > (int64_t{1} << 40)) return path + ": absurd dimension";
-        ++end;
-      }
-      array->shape.push_back(d);
-      if (d != 0 && count > (size_t{1} << 40) / static_cast<size_t>(d)) return path + ": array too large";
-      count *= static_cast<size_t>(d);
-      i = end;
-    } else {
-      ++i;
-    }
-  }
-  array->data.resize(count * element);
-  if (!array->data.empty() && !in.read(reinterpret_cast<char*>(array->data.data()),
-                                       static_cast<std::streamsize>(array->data.size())))
-    return path + ": truncated data (need " + std::to_string(array->data.size()) + " bytes)";
-  return "";
+  const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) return path + ": read failed";
+  const std::string error = parse_npy(bytes.data(), bytes.size(), array);
+  return error.empty() ? "" : path + ": " + error;
 }
 
 std::string write_npy(const std::string& path, const NpyArray& array) {

@@ -14,6 +14,8 @@ struct NpyArray {
 
 // Returns an empty string on success, else the reason.
 std::string read_npy(const std::string& path, NpyArray* array);
+// The same from bytes in memory; nothing is allocated beyond what the bytes hold.
+std::string parse_npy(const uint8_t* data, size_t size, NpyArray* array);
 std::string write_npy(const std::string& path, const NpyArray& array);
 
 }  // namespace edgeformer::cli

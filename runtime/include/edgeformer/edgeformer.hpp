@@ -63,6 +63,13 @@ struct ModelInfo {
   std::string kernel_isa;  // the kernels this CPU runs: scalar, avx2, avx512vnni (EDGEFORMER_ISA may lower it)
 };
 
+// A weight whose values cannot be right, found by Model::check_weights().
+struct WeightIssue {
+  std::string tensor;
+  uint64_t nan = 0, infinite = 0;  // float values
+  uint64_t wrong_row_sums = 0;     // int8 rows whose stored sum of codes differs from the codes
+};
+
 class ModelImpl;
 class SessionImpl;
 
@@ -79,6 +86,10 @@ class Model {
   const ModelInfo& info() const;
   // Bytes a caller-owned arena needs: activations + KV cache, each 64-byte aligned.
   size_t required_arena_bytes() const;
+
+  // Reads every weight (the whole file, so it is not part of opening): NaN or Inf in float weights, int8 row sums
+  // that disagree with their rows. Empty = all good.
+  std::vector<WeightIssue> check_weights() const;
 
   bool has_tokenizer() const;
   // Appends the ids of `text` to `ids` (with BOS first when add_bos).

@@ -1,0 +1,84 @@
+// Fuzz target: tokenizing any bytes either is refused as invalid UTF-8 or gives ids inside the vocabulary that
+// detokenize back to exactly the same bytes; detokenizing any id never reads outside the tables.
+//
+// It runs every tokenizer in the models named by EDGEFORMER_FUZZ_TOKENIZER_MODELS (':'-separated), by default the
+// ones the build converts from ../shared (one per tokenizer kind the runtime has).
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "edgeformer/edgeformer.hpp"
+
+namespace {
+
+std::vector<std::shared_ptr<const edgeformer::Model>>& models() {
+  static std::vector<std::shared_ptr<const edgeformer::Model>> loaded;
+  return loaded;
+}
+
+[[noreturn]] void fail(const char* what) {
+  std::fprintf(stderr, "tokenizer_fuzzer: %s\n", what);
+  std::abort();
+}
+
+void check(const edgeformer::Model& model, const uint8_t* data, size_t size) {
+  const std::string text(reinterpret_cast<const char*>(data), size);
+  std::vector<int32_t> ids;
+  const edgeformer::Status status = model.tokenize(text, /*add_bos=*/true, &ids);
+  const int vocab = model.info().vocab_size;
+  if (!status.ok()) {
+    if (status.code() != edgeformer::StatusCode::kInvalidArgument) fail(status.message().c_str());
+  } else {
+    if (ids.empty() || ids[0] != model.bos_id()) fail("the ids do not start with BOS");
+    std::string decoded, piece;
+    for (size_t i = 1; i < ids.size(); ++i) {
+      if (ids[i] < 0 || ids[i] >= vocab) fail("an id is outside the vocabulary");
+      if (!model.detokenize(ids[i - 1], ids[i], &piece).ok()) fail("a tokenized id does not detokenize");
+      decoded += piece;
+    }
+    if (decoded != text) fail("the text does not round-trip");
+  }
+  // The same bytes read as ids: any of them, in or out of range, gives text or kOutOfRange.
+  for (size_t i = 0; i + 8 <= size && i < 64; i += 8) {
+    int32_t previous, id;
+    std::memcpy(&previous, data + i, 4);
+    std::memcpy(&id, data + i + 4, 4);
+    std::string piece;
+    const edgeformer::Status s = model.detokenize(previous, id, &piece);
+    if (!s.ok() && s.code() != edgeformer::StatusCode::kOutOfRange) fail(s.message().c_str());
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  const char* list = std::getenv("EDGEFORMER_FUZZ_TOKENIZER_MODELS");
+  std::string paths = list != nullptr ? list : EDGEFORMER_FUZZ_TOKENIZER_MODELS;
+  for (size_t begin = 0; begin <= paths.size();) {
+    size_t end = paths.find(':', begin);
+    if (end == std::string::npos) end = paths.size();
+    const std::string path = paths.substr(begin, end - begin);
+    begin = end + 1;
+    if (path.empty()) continue;
+    std::shared_ptr<const edgeformer::Model> model;
+    const edgeformer::Status s = edgeformer::Model::open_file(path, &model);
+    if (!s.ok() || !model->has_tokenizer()) {
+      std::fprintf(stderr, "tokenizer_fuzzer: %s: %s\n", path.c_str(), s.ok() ? "no tokenizer" : s.message().c_str());
+      std::exit(77);  // ctest's skip code: the models come from ../shared, which may be absent
+    }
+    models().push_back(std::move(model));
+  }
+  if (models().empty()) {
+    std::fprintf(stderr, "tokenizer_fuzzer: no tokenizer models (set EDGEFORMER_FUZZ_TOKENIZER_MODELS)\n");
+    std::exit(77);
+  }
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  for (const auto& model : models()) check(*model, data, size);
+  return 0;
+}

@@ -1,0 +1,46 @@
+// Model::check_weights: the values that loading does not look at (it checks where weights are, not what they hold).
+#include <cmath>
+#include <cstring>
+
+#include "model_impl.h"
+
+namespace edgeformer {
+
+namespace {
+
+void check_floats(const BoundTensor& t, WeightIssue* issue) {
+  const float* values = static_cast<const float*>(t.weight_data);
+  for (uint64_t i = 0; i < t.bytes / sizeof(float); ++i) {
+    if (std::isnan(values[i])) ++issue->nan;
+    else if (std::isinf(values[i])) ++issue->infinite;
+  }
+}
+
+void check_row_sums(const BoundTensor& t, WeightIssue* issue) {
+  const int8_t* codes = static_cast<const int8_t*>(t.weight_data);
+  const uint64_t rows = static_cast<uint64_t>(t.shape[0]), columns = t.row_bytes;
+  for (uint64_t r = 0; r < rows; ++r) {
+    int64_t sum = 0;
+    for (uint64_t c = 0; c < columns; ++c) sum += codes[r * columns + c];
+    int32_t stored;
+    std::memcpy(&stored, t.row_sums + r, sizeof(stored));
+    if (sum != stored) ++issue->wrong_row_sums;
+  }
+}
+
+}  // namespace
+
+std::vector<WeightIssue> Model::check_weights() const {
+  std::vector<WeightIssue> issues;
+  for (const BoundTensor& t : impl_->tensors) {
+    if (t.storage != schema::Storage::Weight) continue;
+    WeightIssue issue;
+    issue.tensor = t.def->name() ? t.def->name()->str() : std::string();
+    if (t.dtype == schema::DType::F32) check_floats(t, &issue);
+    if (t.dtype == schema::DType::I8 && t.row_sums != nullptr) check_row_sums(t, &issue);
+    if (issue.nan + issue.infinite + issue.wrong_row_sums != 0) issues.push_back(std::move(issue));
+  }
+  return issues;
+}
+
+}  // namespace edgeformer
