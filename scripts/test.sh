@@ -1,17 +1,30 @@
 #!/usr/bin/env bash
-# Every test: install what is missing, build (Release) and run the whole suite with ctest, then build again with
-# AddressSanitizer + UndefinedBehaviorSanitizer (clang-14) and run the suite once more.
+# Every test: install what is missing, build (Release) and run the whole suite with ctest; then the suite again under
+# AddressSanitizer + UndefinedBehaviorSanitizer (clang-14); the concurrency test under ThreadSanitizer; a reduced
+# set under valgrind's memcheck; and each libFuzzer target for FUZZ_SECONDS (default 60).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/setup.sh"
 jobs=$(nproc)
+clang=(-DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14)
 
 echo "== Release build and tests"
 BUILD_DIR="$root/build" "$root/scripts/build.sh"
 ctest --test-dir "$root/build" --output-on-failure -j"$jobs"
 
 echo "== AddressSanitizer + UndefinedBehaviorSanitizer build and tests"
-BUILD_DIR="$root/build-sanitize" "$root/scripts/build.sh" -DEDGEFORMER_SANITIZE=ON -DEDGEFORMER_BUILD_BENCH=OFF \
-  -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14
+BUILD_DIR="$root/build-sanitize" "$root/scripts/build.sh" -DEDGEFORMER_SANITIZE=ON -DEDGEFORMER_BUILD_BENCH=OFF "${clang[@]}"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir "$root/build-sanitize" --output-on-failure -j"$jobs"
+
+echo "== ThreadSanitizer: sessions sharing one model on parallel threads"
+cmake -S "$root" -B "$root/build-tsan" -DCMAKE_BUILD_TYPE=Release -DEDGEFORMER_TSAN=ON -DEDGEFORMER_BUILD_BENCH=OFF \
+  "${clang[@]}" >/dev/null
+cmake --build "$root/build-tsan" -j"$jobs" --target concurrency_test
+TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 "$root/build-tsan/tests/concurrency_test"
+
+echo "== valgrind memcheck (reduced set; AVX2 kernels, since valgrind has no AVX-512)"
+"$root/scripts/memcheck.sh" "$root/build"
+
+echo "== libFuzzer, ${FUZZ_SECONDS:-60} s per target"
+"$root/scripts/fuzz.sh" "${FUZZ_SECONDS:-60}"
