@@ -10,6 +10,7 @@
 
 #include "edgeformer/kernels/attention.h"
 #include "edgeformer/kernels/fully_connected.h"
+#include "edgeformer/kernels/int8_packing.h"
 #include "edgeformer/kernels/kernel_set.h"
 #include "edgeformer/kernels/quantize.h"
 
@@ -58,22 +59,26 @@ void BM_FullyConnectedQ8(benchmark::State& state, Isa isa) {
   if (!use_isa(state, isa)) return;
   const FullyConnectedQ8Fn fully_connected = kernel_set(isa).fully_connected_q8;
   const size_t m = state.range(0), k = state.range(1), n = state.range(2);
-  const size_t copies = std::max<size_t>(1, kColdBytes / (n * k));
-  const auto w = random_values<int8_t>(copies * n * k, 127.0f);
+  const size_t packed_bytes = int8_packed_bytes(n, k);
+  const size_t copies = std::max<size_t>(1, kColdBytes / packed_bytes);
+  // Packed and with row sums, as the converter stores them.
+  const auto w = random_values<int8_t>(n * k, 127.0f);
+  std::vector<int8_t> packed(copies * packed_bytes);
+  for (size_t c = 0; c < copies; ++c) pack_int8_weights(w.data(), n, k, packed.data() + c * packed_bytes);
+  std::vector<int32_t> row_sums(n, 0);
+  for (size_t row = 0; row < n; ++row)
+    for (size_t l = 0; l < k; ++l) row_sums[row] += w[row * k + l];
   const std::vector<float> w_scale(n, 0.01f);
   const auto x = random_values<float>(m * k, 1.0f);
   std::vector<int8_t> xq(m * k);
   std::vector<float> x_scale(m), y(m * n);
-  // Row sums as the converter stores them (they enable the unsigned-activation VNNI path).
-  std::vector<int32_t> row_sums(copies * n, 0);
-  for (size_t row = 0; row < copies * n; ++row)
-    for (size_t l = 0; l < k; ++l) row_sums[row] += w[row * k + l];
+  // The activations' quantization is measured on its own (BM_QuantizeRows): this is the GEMM alone.
+  quantize_rows_q8_ref(x.data(), k, m, k, xq.data(), x_scale.data());
   size_t copy = 0;
   for (auto _ : state) {
-    quantize_rows_q8_ref(x.data(), k, m, k, xq.data(), x_scale.data());
     const size_t c = copy++ % copies;
-    FullyConnectedQ8Args args{xq.data(), x_scale.data(), w.data() + c * n * k, w_scale.data(), y.data(), n, m, k, n,
-                              row_sums.data() + c * n};
+    FullyConnectedQ8Args args{xq.data(), x_scale.data(), packed.data() + c * packed_bytes, w_scale.data(), y.data(),
+                              n, m, k, n, row_sums.data()};
     fully_connected(args, 0, n);
     benchmark::DoNotOptimize(y.data());
   }

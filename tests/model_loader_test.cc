@@ -256,7 +256,7 @@ TEST_F(ModelLoader, WrongIdentifier) {
 }
 
 TEST_F(ModelLoader, WrongVersion) {
-  for (uint32_t version : {0u, 2u, 0xFFFFFFFFu})
+  for (uint32_t version : {0u, 1u, 3u, 0xFFFFFFFFu})  // 1: int8 weights were row-major
     expect_rejected(valid_, [version](Model& m) { ASSERT_TRUE(m.mutate_version(version)); }, "version");
 }
 
@@ -504,6 +504,12 @@ TEST_F(ModelLoader, Int8WeightWithoutScales) {
   expect_rejected(valid_int8_, [](Model& m) {
     ASSERT_TRUE(tensor_named(m, "layers.0.wq").mutate_scales(tensor_id(m, "layers.0.wk")));
   }, "scales must be");
+  // The kernels subtract 128 * row sum: an int8 weight without them, or with another layer's, is refused.
+  expect_rejected(valid_int8_, [](Model& m) { ASSERT_TRUE(tensor_named(m, "layers.0.wq").mutate_row_sums(-1)); },
+                  "need their row sums");
+  expect_rejected(valid_int8_, [](Model& m) {
+    ASSERT_TRUE(tensor_named(m, "layers.0.wq").mutate_row_sums(tensor_id(m, "layers.0.w_gate.row_sums")));
+  }, "row sums must be");
 }
 
 TEST_F(ModelLoader, MisalignedOffsets) {

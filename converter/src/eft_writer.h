@@ -6,7 +6,7 @@
 
 namespace edgeformer::converter {
 
-constexpr uint32_t kFormatVersion = 1;
+constexpr uint32_t kFormatVersion = 2;
 constexpr uint64_t kWeightAlignment = 64;
 
 // Returns the number of bytes written.

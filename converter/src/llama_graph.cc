@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "convert_error.h"
+#include "edgeformer/kernels/int8_packing.h"
 #include "edgeformer/kernels/quantize.h"
 #include "memory_planner.h"
 
@@ -73,7 +74,8 @@ class LlamaGraphBuilder {
     return graph_.add_tensor(std::move(t));
   }
 
-  // A [rows][cols] linear weight in the requested format; int8 gets per-row (output channel) scales.
+  // A [rows][cols] linear weight in the requested format; int8 gets per-row (output channel) scales and row sums,
+  // and is packed in the layout the int8 kernels read in place (int8_packing.h).
   int linear_weight(const std::string& name, const std::vector<float>& values, int rows, int cols) {
     if (options_.weights == WeightFormat::kF32) return f32_weight(name, values, {rows, cols});
     std::vector<int8_t> quantized(values.size());
@@ -99,7 +101,9 @@ class LlamaGraphBuilder {
     t.quantization = schema::Quantization::PerRowSymmetricI8;
     t.scales = scales_id;
     t.row_sums = row_sums_id;
-    t.data = bytes_of(quantized.data(), quantized.size());
+    std::vector<int8_t> packed(kernels::int8_packed_bytes(size_t(rows), size_t(cols)));
+    kernels::pack_int8_weights(quantized.data(), size_t(rows), size_t(cols), packed.data());
+    t.data = bytes_of(packed.data(), packed.size());
     graph_.params += values.size();
     return graph_.add_tensor(std::move(t));
   }

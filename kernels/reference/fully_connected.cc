@@ -1,5 +1,7 @@
 #include "edgeformer/kernels/fully_connected.h"
 
+#include "edgeformer/kernels/int8_packing.h"
+
 namespace edgeformer::kernels {
 
 // Float accumulation in k order, as llama2.c's matmul(), so that end-to-end goldens match.
@@ -20,13 +22,18 @@ void fully_connected_f32_ref(const FullyConnectedF32Args& args, size_t n_begin, 
 // 16 bits (a common SIMD shortcut) is wrong once weights hold -128. int32 is exact for k <= 131071 even when every
 // product is (-128) * (-128).
 void fully_connected_q8_ref(const FullyConnectedQ8Args& args, size_t n_begin, size_t n_end) {
+  const size_t groups = int8_packed_groups(args.k);
   for (size_t m = 0; m < args.m; ++m) {
     const int8_t* x = args.xq + m * args.k;
     float* y = args.y + m * args.y_stride;
     for (size_t n = n_begin; n < n_end; ++n) {
-      const int8_t* w = args.w + n * args.k;
+      // Channel n's 4 bytes of each group; the packed zeros past k are never read.
+      const int8_t* w = args.w + (n / kInt8BlockChannels) * groups * kInt8GroupBytes +
+                        (n % kInt8BlockChannels) * kInt8GroupDepth;
       int32_t acc = 0;
-      for (size_t k = 0; k < args.k; ++k) acc += static_cast<int32_t>(x[k]) * static_cast<int32_t>(w[k]);
+      for (size_t k = 0; k < args.k; ++k)
+        acc += static_cast<int32_t>(x[k]) *
+               static_cast<int32_t>(w[(k / kInt8GroupDepth) * kInt8GroupBytes + k % kInt8GroupDepth]);
       y[n] = static_cast<float>(acc) * args.x_scale[m] * args.w_scale[n];
     }
   }

@@ -1,13 +1,18 @@
-// AVX-512 fully connected kernels: f32 with FMA on zmm, int8 with VNNI's vpdpwssd. Compiled with
+// AVX-512 fully connected kernels: f32 with FMA on zmm, int8 with VNNI's vpdpbusd. Compiled with
 // -mavx512f -mavx512bw -mavx512vl -mavx512vnni -mfma for this file alone.
 //
-// Register tiles of kRows rows x kChannels output channels: each step of k loads kRows activation vectors and
+// f32: register tiles of kRows rows x kChannels output channels: each step of k loads kRows activation vectors and
 // kChannels weight vectors for kRows * kChannels multiply-adds, so a batch reuses every load (batch-1 decode uses
 // the 1 x kChannels edge tile). The tail of k is one masked step. Every output is summed in the same lane order
 // whatever tile computes it, so prefill and decode give identical results.
 #include <immintrin.h>
 
+#include <algorithm>
+#include <cstring>
+#include <utility>
+
 #include "edgeformer/kernels/fully_connected.h"
+#include "edgeformer/kernels/int8_packing.h"
 #include "tile_loop.h"
 
 namespace edgeformer::kernels {
@@ -47,77 +52,73 @@ void tile_f32(const FullyConnectedF32Args& a, size_t m0, size_t n0) {
     for (size_t r = 0; r < NR; ++r) a.y[(m0 + i) * a.y_stride + n0 + r] = _mm512_reduce_add_ps(acc[i][r]);
 }
 
-// int8 widened to int16, then vpdpwssd multiplies pairs and accumulates in int32: exact for every int8 value.
+// int8: tiles of kInt8Rows rows x up to kInt8Blocks blocks of 16 channels (24 zmm accumulators). Each group of 4
+// k loads one zmm of weights per block and broadcasts 4 activation bytes per row, then vpdpbusd accumulates 16
+// channel sums per instruction: 64 multiply-adds, no horizontal reduction. vpdpbusd multiplies unsigned by signed
+// bytes, so activations enter as x + 128 (a flip of the sign bit) and 128 * (row sum) comes off at the end; the
+// packed zeros past k meet 128 and add nothing. Exact for every int8 value.
+constexpr size_t kInt8Rows = 8;
+constexpr size_t kInt8Blocks = 3;
+
 template <size_t MR, size_t NR>
-void tile_q8(const FullyConnectedQ8Args& a, size_t m0, size_t n0) {
-  const size_t k = a.k;
+void tile_q8(const FullyConnectedQ8Args& a, size_t m0, size_t b0, size_t n_begin, size_t n_end) {
+  const size_t k = a.k, groups = int8_packed_groups(k), full_groups = k / kInt8GroupDepth;
+  const size_t block_bytes = groups * kInt8GroupBytes;
+  const int8_t* w = a.w + b0 * block_bytes;
   const int8_t* x = a.xq + m0 * k;
-  const int8_t* w = a.w + n0 * k;
+  const __m512i sign_bits = _mm512_set1_epi32(static_cast<int>(0x80808080u));
   __m512i acc[MR][NR];
   for (size_t i = 0; i < MR; ++i)
     for (size_t r = 0; r < NR; ++r) acc[i][r] = _mm512_setzero_si512();
-  size_t l = 0;
-  for (; l + 32 <= k; l += 32) {
-    __m512i wv[NR];
-    for (size_t r = 0; r < NR; ++r)
-      wv[r] = _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + r * k + l)));
-    for (size_t i = 0; i < MR; ++i) {
-      const __m512i xv = _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + i * k + l)));
-      for (size_t r = 0; r < NR; ++r) acc[i][r] = _mm512_dpwssd_epi32(acc[i][r], xv, wv[r]);
-    }
-  }
-  if (l < k) {
-    const __mmask32 mask = static_cast<__mmask32>((uint64_t{1} << (k - l)) - 1);
-    __m512i wv[NR];
-    for (size_t r = 0; r < NR; ++r) wv[r] = _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(mask, w + r * k + l));
-    for (size_t i = 0; i < MR; ++i) {
-      const __m512i xv = _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(mask, x + i * k + l));
-      for (size_t r = 0; r < NR; ++r) acc[i][r] = _mm512_dpwssd_epi32(acc[i][r], xv, wv[r]);
-    }
-  }
+  // The last, partial group of k reads its activations from a zero-padded copy.
+  int8_t tail[MR][kInt8GroupDepth] = {};
   for (size_t i = 0; i < MR; ++i)
-    for (size_t r = 0; r < NR; ++r)
-      a.y[(m0 + i) * a.y_stride + n0 + r] =
-          static_cast<float>(_mm512_reduce_add_epi32(acc[i][r])) * a.x_scale[m0 + i] * a.w_scale[n0 + r];
+    for (size_t l = full_groups * kInt8GroupDepth; l < k; ++l) tail[i][l % kInt8GroupDepth] = x[i * k + l];
+  for (size_t g = 0; g < groups; ++g) {
+    const bool full = g < full_groups;
+    const int8_t* xg = full ? x + g * kInt8GroupDepth : tail[0];
+    const size_t x_stride = full ? k : kInt8GroupDepth;
+    __m512i wv[NR];
+    for (size_t r = 0; r < NR; ++r) wv[r] = _mm512_loadu_si512(w + r * block_bytes + g * kInt8GroupBytes);
+    for (size_t i = 0; i < MR; ++i) {
+      int32_t group;
+      std::memcpy(&group, xg + i * x_stride, sizeof(group));
+      const __m512i xv = _mm512_xor_si512(_mm512_set1_epi32(group), sign_bits);
+      for (size_t r = 0; r < NR; ++r) acc[i][r] = _mm512_dpbusd_epi32(acc[i][r], xv, wv[r]);
+    }
+  }
+
+  for (size_t r = 0; r < NR; ++r) {
+    const size_t c0 = (b0 + r) * kInt8BlockChannels;
+    const auto channel_mask = [&](size_t begin, size_t end) {
+      const size_t lo = begin > c0 ? begin - c0 : 0, hi = end > c0 ? std::min(end - c0, kInt8BlockChannels) : 0;
+      return static_cast<__mmask16>(hi > lo ? ((1u << hi) - 1) & ~((1u << lo) - 1) : 0);
+    };
+    const __mmask16 valid = channel_mask(0, a.n), store = channel_mask(n_begin, n_end);
+    // Wrapping vector arithmetic: sums from a corrupt file give a wrong number, not undefined behaviour.
+    const __m512i offset = _mm512_slli_epi32(_mm512_maskz_loadu_epi32(valid, a.w_row_sums + c0), 7);
+    const __m512 w_scale = _mm512_maskz_loadu_ps(valid, a.w_scale + c0);
+    for (size_t i = 0; i < MR; ++i) {
+      // (sum * x_scale) * w_scale, rounded as the reference rounds it.
+      const __m512 y = _mm512_mul_ps(
+          _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(acc[i][r], offset)), _mm512_set1_ps(a.x_scale[m0 + i])),
+          w_scale);
+      _mm512_mask_storeu_ps(a.y + (m0 + i) * a.y_stride + c0, store, y);
+    }
+  }
 }
 
-// vpdpbusd multiplies unsigned by signed bytes, four per lane: activations enter as x + 128 (a flip of the sign
-// bit), and 128 * sum(w) comes off at the end. Exact for every int8 value; 64 multiply-adds per instruction.
-template <size_t MR, size_t NR>
-void tile_q8_unsigned(const FullyConnectedQ8Args& a, size_t m0, size_t n0) {
-  const size_t k = a.k;
-  const int8_t* x = a.xq + m0 * k;
-  const int8_t* w = a.w + n0 * k;
-  const __m512i sign_bit = _mm512_set1_epi8(static_cast<char>(0x80));
-  __m512i acc[MR][NR];
-  for (size_t i = 0; i < MR; ++i)
-    for (size_t r = 0; r < NR; ++r) acc[i][r] = _mm512_setzero_si512();
-  size_t l = 0;
-  for (; l + 64 <= k; l += 64) {
-    __m512i wv[NR];
-    for (size_t r = 0; r < NR; ++r) wv[r] = _mm512_loadu_si512(w + r * k + l);
-    for (size_t i = 0; i < MR; ++i) {
-      const __m512i xv = _mm512_xor_si512(_mm512_loadu_si512(x + i * k + l), sign_bit);
-      for (size_t r = 0; r < NR; ++r) acc[i][r] = _mm512_dpbusd_epi32(acc[i][r], xv, wv[r]);
-    }
-  }
-  if (l < k) {
-    // Masked-off weight bytes are 0, so the 128 that the masked-off activation bytes become adds nothing.
-    const __mmask64 mask = (uint64_t{1} << (k - l)) - 1;  // k - l < 64
-    __m512i wv[NR];
-    for (size_t r = 0; r < NR; ++r) wv[r] = _mm512_maskz_loadu_epi8(mask, w + r * k + l);
-    for (size_t i = 0; i < MR; ++i) {
-      const __m512i xv = _mm512_xor_si512(_mm512_maskz_loadu_epi8(mask, x + i * k + l), sign_bit);
-      for (size_t r = 0; r < NR; ++r) acc[i][r] = _mm512_dpbusd_epi32(acc[i][r], xv, wv[r]);
-    }
-  }
-  for (size_t i = 0; i < MR; ++i)
-    for (size_t r = 0; r < NR; ++r) {
-      // Wrapping arithmetic: sums from a corrupt file must give a wrong number, not undefined behaviour.
-      const int32_t sum = static_cast<int32_t>(static_cast<uint32_t>(_mm512_reduce_add_epi32(acc[i][r])) -
-                                               128u * static_cast<uint32_t>(a.w_row_sums[n0 + r]));
-      a.y[(m0 + i) * a.y_stride + n0 + r] = static_cast<float>(sum) * a.x_scale[m0 + i] * a.w_scale[n0 + r];
-    }
+template <size_t NR>
+void rows_q8(const FullyConnectedQ8Args& a, size_t b0, size_t n_begin, size_t n_end) {
+  size_t m = 0;
+  for (; m + kInt8Rows <= a.m; m += kInt8Rows) tile_q8<kInt8Rows, NR>(a, m, b0, n_begin, n_end);
+  for (; m < a.m; ++m) tile_q8<1, NR>(a, m, b0, n_begin, n_end);
+}
+
+template <size_t... NR>
+void rows_q8_narrow(size_t blocks, const FullyConnectedQ8Args& a, size_t b0, size_t n_begin, size_t n_end,
+                    std::index_sequence<NR...>) {
+  ((blocks == NR + 1 ? rows_q8<NR + 1>(a, b0, n_begin, n_end) : void()), ...);
 }
 
 }  // namespace
@@ -129,15 +130,10 @@ void fully_connected_f32_avx512(const FullyConnectedF32Args& args, size_t n_begi
 }
 
 void fully_connected_q8_avx512vnni(const FullyConnectedQ8Args& args, size_t n_begin, size_t n_end) {
-  if (args.w_row_sums != nullptr) {
-    x86::for_each_tile<kRows, kChannels>(args.m, n_begin, n_end, [&](auto rows, auto channels, size_t m, size_t n) {
-      tile_q8_unsigned<decltype(rows)::value, decltype(channels)::value>(args, m, n);
-    });
-    return;
-  }
-  x86::for_each_tile<kRows, kChannels>(args.m, n_begin, n_end, [&](auto rows, auto channels, size_t m, size_t n) {
-    tile_q8<decltype(rows)::value, decltype(channels)::value>(args, m, n);
-  });
+  const size_t b_end = int8_packed_blocks(n_end);
+  size_t b = n_begin / kInt8BlockChannels;
+  for (; b + kInt8Blocks <= b_end; b += kInt8Blocks) rows_q8<kInt8Blocks>(args, b, n_begin, n_end);
+  if (b < b_end) rows_q8_narrow(b_end - b, args, b, n_begin, n_end, std::make_index_sequence<kInt8Blocks - 1>());
 }
 
 }  // namespace edgeformer::kernels

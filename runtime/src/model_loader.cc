@@ -5,6 +5,7 @@
 #include <cmath>
 #include <map>
 
+#include "edgeformer/kernels/int8_packing.h"
 #include "edgeformer/schema/operator_name.h"
 #include "model_impl.h"
 
@@ -16,7 +17,7 @@ using schema::DType;
 using schema::OperatorOptions;
 using schema::Storage;
 
-constexpr uint32_t kFormatVersion = 1;
+constexpr uint32_t kFormatVersion = 2;
 constexpr uint64_t kAlignment = 64;
 constexpr int64_t kMaxDimension = int64_t{1} << 32;
 constexpr uint64_t kMaxBytes = uint64_t{1} << 48;  // far above any device, far below overflow
@@ -68,6 +69,14 @@ Status bind_tensor(const schema::Model& m, size_t file_size, int id, BoundTensor
   }
   if (count > kMaxBytes / element) return invalid(label + ": byte size is too large");
   t->bytes = count * element;
+  if (def->quantization() == schema::Quantization::PerRowSymmetricI8 && t->dtype == DType::I8 && t->rank == 2) {
+    // Packed in blocks of 16 channels x groups of 4 depths (int8_packing.h): the padded size, overflow-checked.
+    const uint64_t blocks = kernels::int8_packed_blocks(static_cast<uint64_t>(t->shape[0]));
+    const uint64_t group_bytes = kernels::int8_packed_groups(static_cast<uint64_t>(t->shape[1])) *
+                                 kernels::kInt8GroupBytes;
+    if (group_bytes > kMaxBytes / blocks) return invalid(label + ": packed byte size is too large");
+    t->bytes = blocks * group_bytes;
+  }
   t->row_bytes = t->bytes / static_cast<uint64_t>(t->shape[0]);
   if (t->offset % kAlignment != 0) return invalid(label + ": offset " + std::to_string(t->offset) + " is not 64-byte aligned");
   switch (t->storage) {
@@ -114,7 +123,7 @@ Status bind_quantization(const schema::Model& m, const uint8_t* file, int id, st
     return invalid(label + ": scales must be an f32 weight of [" + std::to_string(t.shape[0]) + "]");
   t.scales = reinterpret_cast<const float*>(file + s.offset);
   const int row_sums = t.def->row_sums();
-  if (row_sums == -1) return Status();
+  if (row_sums == -1) return invalid(label + ": int8 weights need their row sums");
   if (row_sums < 0 || row_sums >= static_cast<int>(m.tensors()->size()))
     return invalid(label + ": row sums id " + std::to_string(row_sums) + " is out of range");
   const BoundTensor& sums = tensors[row_sums];

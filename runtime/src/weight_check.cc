@@ -2,6 +2,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "edgeformer/kernels/int8_packing.h"
 #include "model_impl.h"
 
 namespace edgeformer {
@@ -18,10 +19,10 @@ void check_floats(const BoundTensor& t, WeightIssue* issue) {
 
 void check_row_sums(const BoundTensor& t, WeightIssue* issue) {
   const int8_t* codes = static_cast<const int8_t*>(t.weight_data);
-  const uint64_t rows = static_cast<uint64_t>(t.shape[0]), columns = t.row_bytes;
-  for (uint64_t r = 0; r < rows; ++r) {
+  const size_t rows = static_cast<size_t>(t.shape[0]), columns = static_cast<size_t>(t.shape[1]);
+  for (size_t r = 0; r < rows; ++r) {
     int64_t sum = 0;
-    for (uint64_t c = 0; c < columns; ++c) sum += codes[r * columns + c];
+    for (size_t c = 0; c < columns; ++c) sum += codes[kernels::int8_packed_index(columns, r, c)];
     int32_t stored;
     std::memcpy(&stored, t.row_sums + r, sizeof(stored));
     if (sum != stored) ++issue->wrong_row_sums;

@@ -23,14 +23,14 @@ void fully_connected_f32_ref(const FullyConnectedF32Args& args, size_t n_begin, 
 struct FullyConnectedQ8Args {
   const int8_t* xq;      // [m][k]
   const float* x_scale;  // [m]
-  const int8_t* w;       // [n][k]
+  const int8_t* w;       // [n][k] packed as int8_packing.h lays it out
   const float* w_scale;  // [n]
   float* y;              // [m][n], rows y_stride floats apart
   size_t y_stride;
   size_t m, k, n;
-  // Optional: sum over k of each weight row. Variants that multiply unsigned activations (x + 128) by signed
-  // weights (vpdpbusd) need it to subtract 128 * sum exactly; without it they take a widening path.
-  const int32_t* w_row_sums = nullptr;
+  // Sum over k of each weight row: variants that multiply unsigned activations (x + 128) by signed weights
+  // (vpdpbusd) subtract 128 * sum to stay exact.
+  const int32_t* w_row_sums;
 };
 using FullyConnectedQ8Fn = void (*)(const FullyConnectedQ8Args& args, size_t n_begin, size_t n_end);
 void fully_connected_q8_ref(const FullyConnectedQ8Args& args, size_t n_begin, size_t n_end);

@@ -1,0 +1,89 @@
+// The machine's own limits, measured in the same run as the kernels so that each kernel is reported as a ratio of
+// them: int8 multiply-add peak (vpdpbusd on zmm with 12 independent accumulators, and AVX2 vpmaddwd + vpaddd), and
+// memory read bandwidth over a buffer far larger than the caches. Compiled with -mavx2 -mavx512f -mavx512vnni;
+// each benchmark checks the CPU first.
+#include <benchmark/benchmark.h>
+#include <immintrin.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "edgeformer/kernels/isa.h"
+
+namespace {
+
+using edgeformer::kernels::Isa;
+using edgeformer::kernels::isa_supported;
+
+constexpr size_t kLoopSteps = 1 << 16;
+
+// Named accumulators and an empty asm that "changes" them each step: the loop cannot be folded away, and no
+// accumulator is kept in memory (an array of them would be).
+__attribute__((target("avx512f,avx512vnni"))) int32_t vnni_zmm_loop(size_t steps) {
+  const __m512i x = _mm512_set1_epi8(3), w = _mm512_set1_epi8(-2);
+  __m512i a0 = x, a1 = x, a2 = x, a3 = x, a4 = x, a5 = x, a6 = x, a7 = x, a8 = x, a9 = x, a10 = x, a11 = x;
+  for (size_t s = 0; s < steps; ++s) {
+    a0 = _mm512_dpbusd_epi32(a0, x, w), a1 = _mm512_dpbusd_epi32(a1, x, w), a2 = _mm512_dpbusd_epi32(a2, x, w);
+    a3 = _mm512_dpbusd_epi32(a3, x, w), a4 = _mm512_dpbusd_epi32(a4, x, w), a5 = _mm512_dpbusd_epi32(a5, x, w);
+    a6 = _mm512_dpbusd_epi32(a6, x, w), a7 = _mm512_dpbusd_epi32(a7, x, w), a8 = _mm512_dpbusd_epi32(a8, x, w);
+    a9 = _mm512_dpbusd_epi32(a9, x, w), a10 = _mm512_dpbusd_epi32(a10, x, w), a11 = _mm512_dpbusd_epi32(a11, x, w);
+    asm volatile("" : "+v"(a0), "+v"(a1), "+v"(a2), "+v"(a3), "+v"(a4), "+v"(a5), "+v"(a6), "+v"(a7), "+v"(a8),
+                 "+v"(a9), "+v"(a10), "+v"(a11));
+  }
+  const __m512i sum = _mm512_add_epi32(_mm512_add_epi32(_mm512_add_epi32(a0, a1), _mm512_add_epi32(a2, a3)),
+                                       _mm512_add_epi32(_mm512_add_epi32(a4, a5), _mm512_add_epi32(a6, a7)));
+  return _mm512_reduce_add_epi32(_mm512_add_epi32(sum, _mm512_add_epi32(_mm512_add_epi32(a8, a9),
+                                                                        _mm512_add_epi32(a10, a11))));
+}
+
+__attribute__((target("avx2"))) int32_t madd_ymm_loop(size_t steps) {
+  const __m256i x = _mm256_set1_epi16(3), w = _mm256_set1_epi16(-2);
+  __m256i a0 = x, a1 = x, a2 = x, a3 = x, a4 = x, a5 = x, a6 = x, a7 = x;
+  for (size_t s = 0; s < steps; ++s) {
+    a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(x, w)), a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(x, w));
+    a2 = _mm256_add_epi32(a2, _mm256_madd_epi16(x, w)), a3 = _mm256_add_epi32(a3, _mm256_madd_epi16(x, w));
+    a4 = _mm256_add_epi32(a4, _mm256_madd_epi16(x, w)), a5 = _mm256_add_epi32(a5, _mm256_madd_epi16(x, w));
+    a6 = _mm256_add_epi32(a6, _mm256_madd_epi16(x, w)), a7 = _mm256_add_epi32(a7, _mm256_madd_epi16(x, w));
+    asm volatile("" : "+v"(a0), "+v"(a1), "+v"(a2), "+v"(a3), "+v"(a4), "+v"(a5), "+v"(a6), "+v"(a7));
+  }
+  const __m256i sum = _mm256_add_epi32(_mm256_add_epi32(_mm256_add_epi32(a0, a1), _mm256_add_epi32(a2, a3)),
+                                       _mm256_add_epi32(_mm256_add_epi32(a4, a5), _mm256_add_epi32(a6, a7)));
+  return _mm256_extract_epi32(sum, 0);
+}
+
+__attribute__((target("avx2"))) uint64_t read_all(const uint64_t* data, size_t words) {
+  __m256i acc[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256()};
+  for (size_t i = 0; i + 16 <= words; i += 16)
+    for (int j = 0; j < 4; ++j)
+      acc[j] = _mm256_add_epi64(acc[j], _mm256_loadu_si256(reinterpret_cast<const __m256i*>(data + i + 4 * j)));
+  const __m256i sum = _mm256_add_epi64(_mm256_add_epi64(acc[0], acc[1]), _mm256_add_epi64(acc[2], acc[3]));
+  return static_cast<uint64_t>(_mm256_extract_epi64(sum, 0));
+}
+
+// 12 vpdpbusd per step, each 64 multiply-adds (128 ops).
+void BM_PeakInt8Avx512Vnni(benchmark::State& state) {
+  if (!isa_supported(Isa::kAvx512Vnni)) return state.SkipWithError("no AVX-512 VNNI");
+  for (auto _ : state) benchmark::DoNotOptimize(vnni_zmm_loop(kLoopSteps));
+  state.counters["OPS"] = benchmark::Counter(12.0 * 128 * kLoopSteps * state.iterations(), benchmark::Counter::kIsRate);
+}
+
+// 8 vpmaddwd per step, each 16 multiply-adds (32 ops): the AVX2 int8 path's instruction.
+void BM_PeakInt8Avx2Madd(benchmark::State& state) {
+  if (!isa_supported(Isa::kAvx2)) return state.SkipWithError("no AVX2");
+  for (auto _ : state) benchmark::DoNotOptimize(madd_ymm_loop(kLoopSteps));
+  state.counters["OPS"] = benchmark::Counter(8.0 * 32 * kLoopSteps * state.iterations(), benchmark::Counter::kIsRate);
+}
+
+void BM_PeakMemoryRead(benchmark::State& state) {
+  if (!isa_supported(Isa::kAvx2)) return state.SkipWithError("no AVX2");
+  const std::vector<uint64_t> buffer((size_t{256} << 20) / sizeof(uint64_t), 1);
+  for (auto _ : state) benchmark::DoNotOptimize(read_all(buffer.data(), buffer.size()));
+  state.counters["bytes/s"] =
+      benchmark::Counter(double(buffer.size() * sizeof(uint64_t)) * state.iterations(), benchmark::Counter::kIsRate);
+}
+
+BENCHMARK(BM_PeakInt8Avx512Vnni);
+BENCHMARK(BM_PeakInt8Avx2Madd);
+BENCHMARK(BM_PeakMemoryRead)->Unit(benchmark::kMillisecond);
+
+}  // namespace
