@@ -87,6 +87,21 @@ void BM_FullyConnectedQ8(benchmark::State& state, Isa isa) {
       benchmark::Counter(double(n * k) * state.iterations(), benchmark::Counter::kIsRate);
 }
 
+// Dynamic quantization of a layer's input rows (it runs before every int8 fully connected layer).
+void BM_QuantizeRows(benchmark::State& state, Isa isa) {
+  if (!use_isa(state, isa)) return;
+  const QuantizeRowsQ8Fn quantize = kernel_set(isa).quantize_rows_q8;
+  const size_t rows = state.range(0), k = state.range(1);
+  const auto x = random_values<float>(rows * k, 3.0f);
+  std::vector<int8_t> q(rows * k);
+  std::vector<float> scales(rows);
+  for (auto _ : state) {
+    quantize(x.data(), k, rows, k, q.data(), scales.data());
+    benchmark::DoNotOptimize(q.data());
+  }
+  state.counters["values/s"] = benchmark::Counter(double(rows * k) * state.iterations(), benchmark::Counter::kIsRate);
+}
+
 // Decode: one query row against `context` cached positions, 12 heads of 64.
 void BM_AttentionDecode(benchmark::State& state) {
   const size_t context = state.range(0), heads = 12, head_dim = 64, dim = heads * head_dim;
@@ -110,6 +125,9 @@ BENCHMARK_CAPTURE(BM_FullyConnectedF32, avx512, Isa::kAvx512Vnni) EDGEFORMER_FC_
 BENCHMARK_CAPTURE(BM_FullyConnectedQ8, scalar, Isa::kScalar) EDGEFORMER_FC_SHAPES;
 BENCHMARK_CAPTURE(BM_FullyConnectedQ8, avx2, Isa::kAvx2) EDGEFORMER_FC_SHAPES;
 BENCHMARK_CAPTURE(BM_FullyConnectedQ8, avx512vnni, Isa::kAvx512Vnni) EDGEFORMER_FC_SHAPES;
+BENCHMARK_CAPTURE(BM_QuantizeRows, scalar, Isa::kScalar)->Args({128, 768});
+BENCHMARK_CAPTURE(BM_QuantizeRows, avx2, Isa::kAvx2)->Args({128, 768});
+BENCHMARK_CAPTURE(BM_QuantizeRows, avx512, Isa::kAvx512Vnni)->Args({128, 768});
 BENCHMARK(BM_AttentionDecode)->Arg(256)->Arg(2048);
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <vector>
@@ -313,6 +314,47 @@ TEST(QuantizeTest, RoundTripErrorIsAtMostHalfScale) {
     }
   }
 }
+
+// Every SIMD quantizer gives exactly the reference's codes and scales: same division, half away from zero, NaN
+// to -127, infinities, signed zeros, subnormals, zero rows and rows whose scale underflows, at every tail length.
+using QuantizeVariantTest = VariantTest<QuantizeRowsQ8Fn>;
+
+TEST_P(QuantizeVariantTest, BitIdenticalToTheReference) {
+  std::mt19937 rng(12);
+  const float kSpecials[] = {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity(),
+                             -std::numeric_limits<float>::infinity(), -0.0f, 0.0f,
+                             std::numeric_limits<float>::denorm_min(), -1e-40f, 1e30f};
+  for (size_t k : {1, 2, 7, 8, 9, 15, 16, 17, 31, 33, 63, 64, 65, 768}) {
+    const size_t rows = 12, x_stride = k + 3;
+    std::vector<float> x = random_floats(rng, rows * x_stride, -4.0f, 4.0f);
+    // Row 1: exact halves of the step (amax 127 makes the scale 1, so x / scale = x): 0.5, 1.5, -2.5, ...
+    for (size_t i = 0; i < k; ++i) x[x_stride + i] = (i % 2 ? -1.0f : 1.0f) * (0.5f + float(i % 100));
+    x[x_stride] = 127.0f;
+    std::fill(x.begin() + 2 * x_stride, x.begin() + 2 * x_stride + k, 0.0f);            // row 2: all zero
+    std::fill(x.begin() + 3 * x_stride, x.begin() + 3 * x_stride + k, 1e-44f);          // row 3: scale underflows
+    for (size_t r = 4; r < rows; ++r) x[r * x_stride + (r * 7) % k] = kSpecials[r - 4];  // one special per row
+    std::vector<int8_t> want(rows * k), got(rows * k, 99);
+    std::vector<float> want_scales(rows), got_scales(rows);
+    quantize_rows_q8_ref(x.data(), x_stride, rows, k, want.data(), want_scales.data());
+    GetParam().fn(x.data(), x_stride, rows, k, got.data(), got_scales.data());
+    for (size_t r = 0; r < rows; ++r) {
+      EXPECT_EQ(std::memcmp(&got_scales[r], &want_scales[r], sizeof(float)), 0) << "k=" << k << " row " << r;
+      for (size_t i = 0; i < k; ++i)
+        ASSERT_EQ(got[r * k + i], want[r * k + i]) << "k=" << k << " row " << r << " x=" << x[r * x_stride + i];
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Variants, QuantizeVariantTest,
+                         testing::Values(Variant<QuantizeRowsQ8Fn>{"reference", quantize_rows_q8_ref, Isa::kScalar}
+#if defined(EDGEFORMER_HAVE_X86_KERNELS)
+                                         ,
+                                         Variant<QuantizeRowsQ8Fn>{"avx2", quantize_rows_q8_avx2, Isa::kAvx2},
+                                         Variant<QuantizeRowsQ8Fn>{"avx512", quantize_rows_q8_avx512,
+                                                                   Isa::kAvx512Vnni}
+#endif
+                                         ),
+                         variant_name<QuantizeRowsQ8Fn>);
 
 // ---------------------------------------------------------------------------------------------------------------
 // Fully connected, dynamic int8

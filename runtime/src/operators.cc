@@ -85,7 +85,7 @@ Status run_fully_connected(SessionImpl& s, const BoundOperator& op, size_t rows)
     uint8_t* scratch = s.address(s.impl_->tensors[op.scratch]);
     float* x_scale = reinterpret_cast<float*>(scratch);
     int8_t* xq = reinterpret_cast<int8_t*>(scratch + sizeof(float) * x.shape[0]);
-    kernels::quantize_rows_q8_ref(x_data, k, m, k, xq, x_scale);
+    s.impl_->kernels->quantize_rows_q8(x_data, k, m, k, xq, x_scale);
     task.q8 = {xq, x_scale, static_cast<const int8_t*>(w.weight_data), w.scales, y, n, m, k, n, w.row_sums};
   } else {
     task.f32 = {x_data, k, static_cast<const float*>(w.weight_data), y, n, m, k, n};

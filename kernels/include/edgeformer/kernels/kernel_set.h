@@ -3,6 +3,7 @@
 #include "edgeformer/kernels/attention.h"
 #include "edgeformer/kernels/fully_connected.h"
 #include "edgeformer/kernels/isa.h"
+#include "edgeformer/kernels/quantize.h"
 
 namespace edgeformer::kernels {
 
@@ -10,6 +11,7 @@ struct KernelSet {
   Isa isa;
   FullyConnectedF32Fn fully_connected_f32;
   FullyConnectedQ8Fn fully_connected_q8;
+  QuantizeRowsQ8Fn quantize_rows_q8;
   AttentionF32Fn attention_f32;
 };
 
