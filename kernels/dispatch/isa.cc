@@ -20,7 +20,8 @@ bool isa_supported(Isa isa) {
     case Isa::kScalar: return true;
 #if defined(__x86_64__) || defined(__i386__)
     // __builtin_cpu_supports also checks that the OS saves the wider registers (XCR0).
-    case Isa::kAvx2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    case Isa::kAvx2:  // F16C: every AVX2 CPU has it; the int4 kernels convert f16 scales with it
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
     case Isa::kAvx512Vnni:
       return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("fma") &&
              __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");

@@ -1,5 +1,6 @@
 #include "edgeformer/kernels/fully_connected.h"
 
+#include "edgeformer/kernels/int4_packing.h"
 #include "edgeformer/kernels/int8_packing.h"
 
 namespace edgeformer::kernels {
@@ -35,6 +36,29 @@ void fully_connected_q8_ref(const FullyConnectedQ8Args& args, size_t n_begin, si
         acc += static_cast<int32_t>(x[k]) *
                static_cast<int32_t>(w[(k / kInt8GroupDepth) * kInt8GroupBytes + k % kInt8GroupDepth]);
       y[n] = static_cast<float>(acc) * args.x_scale[m] * args.w_scale[n];
+    }
+  }
+}
+
+// Sums each group of 32 in int32 (exact), then accumulates the scaled group sums in float, in group order; the
+// SIMD variants round the same way (multiply, then add: no FMA).
+void fully_connected_q4_ref(const FullyConnectedQ4Args& args, size_t n_begin, size_t n_end) {
+  const size_t groups = int4_packed_groups(args.k);
+  for (size_t m = 0; m < args.m; ++m) {
+    const int8_t* x = args.xq + m * args.k;
+    float* y = args.y + m * args.y_stride;
+    for (size_t n = n_begin; n < n_end; ++n) {
+      float acc = 0.0f;
+      for (size_t g = 0; g < groups; ++g) {
+        int32_t sum = 0;
+        for (size_t k = g * kInt4GroupDepth; k < args.k && k < (g + 1) * kInt4GroupDepth; ++k) {
+          const uint8_t byte = args.w[int4_packed_index(args.k, n, k)];
+          const int code = (int4_is_high_nibble(k) ? byte >> 4 : byte & 0x0f) - kInt4CodeOffset;
+          sum += code * static_cast<int32_t>(x[k]);
+        }
+        acc += static_cast<float>(sum) * half_to_float(args.w_scale[int4_scale_index(args.k, n, g)]);
+      }
+      y[n] = acc * args.x_scale[m];
     }
   }
 }

@@ -1,4 +1,4 @@
-// AVX2 + FMA fully connected kernels. Compiled with -mavx2 -mfma for this file alone.
+// AVX2 + FMA fully connected kernels (f32, int8, int4). Compiled with -mavx2 -mfma -mf16c for this file alone.
 //
 // f32: register tiles of kRows rows x kChannels output channels (8 accumulators of the 16 ymm registers): each step of k
 // loads kRows activation vectors and kChannels weight vectors for kRows * kChannels multiply-adds. Every output is
@@ -10,6 +10,7 @@
 
 #include "avx2_reduce.h"
 #include "edgeformer/kernels/fully_connected.h"
+#include "edgeformer/kernels/int4_packing.h"
 #include "edgeformer/kernels/int8_packing.h"
 #include "tile_loop.h"
 
@@ -98,6 +99,79 @@ void tile_q8(const FullyConnectedQ8Args& a, size_t m0, size_t block, size_t n_be
   }
 }
 
+// int4: tiles of kInt4Rows rows x one block. Per group of 32 inputs, each half block (8 channels, 32 bytes of a
+// chunk) gives two ymm of unsigned nibbles (code + 8); vpmaddubsw multiplies them by the row's signed activation
+// quads into int16 pairs. Safe here, unlike for int8: a pair is at most 2 x 15 x 128, and the 16 products an int16
+// lane gathers over the group stay within 15 x 128 x 16 = 30720. vpmaddwd by 1 then gives a channel's group sum.
+constexpr size_t kInt4Rows = 2;
+
+inline int32_t sum_of_32(const int8_t* x) {
+  const __m256i biased = _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x)),
+                                          _mm256_set1_epi8(static_cast<char>(0x80)));
+  const __m256i sums = _mm256_sad_epu8(biased, _mm256_setzero_si256());
+  const __m128i half = _mm_add_epi64(_mm256_castsi256_si128(sums), _mm256_extracti128_si256(sums, 1));
+  return static_cast<int32_t>(_mm_cvtsi128_si64(half) + _mm_extract_epi64(half, 1)) - 128 * 32;
+}
+
+template <size_t MR>
+void tile_q4(const FullyConnectedQ4Args& a, size_t m0, size_t block, size_t n_begin, size_t n_end) {
+  const size_t k = a.k, groups = int4_packed_groups(k), full_groups = k / kInt4GroupDepth;
+  const uint8_t* w = a.w + block * groups * kInt4GroupBytes;
+  const uint16_t* scales = a.w_scale + block * groups * kInt4BlockChannels;
+  const int8_t* x = a.xq + m0 * k;
+  const __m256i low_nibbles = _mm256_set1_epi8(0x0f), ones = _mm256_set1_epi16(1);
+  int8_t tail[MR][kInt4GroupDepth] = {};
+  for (size_t i = 0; i < MR; ++i)
+    for (size_t l = full_groups * kInt4GroupDepth; l < k; ++l) tail[i][l % kInt4GroupDepth] = x[i * k + l];
+  __m256 total[MR][2];
+  for (size_t i = 0; i < MR; ++i) total[i][0] = total[i][1] = _mm256_setzero_ps();
+  for (size_t g = 0; g < groups; ++g) {
+    const bool full = g < full_groups;
+    const int8_t* xg = full ? x + g * kInt4GroupDepth : tail[0];
+    const size_t x_stride = full ? k : kInt4GroupDepth;
+    __m256i acc[MR][2];
+    for (size_t i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = _mm256_setzero_si256();
+    for (size_t chunk = 0; chunk < 4; ++chunk) {
+      __m256i low[2], high[2];
+      for (size_t h = 0; h < 2; ++h) {
+        const __m256i packed =
+            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + g * kInt4GroupBytes + chunk * 64 + h * 32));
+        low[h] = _mm256_and_si256(packed, low_nibbles);
+        high[h] = _mm256_and_si256(_mm256_srli_epi16(packed, 4), low_nibbles);
+      }
+      for (size_t i = 0; i < MR; ++i) {
+        int32_t quad_low, quad_high;
+        std::memcpy(&quad_low, xg + i * x_stride + chunk * 8, 4);
+        std::memcpy(&quad_high, xg + i * x_stride + chunk * 8 + 4, 4);
+        const __m256i x_low = _mm256_set1_epi32(quad_low), x_high = _mm256_set1_epi32(quad_high);
+        for (size_t h = 0; h < 2; ++h)
+          acc[i][h] = _mm256_add_epi16(acc[i][h], _mm256_add_epi16(_mm256_maddubs_epi16(low[h], x_low),
+                                                                   _mm256_maddubs_epi16(high[h], x_high)));
+      }
+    }
+    __m256 group_scale[2];
+    for (size_t h = 0; h < 2; ++h)
+      group_scale[h] = _mm256_cvtph_ps(
+          _mm_loadu_si128(reinterpret_cast<const __m128i*>(scales + g * kInt4BlockChannels + h * 8)));
+    for (size_t i = 0; i < MR; ++i) {
+      const __m256i offset = _mm256_set1_epi32(kInt4CodeOffset * sum_of_32(xg + i * x_stride));
+      for (size_t h = 0; h < 2; ++h) {
+        const __m256i sums = _mm256_sub_epi32(_mm256_madd_epi16(acc[i][h], ones), offset);
+        total[i][h] = _mm256_add_ps(total[i][h], _mm256_mul_ps(_mm256_cvtepi32_ps(sums), group_scale[h]));
+      }
+    }
+  }
+  const size_t c0 = block * kInt4BlockChannels;
+  const size_t begin = std::max(n_begin, c0), end = std::min(n_end, c0 + kInt4BlockChannels);
+  for (size_t i = 0; i < MR; ++i) {
+    alignas(32) float sums[kInt4BlockChannels];
+    _mm256_store_ps(sums, _mm256_mul_ps(total[i][0], _mm256_set1_ps(a.x_scale[m0 + i])));
+    _mm256_store_ps(sums + 8, _mm256_mul_ps(total[i][1], _mm256_set1_ps(a.x_scale[m0 + i])));
+    float* y = a.y + (m0 + i) * a.y_stride;
+    for (size_t c = begin; c < end; ++c) y[c] = sums[c - c0];
+  }
+}
+
 }  // namespace
 
 void fully_connected_f32_avx2(const FullyConnectedF32Args& args, size_t n_begin, size_t n_end) {
@@ -111,6 +185,14 @@ void fully_connected_q8_avx2(const FullyConnectedQ8Args& args, size_t n_begin, s
     size_t m = 0;
     for (; m + kInt8Rows <= args.m; m += kInt8Rows) tile_q8<kInt8Rows>(args, m, block, n_begin, n_end);
     for (; m < args.m; ++m) tile_q8<1>(args, m, block, n_begin, n_end);
+  }
+}
+
+void fully_connected_q4_avx2(const FullyConnectedQ4Args& args, size_t n_begin, size_t n_end) {
+  for (size_t block = n_begin / kInt4BlockChannels; block < int4_packed_blocks(n_end); ++block) {
+    size_t m = 0;
+    for (; m + kInt4Rows <= args.m; m += kInt4Rows) tile_q4<kInt4Rows>(args, m, block, n_begin, n_end);
+    for (; m < args.m; ++m) tile_q4<1>(args, m, block, n_begin, n_end);
   }
 }
 

@@ -1,4 +1,4 @@
-// AVX-512 fully connected kernels: f32 with FMA on zmm, int8 with VNNI's vpdpbusd. Compiled with
+// AVX-512 fully connected kernels: f32 with FMA on zmm, int8 and int4 with VNNI's vpdpbusd. Compiled with
 // -mavx512f -mavx512bw -mavx512vl -mavx512vnni -mfma for this file alone.
 //
 // f32: register tiles of kRows rows x kChannels output channels: each step of k loads kRows activation vectors and
@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "edgeformer/kernels/fully_connected.h"
+#include "edgeformer/kernels/int4_packing.h"
 #include "edgeformer/kernels/int8_packing.h"
 #include "tile_loop.h"
 
@@ -121,6 +122,91 @@ void rows_q8_narrow(size_t blocks, const FullyConnectedQ8Args& a, size_t b0, siz
   ((blocks == NR + 1 ? rows_q8<NR + 1>(a, b0, n_begin, n_end) : void()), ...);
 }
 
+// int4: tiles of kInt4Rows rows x kInt4Blocks blocks. Per group of 32 inputs: four 64-byte chunks per block, whose
+// low and high nibbles (code + 8, unsigned) are the weights of two 4-input quads; vpdpbusd multiplies them by the
+// row's signed activation quads (broadcast) into an int32 group sum per channel. The group sum less 8 x (sum of
+// the row's 32 activations) is the exact sum of code x activation; it is converted, scaled by the group's 16 f16
+// scales and added to a float accumulator (multiply, then add, as the reference does).
+constexpr size_t kInt4Rows = 4;
+constexpr size_t kInt4Blocks = 3;
+
+// Sum of 32 signed bytes: vpsadbw sums |(x + 128) - 0| in groups of 8, then 128 x 32 comes off.
+inline int32_t sum_of_32(const int8_t* x) {
+  const __m256i biased = _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x)),
+                                          _mm256_set1_epi8(static_cast<char>(0x80)));
+  const __m256i sums = _mm256_sad_epu8(biased, _mm256_setzero_si256());
+  const __m128i half = _mm_add_epi64(_mm256_castsi256_si128(sums), _mm256_extracti128_si256(sums, 1));
+  return static_cast<int32_t>(_mm_cvtsi128_si64(half) + _mm_extract_epi64(half, 1)) - 128 * 32;
+}
+
+template <size_t MR, size_t NR>
+void tile_q4(const FullyConnectedQ4Args& a, size_t m0, size_t b0, size_t n_begin, size_t n_end) {
+  const size_t k = a.k, groups = int4_packed_groups(k), full_groups = k / kInt4GroupDepth;
+  const size_t block_bytes = groups * kInt4GroupBytes, block_scales = groups * kInt4BlockChannels;
+  const uint8_t* w = a.w + b0 * block_bytes;
+  const uint16_t* scales = a.w_scale + b0 * block_scales;
+  const int8_t* x = a.xq + m0 * k;
+  const __m512i low_nibbles = _mm512_set1_epi8(0x0f);
+  // The last, partial group reads its activations from a zero-padded copy.
+  int8_t tail[MR][kInt4GroupDepth] = {};
+  for (size_t i = 0; i < MR; ++i)
+    for (size_t l = full_groups * kInt4GroupDepth; l < k; ++l) tail[i][l % kInt4GroupDepth] = x[i * k + l];
+  __m512 total[MR][NR];
+  for (size_t i = 0; i < MR; ++i)
+    for (size_t r = 0; r < NR; ++r) total[i][r] = _mm512_setzero_ps();
+  for (size_t g = 0; g < groups; ++g) {
+    const bool full = g < full_groups;
+    const int8_t* xg = full ? x + g * kInt4GroupDepth : tail[0];
+    const size_t x_stride = full ? k : kInt4GroupDepth;
+    __m512i acc[MR][NR];
+    for (size_t i = 0; i < MR; ++i)
+      for (size_t r = 0; r < NR; ++r) acc[i][r] = _mm512_setzero_si512();
+    for (size_t chunk = 0; chunk < 4; ++chunk) {
+      __m512i low[NR], high[NR];
+      for (size_t r = 0; r < NR; ++r) {
+        const __m512i packed = _mm512_loadu_si512(w + r * block_bytes + g * kInt4GroupBytes + chunk * 64);
+        low[r] = _mm512_and_si512(packed, low_nibbles);
+        high[r] = _mm512_and_si512(_mm512_srli_epi16(packed, 4), low_nibbles);
+      }
+      for (size_t i = 0; i < MR; ++i) {
+        int32_t quad_low, quad_high;
+        std::memcpy(&quad_low, xg + i * x_stride + chunk * 8, 4);
+        std::memcpy(&quad_high, xg + i * x_stride + chunk * 8 + 4, 4);
+        const __m512i x_low = _mm512_set1_epi32(quad_low), x_high = _mm512_set1_epi32(quad_high);
+        for (size_t r = 0; r < NR; ++r) {
+          acc[i][r] = _mm512_dpbusd_epi32(acc[i][r], low[r], x_low);
+          acc[i][r] = _mm512_dpbusd_epi32(acc[i][r], high[r], x_high);
+        }
+      }
+    }
+    __m512 group_scale[NR];
+    for (size_t r = 0; r < NR; ++r)
+      group_scale[r] = _mm512_cvtph_ps(
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(scales + r * block_scales + g * kInt4BlockChannels)));
+    for (size_t i = 0; i < MR; ++i) {
+      const __m512i offset = _mm512_set1_epi32(kInt4CodeOffset * sum_of_32(xg + i * x_stride));
+      for (size_t r = 0; r < NR; ++r)
+        total[i][r] = _mm512_add_ps(
+            total[i][r], _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(acc[i][r], offset)), group_scale[r]));
+    }
+  }
+  for (size_t r = 0; r < NR; ++r) {
+    const size_t c0 = (b0 + r) * kInt4BlockChannels;
+    const size_t lo = n_begin > c0 ? n_begin - c0 : 0, hi = n_end > c0 ? std::min(n_end - c0, kInt4BlockChannels) : 0;
+    const __mmask16 store = static_cast<__mmask16>(hi > lo ? ((1u << hi) - 1) & ~((1u << lo) - 1) : 0);
+    for (size_t i = 0; i < MR; ++i)
+      _mm512_mask_storeu_ps(a.y + (m0 + i) * a.y_stride + c0, store,
+                            _mm512_mul_ps(total[i][r], _mm512_set1_ps(a.x_scale[m0 + i])));
+  }
+}
+
+template <size_t NR>
+void rows_q4(const FullyConnectedQ4Args& a, size_t b0, size_t n_begin, size_t n_end) {
+  size_t m = 0;
+  for (; m + kInt4Rows <= a.m; m += kInt4Rows) tile_q4<kInt4Rows, NR>(a, m, b0, n_begin, n_end);
+  for (; m < a.m; ++m) tile_q4<1, NR>(a, m, b0, n_begin, n_end);
+}
+
 }  // namespace
 
 void fully_connected_f32_avx512(const FullyConnectedF32Args& args, size_t n_begin, size_t n_end) {
@@ -134,6 +220,13 @@ void fully_connected_q8_avx512vnni(const FullyConnectedQ8Args& args, size_t n_be
   size_t b = n_begin / kInt8BlockChannels;
   for (; b + kInt8Blocks <= b_end; b += kInt8Blocks) rows_q8<kInt8Blocks>(args, b, n_begin, n_end);
   if (b < b_end) rows_q8_narrow(b_end - b, args, b, n_begin, n_end, std::make_index_sequence<kInt8Blocks - 1>());
+}
+
+void fully_connected_q4_avx512vnni(const FullyConnectedQ4Args& args, size_t n_begin, size_t n_end) {
+  const size_t b_end = int4_packed_blocks(n_end);
+  size_t b = n_begin / kInt4BlockChannels;
+  for (; b + kInt4Blocks <= b_end; b += kInt4Blocks) rows_q4<kInt4Blocks>(args, b, n_begin, n_end);
+  for (; b < b_end; ++b) rows_q4<1>(args, b, n_begin, n_end);
 }
 
 }  // namespace edgeformer::kernels

@@ -35,6 +35,20 @@ struct FullyConnectedQ8Args {
 using FullyConnectedQ8Fn = void (*)(const FullyConnectedQ8Args& args, size_t n_begin, size_t n_end);
 void fully_connected_q8_ref(const FullyConnectedQ8Args& args, size_t n_begin, size_t n_end);
 
+// int4 group-wise weights (int4_packing.h) with the same dynamic int8 activations. Per channel c and row m:
+// y = x_scale[m] * sum over groups g, in order, of float(sum of the group's code * x) * scale[c][g].
+struct FullyConnectedQ4Args {
+  const int8_t* xq;         // [m][k]
+  const float* x_scale;     // [m]
+  const uint8_t* w;         // packed codes
+  const uint16_t* w_scale;  // packed f16 scales
+  float* y;                 // [m][n], rows y_stride floats apart
+  size_t y_stride;
+  size_t m, k, n;
+};
+using FullyConnectedQ4Fn = void (*)(const FullyConnectedQ4Args& args, size_t n_begin, size_t n_end);
+void fully_connected_q4_ref(const FullyConnectedQ4Args& args, size_t n_begin, size_t n_end);
+
 #if defined(EDGEFORMER_HAVE_X86_KERNELS)
 // x86 variants, each compiled for its ISA alone (kernels/x86/); call them only where isa_supported() says so.
 // Integer sums are exact in every variant (int8 products are widened to int16 pairs, never saturated); f32 sums are
@@ -43,6 +57,8 @@ void fully_connected_f32_avx2(const FullyConnectedF32Args& args, size_t n_begin,
 void fully_connected_q8_avx2(const FullyConnectedQ8Args& args, size_t n_begin, size_t n_end);
 void fully_connected_f32_avx512(const FullyConnectedF32Args& args, size_t n_begin, size_t n_end);
 void fully_connected_q8_avx512vnni(const FullyConnectedQ8Args& args, size_t n_begin, size_t n_end);
+void fully_connected_q4_avx2(const FullyConnectedQ4Args& args, size_t n_begin, size_t n_end);
+void fully_connected_q4_avx512vnni(const FullyConnectedQ4Args& args, size_t n_begin, size_t n_end);
 #endif
 
 }  // namespace edgeformer::kernels

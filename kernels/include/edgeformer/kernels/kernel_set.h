@@ -11,6 +11,7 @@ struct KernelSet {
   Isa isa;
   FullyConnectedF32Fn fully_connected_f32;
   FullyConnectedQ8Fn fully_connected_q8;
+  FullyConnectedQ4Fn fully_connected_q4;
   QuantizeRowsQ8Fn quantize_rows_q8;
   AttentionF32Fn attention_f32;
 };
