@@ -10,6 +10,7 @@
 
 #include "edgeformer/kernels/attention.h"
 #include "edgeformer/kernels/fully_connected.h"
+#include "edgeformer/kernels/int4_packing.h"
 #include "edgeformer/kernels/int8_packing.h"
 #include "edgeformer/kernels/kernel_set.h"
 #include "edgeformer/kernels/quantize.h"
@@ -87,6 +88,38 @@ void BM_FullyConnectedQ8(benchmark::State& state, Isa isa) {
       benchmark::Counter(double(n * k) * state.iterations(), benchmark::Counter::kIsRate);
 }
 
+void BM_FullyConnectedQ4(benchmark::State& state, Isa isa) {
+  if (!use_isa(state, isa)) return;
+  const FullyConnectedQ4Fn fully_connected = kernel_set(isa).fully_connected_q4;
+  const size_t m = state.range(0), k = state.range(1), n = state.range(2);
+  const size_t packed_bytes = int4_packed_bytes(n, k), scale_count = int4_packed_scale_count(n, k);
+  const size_t copies = std::max<size_t>(1, kColdBytes / packed_bytes);
+  std::vector<int8_t> codes(n * k);
+  for (size_t i = 0; i < codes.size(); ++i) codes[i] = static_cast<int8_t>(int(i * 7 % 16) - 8);
+  const std::vector<uint16_t> scales(n * int4_packed_groups(k), float_to_half(0.01f));
+  std::vector<uint8_t> packed(copies * packed_bytes);
+  std::vector<uint16_t> packed_scales(copies * scale_count);
+  for (size_t c = 0; c < copies; ++c)
+    pack_int4_weights(codes.data(), scales.data(), n, k, packed.data() + c * packed_bytes,
+                      packed_scales.data() + c * scale_count);
+  const auto x = random_values<float>(m * k, 1.0f);
+  std::vector<int8_t> xq(m * k);
+  std::vector<float> x_scale(m), y(m * n);
+  quantize_rows_q8_ref(x.data(), k, m, k, xq.data(), x_scale.data());
+  size_t copy = 0;
+  for (auto _ : state) {
+    const size_t c = copy++ % copies;
+    fully_connected({xq.data(), x_scale.data(), packed.data() + c * packed_bytes, packed_scales.data() + c * scale_count,
+                     y.data(), n, m, k, n},
+                    0, n);
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.counters["OPS"] = benchmark::Counter(2.0 * m * n * k * state.iterations(), benchmark::Counter::kIsRate);
+  // Weight bytes streamed: the packed codes and their scales.
+  state.counters["weight_bytes/s"] = benchmark::Counter(
+      double(packed_bytes + scale_count * sizeof(uint16_t)) * state.iterations(), benchmark::Counter::kIsRate);
+}
+
 // Dynamic quantization of a layer's input rows (it runs before every int8 fully connected layer).
 void BM_QuantizeRows(benchmark::State& state, Isa isa) {
   if (!use_isa(state, isa)) return;
@@ -125,6 +158,9 @@ BENCHMARK_CAPTURE(BM_FullyConnectedF32, avx512, Isa::kAvx512Vnni) EDGEFORMER_FC_
 BENCHMARK_CAPTURE(BM_FullyConnectedQ8, scalar, Isa::kScalar) EDGEFORMER_FC_SHAPES;
 BENCHMARK_CAPTURE(BM_FullyConnectedQ8, avx2, Isa::kAvx2) EDGEFORMER_FC_SHAPES;
 BENCHMARK_CAPTURE(BM_FullyConnectedQ8, avx512vnni, Isa::kAvx512Vnni) EDGEFORMER_FC_SHAPES;
+BENCHMARK_CAPTURE(BM_FullyConnectedQ4, scalar, Isa::kScalar) EDGEFORMER_FC_SHAPES;
+BENCHMARK_CAPTURE(BM_FullyConnectedQ4, avx2, Isa::kAvx2) EDGEFORMER_FC_SHAPES;
+BENCHMARK_CAPTURE(BM_FullyConnectedQ4, avx512vnni, Isa::kAvx512Vnni) EDGEFORMER_FC_SHAPES;
 BENCHMARK_CAPTURE(BM_QuantizeRows, scalar, Isa::kScalar)->Args({128, 768});
 BENCHMARK_CAPTURE(BM_QuantizeRows, avx2, Isa::kAvx2)->Args({128, 768});
 BENCHMARK_CAPTURE(BM_QuantizeRows, avx512, Isa::kAvx512Vnni)->Args({128, 768});

@@ -15,7 +15,7 @@ run() {
 run "$build/tests/c_api_test"
 run "$build/tests/model_loader_test" --gtest_filter='-*Fuzz*'
 run "$build/tests/tokenizer_sampler_test" --gtest_filter='-*LongText*'
-run "$build/tests/stories260k_test" --gtest_filter='*Llama2cF32Greedy*:*PrefillOfThePrompt*:*Int8TeacherForced*:*ContextOverflow*'
+run "$build/tests/stories260k_test" --gtest_filter='*Llama2cF32Greedy*:*PrefillOfThePrompt*:*QuantizedTeacherForced*:*ContextOverflow*'
 run "$build/tests/concurrency_test"
 for target in model_load tokenizer npy inference; do
   run "$build/fuzz/${target}_replay" "$build/fuzz/corpus/$target"

@@ -95,6 +95,10 @@ class ModelLoader : public ::testing::Test {
     convert_llama2c(dir_ + "/stories260K.bin", dir_ + "/tok512.bin", tmp_.file("int8.eft"), int8);
     valid_ = converter::read_file_bytes(tmp_.file("f32.eft"));
     valid_int8_ = converter::read_file_bytes(tmp_.file("int8.eft"));
+    converter::LlamaGraphOptions int4;
+    int4.weights = converter::WeightFormat::kInt4;
+    convert_llama2c(dir_ + "/stories260K.bin", dir_ + "/tok512.bin", tmp_.file("int4.eft"), int4);
+    valid_int4_ = converter::read_file_bytes(tmp_.file("int4.eft"));
   }
 
   // Opens the bytes both from a file and from an aligned buffer; both must give the same verdict, and a refusal
@@ -157,12 +161,12 @@ class ModelLoader : public ::testing::Test {
 
   std::string dir_;
   TempDir tmp_;
-  std::vector<uint8_t> valid_, valid_int8_;
+  std::vector<uint8_t> valid_, valid_int8_, valid_int4_;
 };
 
 // Positive control: the files every other test corrupts do open and run, so each refusal below is the mutation's.
 TEST_F(ModelLoader, ValidFilesOpenAndRun) {
-  for (const auto* bytes : {&valid_, &valid_int8_}) {
+  for (const auto* bytes : {&valid_, &valid_int8_, &valid_int4_}) {
     ModelPtr model;
     const Status s = open_both(*bytes, &model);
     ASSERT_TRUE(s.ok()) << s.message();
@@ -510,6 +514,28 @@ TEST_F(ModelLoader, Int8WeightWithoutScales) {
   expect_rejected(valid_int8_, [](Model& m) {
     ASSERT_TRUE(tensor_named(m, "layers.0.wq").mutate_row_sums(tensor_id(m, "layers.0.w_gate.row_sums")));
   }, "row sums must be");
+}
+
+TEST_F(ModelLoader, Int4WeightWithWrongScalesOrKind) {
+  const Model& int4 = *schema::GetSizePrefixedModel(valid_int4_.data());
+  ASSERT_EQ(int4.tensors()->Get(tensor_id(int4, "layers.0.wq"))->dtype(), schema::DType::I4);
+  // Another layer's scales have another shape (w_gate: 192 x 64, wq: 64 x 64).
+  expect_rejected(valid_int4_, [](Model& m) {
+    ASSERT_TRUE(tensor_named(m, "layers.0.wq").mutate_scales(tensor_id(m, "layers.0.w_gate.scales")));
+  }, "scales must be an f16 weight");
+  expect_rejected(valid_int4_, [](Model& m) { ASSERT_TRUE(tensor_named(m, "layers.0.wq").mutate_scales(-1)); },
+                  "scales id");
+  expect_rejected(valid_int4_, [](Model& m) {
+    ASSERT_TRUE(tensor_named(m, "layers.0.wq").mutate_quantization(schema::Quantization::PerRowSymmetricI8));
+  }, "int4 tensor must be");
+  // int4 and f16 exist only as weights.
+  expect_rejected(valid_int4_, [](Model& m) {
+    ASSERT_TRUE(tensor_named(m, "decode/layers.0.q").mutate_dtype(schema::DType::F16));
+  }, "can only be weights");
+  // An f32 weight that claims int4 codes.
+  expect_rejected(valid_int4_, [](Model& m) {
+    ASSERT_TRUE(tensor_named(m, "final_norm").mutate_dtype(schema::DType::I4));
+  }, "int4 tensor must be");
 }
 
 TEST_F(ModelLoader, MisalignedOffsets) {

@@ -17,6 +17,9 @@ namespace {
 // the budgets leave room for other summation orders (SIMD kernels) without hiding a broken quantizer.
 constexpr double kMinInt8Top1Agreement = 0.95;
 constexpr double kMaxInt8MeanKl = 0.005;
+// int4 (group 32, f16 scales) costs more on a model this small (dim 64): measured top-1 0.8672, mean KL 0.0979.
+constexpr double kMinInt4Top1Agreement = 0.80;
+constexpr double kMaxInt4MeanKl = 0.15;
 
 std::vector<int32_t> read_ids(const std::string& path, const char* key) {
   std::ifstream in(path);
@@ -65,7 +68,9 @@ class Stories260k : public ::testing::Test {
     golden_ = read_ids(dir_ + "/expected_greedy_256.json", "output_ids");
   }
   std::string convert(converter::WeightFormat format) {
-    const std::string path = tmp_.file(format == converter::WeightFormat::kF32 ? "f32.eft" : "int8.eft");
+    const std::string path = tmp_.file(format == converter::WeightFormat::kF32    ? "f32.eft"
+                                       : format == converter::WeightFormat::kInt8 ? "int8.eft"
+                                                                                   : "int4.eft");
     converter::LlamaGraphOptions options;
     options.weights = format;
     convert_llama2c(dir_ + "/stories260K.bin", dir_ + "/tok512.bin", path, options);
@@ -128,19 +133,20 @@ TEST_F(Stories260k, PrefillOfThePromptEqualsTokenByTokenDecode) {
     EXPECT_NEAR(batched->logits()[i], stepwise->logits()[i], 1e-4f * (1.0f + std::fabs(stepwise->logits()[i])));
 }
 
-TEST_F(Stories260k, Int8TeacherForcedAgreesWithF32) {
-  auto f32 = open_or_fail(convert(converter::WeightFormat::kF32));
-  auto int8 = open_or_fail(convert(converter::WeightFormat::kInt8));
-  EXPECT_EQ(int8->info().quantization, "int8");
+// Teacher-forced over the golden: top-1 agreement and mean KL(f32 || quantized) of the next-token distributions.
+struct Agreement {
+  double top1, mean_kl;
+};
+
+Agreement teacher_forced(const std::shared_ptr<const Model>& f32, const std::shared_ptr<const Model>& quantized_model,
+                         const std::vector<int32_t>& inputs) {
   auto reference = new_session(f32);
-  auto quantized = new_session(int8);
-  std::vector<int32_t> inputs = {1};
-  inputs.insert(inputs.end(), golden_.begin(), golden_.end() - 1);
+  auto quantized = new_session(quantized_model);
   int agree = 0;
   double kl_sum = 0;
   for (int32_t id : inputs) {
-    ASSERT_TRUE(reference->decode(id).ok());
-    ASSERT_TRUE(quantized->decode(id).ok());
+    EXPECT_TRUE(reference->decode(id).ok());
+    EXPECT_TRUE(quantized->decode(id).ok());
     const int n = reference->vocab_size();
     const float* a = reference->logits();
     const float* b = quantized->logits();
@@ -149,11 +155,28 @@ TEST_F(Stories260k, Int8TeacherForcedAgreesWithF32) {
     for (int i = 0; i < n; ++i)
       if (p[i] > 0) kl_sum += p[i] * std::log(p[i] / std::max(q[i], 1e-30));
   }
-  const double agreement = double(agree) / inputs.size(), mean_kl = kl_sum / inputs.size();
-  std::printf("int8 vs f32 over %zu positions: top-1 agreement %.4f, mean KL %.5f nats\n", inputs.size(), agreement,
-              mean_kl);
-  EXPECT_GE(agreement, kMinInt8Top1Agreement);
-  EXPECT_LE(mean_kl, kMaxInt8MeanKl);
+  return {double(agree) / inputs.size(), kl_sum / inputs.size()};
+}
+
+TEST_F(Stories260k, QuantizedTeacherForcedAgreesWithF32) {
+  auto f32 = open_or_fail(convert(converter::WeightFormat::kF32));
+  std::vector<int32_t> inputs = {1};
+  inputs.insert(inputs.end(), golden_.begin(), golden_.end() - 1);
+  const struct {
+    converter::WeightFormat format;
+    const char* name;
+    double min_top1, max_kl;
+  } cases[] = {{converter::WeightFormat::kInt8, "int8", kMinInt8Top1Agreement, kMaxInt8MeanKl},
+               {converter::WeightFormat::kInt4, "int4", kMinInt4Top1Agreement, kMaxInt4MeanKl}};
+  for (const auto& c : cases) {
+    auto quantized = open_or_fail(convert(c.format));
+    EXPECT_EQ(quantized->info().quantization, c.name);
+    const Agreement a = teacher_forced(f32, quantized, inputs);
+    std::printf("%s vs f32 over %zu positions: top-1 agreement %.4f, mean KL %.5f nats\n", c.name, inputs.size(),
+                a.top1, a.mean_kl);
+    EXPECT_GE(a.top1, c.min_top1) << c.name;
+    EXPECT_LE(a.mean_kl, c.max_kl) << c.name;
+  }
 }
 
 TEST_F(Stories260k, ContextOverflowIsAnErrorThatChangesNothing) {

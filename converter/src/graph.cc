@@ -9,6 +9,8 @@ size_t dtype_size(DType dtype) {
     case DType::F32: return 4;
     case DType::I8: return 1;
     case DType::I32: return 4;
+    case DType::F16: return 2;
+    case DType::I4: return 1;  // never planned: int4 weights are sized by their packing
   }
   return 0;
 }

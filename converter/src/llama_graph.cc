@@ -1,9 +1,11 @@
 #include "llama_graph.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "convert_error.h"
+#include "edgeformer/kernels/int4_packing.h"
 #include "edgeformer/kernels/int8_packing.h"
 #include "edgeformer/kernels/quantize.h"
 #include "memory_planner.h"
@@ -74,10 +76,49 @@ class LlamaGraphBuilder {
     return graph_.add_tensor(std::move(t));
   }
 
+  // int4, group-wise: per output channel and 32 inputs, scale = max|w| / 7 rounded to f16, and the codes divide by
+  // that rounded scale (so that the kernels' scale is the one the codes were made with), clamped to [-8, 7].
+  int int4_weight(const std::string& name, const std::vector<float>& values, int rows, int cols) {
+    const size_t n = size_t(rows), k = size_t(cols), groups = kernels::int4_packed_groups(k);
+    std::vector<int8_t> codes(n * k);
+    std::vector<uint16_t> scales(n * groups);
+    for (size_t c = 0; c < n; ++c)
+      for (size_t g = 0; g < groups; ++g) {
+        const size_t begin = g * kernels::kInt4GroupDepth, end = std::min(k, begin + kernels::kInt4GroupDepth);
+        float amax = 0.0f;
+        for (size_t d = begin; d < end; ++d) amax = std::fmax(amax, std::fabs(values[c * k + d]));
+        scales[c * groups + g] = kernels::float_to_half(amax / 7.0f);
+        const float scale = kernels::half_to_float(scales[c * groups + g]);
+        for (size_t d = begin; d < end; ++d)
+          codes[c * k + d] = scale == 0.0f ? 0 : static_cast<int8_t>(std::fmin(std::fmax(std::round(values[c * k + d] / scale), -8.0f), 7.0f));
+      }
+    std::vector<uint8_t> packed(kernels::int4_packed_bytes(n, k));
+    std::vector<uint16_t> packed_scales(kernels::int4_packed_scale_count(n, k));
+    kernels::pack_int4_weights(codes.data(), scales.data(), n, k, packed.data(), packed_scales.data());
+    Tensor s;
+    s.name = name + ".scales";
+    s.dtype = DType::F16;
+    s.shape = {int64_t(kernels::int4_packed_blocks(n)), int64_t(groups), int64_t(kernels::kInt4BlockChannels)};
+    s.storage = Storage::Weight;
+    s.data = bytes_of(packed_scales.data(), packed_scales.size() * sizeof(uint16_t));
+    const int scales_id = graph_.add_tensor(std::move(s));
+    Tensor t;
+    t.name = name;
+    t.dtype = DType::I4;
+    t.shape = {rows, cols};
+    t.storage = Storage::Weight;
+    t.quantization = schema::Quantization::GroupSymmetricI4;
+    t.scales = scales_id;
+    t.data = bytes_of(packed.data(), packed.size());
+    graph_.params += values.size();
+    return graph_.add_tensor(std::move(t));
+  }
+
   // A [rows][cols] linear weight in the requested format; int8 gets per-row (output channel) scales and row sums,
   // and is packed in the layout the int8 kernels read in place (int8_packing.h).
   int linear_weight(const std::string& name, const std::vector<float>& values, int rows, int cols) {
     if (options_.weights == WeightFormat::kF32) return f32_weight(name, values, {rows, cols});
+    if (options_.weights == WeightFormat::kInt4) return int4_weight(name, values, rows, cols);
     std::vector<int8_t> quantized(values.size());
     std::vector<float> scales(rows);
     kernels::quantize_rows_q8_ref(values.data(), cols, rows, cols, quantized.data(), scales.data());
@@ -145,7 +186,7 @@ class LlamaGraphBuilder {
     // Copied out: adding tensors below may move graph_.tensors.
     const int out_features = static_cast<int>(graph_.tensors[weight].shape[0]);
     const int in_features = static_cast<int>(graph_.tensors[weight].shape[1]);
-    const bool quantized = graph_.tensors[weight].dtype == DType::I8;
+    const bool quantized = graph_.tensors[weight].dtype != DType::F32;
     const int y = rows_tensor(name, out_features, dynamic);
     Operator o;
     if (quantized) {
@@ -227,7 +268,7 @@ Graph build_llama_graph(const LlamaCheckpoint& checkpoint, const LlamaGraphOptio
   Graph graph;
   graph.architecture = "llama";
   graph.source = checkpoint.source;
-  graph.quantization = options.weights == WeightFormat::kF32 ? "f32" : "int8";
+  graph.quantization = options.weights == WeightFormat::kF32 ? "f32" : options.weights == WeightFormat::kInt8 ? "int8" : "int4";
   graph.vocab_size = checkpoint.config.vocab_size;
   graph.hidden_size = checkpoint.config.dim;
   graph.layers = checkpoint.config.layers;

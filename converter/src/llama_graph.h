@@ -5,7 +5,7 @@
 
 namespace edgeformer::converter {
 
-enum class WeightFormat { kF32, kInt8 };
+enum class WeightFormat { kF32, kInt8, kInt4 };
 
 struct LlamaGraphOptions {
   WeightFormat weights = WeightFormat::kF32;

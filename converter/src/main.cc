@@ -19,7 +19,7 @@ using namespace edgeformer::converter;
 namespace fs = std::filesystem;
 
 constexpr const char* kUsage =
-    "usage: edgeformer-convert INPUT -o MODEL.eft [--quant f32|int8] [--max-seq N] [--prefill-chunk N]\n"
+    "usage: edgeformer-convert INPUT -o MODEL.eft [--quant f32|int8|int4] [--max-seq N] [--prefill-chunk N]\n"
     "                          [--tokenizer TOK.bin]\n"
     "       edgeformer-convert --synthetic llama:dim=768,layers=12,heads=12,kv_heads=12,ffn=2048,vocab=32000 -o M.eft\n"
     "  INPUT: a Hugging Face folder (config.json, *.safetensors, tokenizer.json) of model_type llama,\n"
@@ -66,7 +66,8 @@ int run(int argc, char** argv) {
       const std::string q = value();
       if (q == "f32") options.weights = WeightFormat::kF32;
       else if (q == "int8") options.weights = WeightFormat::kInt8;
-      else throw ConvertError("--quant: expected f32 or int8, found '" + q + "'");
+      else if (q == "int4") options.weights = WeightFormat::kInt4;
+      else throw ConvertError("--quant: expected f32, int8 or int4, found '" + q + "'");
     } else if (arg == "--max-seq") {
       options.max_context = parse_positive(arg, value());
     } else if (arg == "--prefill-chunk") {

@@ -26,6 +26,7 @@ struct BoundTensor {
   bool dynamic_rows = false;
   const void* weight_data = nullptr;  // weights: in the mapped file
   const float* scales = nullptr;      // int8 weights: per-row scales
+  const uint16_t* half_scales = nullptr;  // int4 weights: packed f16 group scales
   const int32_t* row_sums = nullptr;  // int8 weights: per-row sums of the codes, when the file has them
 };
 

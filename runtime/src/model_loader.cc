@@ -5,6 +5,7 @@
 #include <cmath>
 #include <map>
 
+#include "edgeformer/kernels/int4_packing.h"
 #include "edgeformer/kernels/int8_packing.h"
 #include "edgeformer/schema/operator_name.h"
 #include "model_impl.h"
@@ -30,6 +31,8 @@ uint64_t dtype_bytes(DType dtype) {
     case DType::F32: return 4;
     case DType::I8: return 1;
     case DType::I32: return 4;
+    case DType::F16: return 2;
+    case DType::I4: return 1;  // a placeholder: int4 weights are sized by their packing
   }
   return 0;
 }
@@ -69,11 +72,18 @@ Status bind_tensor(const schema::Model& m, size_t file_size, int id, BoundTensor
   }
   if (count > kMaxBytes / element) return invalid(label + ": byte size is too large");
   t->bytes = count * element;
-  if (def->quantization() == schema::Quantization::PerRowSymmetricI8 && t->dtype == DType::I8 && t->rank == 2) {
-    // Packed in blocks of 16 channels x groups of 4 depths (int8_packing.h): the padded size, overflow-checked.
-    const uint64_t blocks = kernels::int8_packed_blocks(static_cast<uint64_t>(t->shape[0]));
-    const uint64_t group_bytes = kernels::int8_packed_groups(static_cast<uint64_t>(t->shape[1])) *
-                                 kernels::kInt8GroupBytes;
+  if ((t->dtype == DType::F16 || t->dtype == DType::I4) && t->storage != Storage::Weight)
+    return invalid(label + ": f16 and int4 tensors can only be weights");
+  if (t->dtype == DType::I4 && (def->quantization() != schema::Quantization::GroupSymmetricI4 || t->rank != 2))
+    return invalid(label + ": an int4 tensor must be a 2-D GroupSymmetricI4 weight");
+  // Packed weights (int8_packing.h, int4_packing.h) are padded: their size, overflow-checked.
+  if (t->rank == 2 && ((def->quantization() == schema::Quantization::PerRowSymmetricI8 && t->dtype == DType::I8) ||
+                       t->dtype == DType::I4)) {
+    const bool int4 = t->dtype == DType::I4;
+    const uint64_t n = static_cast<uint64_t>(t->shape[0]), k = static_cast<uint64_t>(t->shape[1]);
+    const uint64_t blocks = int4 ? kernels::int4_packed_blocks(n) : kernels::int8_packed_blocks(n);
+    const uint64_t group_bytes = int4 ? kernels::int4_packed_groups(k) * kernels::kInt4GroupBytes
+                                      : kernels::int8_packed_groups(k) * kernels::kInt8GroupBytes;
     if (group_bytes > kMaxBytes / blocks) return invalid(label + ": packed byte size is too large");
     t->bytes = blocks * group_bytes;
   }
@@ -102,6 +112,26 @@ Status bind_tensor(const schema::Model& m, size_t file_size, int id, BoundTensor
   return Status();
 }
 
+Status bind_int4_scales(const schema::Model& m, const uint8_t* file, const std::string& label,
+                        const std::vector<BoundTensor>& tensors, BoundTensor& t) {
+  if (t.storage != Storage::Weight || t.dtype != DType::I4 || t.rank != 2)
+    return invalid(label + ": group-wise int4 quantization needs a 2-D int4 weight");
+  const int scales = t.def->scales();
+  if (scales < 0 || scales >= static_cast<int>(m.tensors()->size()))
+    return invalid(label + ": scales id " + std::to_string(scales) + " is out of range");
+  const BoundTensor& s = tensors[scales];
+  const uint64_t n = static_cast<uint64_t>(t.shape[0]), k = static_cast<uint64_t>(t.shape[1]);
+  const int64_t want[3] = {static_cast<int64_t>(kernels::int4_packed_blocks(n)),
+                           static_cast<int64_t>(kernels::int4_packed_groups(k)),
+                           static_cast<int64_t>(kernels::kInt4BlockChannels)};
+  if (s.storage != Storage::Weight || s.dtype != DType::F16 || s.rank != 3 || s.shape[0] != want[0] ||
+      s.shape[1] != want[1] || s.shape[2] != want[2])
+    return invalid(label + ": scales must be an f16 weight of [" + std::to_string(want[0]) + ", " +
+                   std::to_string(want[1]) + ", " + std::to_string(want[2]) + "]");
+  t.half_scales = reinterpret_cast<const uint16_t*>(file + s.offset);
+  return Status();
+}
+
 Status bind_quantization(const schema::Model& m, const uint8_t* file, int id, std::vector<BoundTensor>& tensors) {
   BoundTensor& t = tensors[id];
   const std::string label = tensor_label(t, id);
@@ -112,6 +142,7 @@ Status bind_quantization(const schema::Model& m, const uint8_t* file, int id, st
       return invalid(label + ": int8 weights need a quantization");
     return Status();
   }
+  if (q == schema::Quantization::GroupSymmetricI4) return bind_int4_scales(m, file, label, tensors, t);
   if (q != schema::Quantization::PerRowSymmetricI8) return invalid(label + ": unknown quantization");
   const int scales = t.def->scales();
   if (t.storage != Storage::Weight || t.dtype != DType::I8 || t.rank != 2)
@@ -213,15 +244,16 @@ class OperatorChecker {
   Status check_fully_connected(const BoundOperator& op) {
     if (Status s = arity(op, 2, 1); !s.ok()) return s;
     const BoundTensor& w = tensors_[op.inputs[1]];
-    if (w.storage != Storage::Weight || w.rank != 2 || (w.dtype != DType::F32 && w.dtype != DType::I8))
-      return fail("weight must be a 2-D f32 or int8 weight");
+    if (w.storage != Storage::Weight || w.rank != 2 ||
+        (w.dtype != DType::F32 && w.dtype != DType::I8 && w.dtype != DType::I4))
+      return fail("weight must be a 2-D f32, int8 or int4 weight");
     const int64_t n = w.shape[0], k = w.shape[1];
     if (!is_matrix(op.inputs[0], k) || !is_matrix(op.outputs[0], n) || !same_rows(op.inputs[0], op.outputs[0]))
       return fail("expects x [rows, " + std::to_string(k) + "] and y [rows, " + std::to_string(n) + "]");
-    if (w.dtype == DType::I8) {
-      if (w.scales == nullptr) return fail("int8 weight without scales");
+    if (w.dtype != DType::F32) {
+      if (w.scales == nullptr && w.half_scales == nullptr) return fail("quantized weight without scales");
       const int scratch = op.scratch;
-      if (scratch < 0 || scratch >= static_cast<int>(tensors_.size())) return fail("int8 weight needs a scratch");
+      if (scratch < 0 || scratch >= static_cast<int>(tensors_.size())) return fail("quantized weight needs a scratch");
       const BoundTensor& s = tensors_[scratch];
       const uint64_t rows = static_cast<uint64_t>(tensors_[op.inputs[0]].shape[0]);
       if (s.storage != Storage::Arena || s.dynamic_rows || s.bytes < rows * (static_cast<uint64_t>(k) + 4))

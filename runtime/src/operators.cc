@@ -58,16 +58,18 @@ Status run_rms_norm(SessionImpl& s, const BoundOperator& op, size_t rows) {
 }
 
 struct FullyConnectedTask {
+  enum class Kind { kF32, kInt8, kInt4 } kind;
   kernels::FullyConnectedF32Args f32;
   kernels::FullyConnectedQ8Args q8;
-  bool quantized;
+  kernels::FullyConnectedQ4Args q4;
   const kernels::KernelSet* kernels;
   static void run(void* context, size_t begin, size_t count) {
     auto* task = static_cast<FullyConnectedTask*>(context);
-    if (task->quantized)
-      task->kernels->fully_connected_q8(task->q8, begin, begin + count);
-    else
-      task->kernels->fully_connected_f32(task->f32, begin, begin + count);
+    switch (task->kind) {
+      case Kind::kF32: return task->kernels->fully_connected_f32(task->f32, begin, begin + count);
+      case Kind::kInt8: return task->kernels->fully_connected_q8(task->q8, begin, begin + count);
+      case Kind::kInt4: return task->kernels->fully_connected_q4(task->q4, begin, begin + count);
+    }
   }
 };
 
@@ -78,17 +80,24 @@ Status run_fully_connected(SessionImpl& s, const BoundOperator& op, size_t rows)
   const float* x_data = tensor_data<const float>(s, op.inputs[0]);
   float* y = tensor_data<float>(s, op.outputs[0]);
   FullyConnectedTask task{};
-  task.quantized = w.dtype == schema::DType::I8;
   task.kernels = s.impl_->kernels;
-  if (task.quantized) {
-    // Scratch: the rows' scales (f32, at the aligned start), then the int8 rows.
+  if (w.dtype == schema::DType::F32) {
+    task.kind = FullyConnectedTask::Kind::kF32;
+    task.f32 = {x_data, k, static_cast<const float*>(w.weight_data), y, n, m, k, n};
+  } else {
+    // Quantized weights take int8 activations. Scratch: the rows' scales (f32, at the aligned start), then the
+    // int8 rows.
     uint8_t* scratch = s.address(s.impl_->tensors[op.scratch]);
     float* x_scale = reinterpret_cast<float*>(scratch);
     int8_t* xq = reinterpret_cast<int8_t*>(scratch + sizeof(float) * x.shape[0]);
     s.impl_->kernels->quantize_rows_q8(x_data, k, m, k, xq, x_scale);
-    task.q8 = {xq, x_scale, static_cast<const int8_t*>(w.weight_data), w.scales, y, n, m, k, n, w.row_sums};
-  } else {
-    task.f32 = {x_data, k, static_cast<const float*>(w.weight_data), y, n, m, k, n};
+    if (w.dtype == schema::DType::I8) {
+      task.kind = FullyConnectedTask::Kind::kInt8;
+      task.q8 = {xq, x_scale, static_cast<const int8_t*>(w.weight_data), w.scales, y, n, m, k, n, w.row_sums};
+    } else {
+      task.kind = FullyConnectedTask::Kind::kInt4;
+      task.q4 = {xq, x_scale, static_cast<const uint8_t*>(w.weight_data), w.half_scales, y, n, m, k, n};
+    }
   }
   s.pool_.parallel_tiles(n, column_tile(n, m * n * k, s.pool_.threads()), &FullyConnectedTask::run, &task);
   return Status();

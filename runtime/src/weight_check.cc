@@ -17,6 +17,15 @@ void check_floats(const BoundTensor& t, WeightIssue* issue) {
   }
 }
 
+void check_halves(const BoundTensor& t, WeightIssue* issue) {
+  const uint16_t* values = static_cast<const uint16_t*>(t.weight_data);
+  for (uint64_t i = 0; i < t.bytes / sizeof(uint16_t); ++i) {
+    if ((values[i] & 0x7c00) != 0x7c00) continue;  // exponent all ones: Inf or NaN
+    if (values[i] & 0x3ff) ++issue->nan;
+    else ++issue->infinite;
+  }
+}
+
 void check_row_sums(const BoundTensor& t, WeightIssue* issue) {
   const int8_t* codes = static_cast<const int8_t*>(t.weight_data);
   const size_t rows = static_cast<size_t>(t.shape[0]), columns = static_cast<size_t>(t.shape[1]);
@@ -38,6 +47,7 @@ std::vector<WeightIssue> Model::check_weights() const {
     WeightIssue issue;
     issue.tensor = t.def->name() ? t.def->name()->str() : std::string();
     if (t.dtype == schema::DType::F32) check_floats(t, &issue);
+    if (t.dtype == schema::DType::F16) check_halves(t, &issue);
     if (t.dtype == schema::DType::I8 && t.row_sums != nullptr) check_row_sums(t, &issue);
     if (issue.nan + issue.infinite + issue.wrong_row_sums != 0) issues.push_back(std::move(issue));
   }
