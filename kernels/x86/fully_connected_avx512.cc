@@ -158,9 +158,12 @@ void tile_q4(const FullyConnectedQ4Args& a, size_t m0, size_t b0, size_t n_begin
     const bool full = g < full_groups;
     const int8_t* xg = full ? x + g * kInt4GroupDepth : tail[0];
     const size_t x_stride = full ? k : kInt4GroupDepth;
-    __m512i acc[MR][NR];
+    // A single row has too few independent sums to hide vpdpbusd's latency: it keeps the low and high nibbles'
+    // sums apart and adds them at the end of the group.
+    constexpr size_t kChains = MR == 1 ? 2 : 1;
+    __m512i acc[MR][NR], acc_high[MR][NR];
     for (size_t i = 0; i < MR; ++i)
-      for (size_t r = 0; r < NR; ++r) acc[i][r] = _mm512_setzero_si512();
+      for (size_t r = 0; r < NR; ++r) acc[i][r] = acc_high[i][r] = _mm512_setzero_si512();
     for (size_t chunk = 0; chunk < 4; ++chunk) {
       __m512i low[NR], high[NR];
       for (size_t r = 0; r < NR; ++r) {
@@ -175,7 +178,10 @@ void tile_q4(const FullyConnectedQ4Args& a, size_t m0, size_t b0, size_t n_begin
         const __m512i x_low = _mm512_set1_epi32(quad_low), x_high = _mm512_set1_epi32(quad_high);
         for (size_t r = 0; r < NR; ++r) {
           acc[i][r] = _mm512_dpbusd_epi32(acc[i][r], low[r], x_low);
-          acc[i][r] = _mm512_dpbusd_epi32(acc[i][r], high[r], x_high);
+          if (kChains == 2)
+            acc_high[i][r] = _mm512_dpbusd_epi32(acc_high[i][r], high[r], x_high);
+          else
+            acc[i][r] = _mm512_dpbusd_epi32(acc[i][r], high[r], x_high);
         }
       }
     }
@@ -185,9 +191,11 @@ void tile_q4(const FullyConnectedQ4Args& a, size_t m0, size_t b0, size_t n_begin
           _mm256_loadu_si256(reinterpret_cast<const __m256i*>(scales + r * block_scales + g * kInt4BlockChannels)));
     for (size_t i = 0; i < MR; ++i) {
       const __m512i offset = _mm512_set1_epi32(kInt4CodeOffset * sum_of_32(xg + i * x_stride));
-      for (size_t r = 0; r < NR; ++r)
+      for (size_t r = 0; r < NR; ++r) {
+        const __m512i sum = kChains == 2 ? _mm512_add_epi32(acc[i][r], acc_high[i][r]) : acc[i][r];
         total[i][r] = _mm512_add_ps(
-            total[i][r], _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(acc[i][r], offset)), group_scale[r]));
+            total[i][r], _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(sum, offset)), group_scale[r]));
+      }
     }
   }
   for (size_t r = 0; r < NR; ++r) {
