@@ -151,7 +151,8 @@ void BM_AttentionDecode(benchmark::State& state) {
       benchmark::Counter(2.0 * context * dim * sizeof(float) * state.iterations(), benchmark::Counter::kIsRate);
 }
 
-#define EDGEFORMER_FC_SHAPES ->Args({1, 768, 768})->Args({1, 768, 3072})->Args({1, 4096, 11008})->Args({128, 768, 768})
+#define EDGEFORMER_FC_SHAPES \
+  ->Args({1, 768, 768})->Args({1, 768, 3072})->Args({1, 4096, 11008})->Args({128, 768, 768})->Args({128, 768, 3072})
 BENCHMARK_CAPTURE(BM_FullyConnectedF32, scalar, Isa::kScalar) EDGEFORMER_FC_SHAPES;
 BENCHMARK_CAPTURE(BM_FullyConnectedF32, avx2, Isa::kAvx2) EDGEFORMER_FC_SHAPES;
 BENCHMARK_CAPTURE(BM_FullyConnectedF32, avx512, Isa::kAvx512Vnni) EDGEFORMER_FC_SHAPES;

@@ -6,7 +6,7 @@ packages=(
   build-essential cmake pkg-config clang-14 libclang-rt-14-dev libfuzzer-14-dev valgrind
   libflatbuffers-dev flatbuffers-compiler flatbuffers-compiler-dev
   libpthreadpool-dev nlohmann-json3-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libxnnpack-dev
   curl ca-certificates python3
 )
 

@@ -405,7 +405,7 @@ struct PackedInt8 {
 TEST_P(FullyConnectedQ8Test, MatchesExactIntegerSumWithExtremeCodes) {
   std::mt19937 rng(9);
   for (size_t k : {1, 3, 4, 5, 17, 63, 64, 65, 129, 4097}) {
-    for (size_t n : {1, 3, 16, 17, 33, 97, 100}) {
+    for (size_t n : {1, 3, 16, 17, 33, 97, 100, 200}) {
       for (size_t m : {1, 4, 5, 9}) {
         SCOPED_TRACE(testing::Message() << "k=" << k << " n=" << n << " m=" << m);
         std::vector<int8_t> xq = random_int8(rng, m * k);

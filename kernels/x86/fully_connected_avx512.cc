@@ -60,6 +60,7 @@ void tile_f32(const FullyConnectedF32Args& a, size_t m0, size_t n0) {
 // packed zeros past k meet 128 and add nothing. Exact for every int8 value.
 constexpr size_t kInt8Rows = 8;
 constexpr size_t kInt8Blocks = 3;
+constexpr size_t kInt8BlocksSingleRow = 8;
 
 template <size_t MR, size_t NR>
 void tile_q8(const FullyConnectedQ8Args& a, size_t m0, size_t b0, size_t n_begin, size_t n_end) {
@@ -226,6 +227,10 @@ void fully_connected_f32_avx512(const FullyConnectedF32Args& args, size_t n_begi
 void fully_connected_q8_avx512vnni(const FullyConnectedQ8Args& args, size_t n_begin, size_t n_end) {
   const size_t b_end = int8_packed_blocks(n_end);
   size_t b = n_begin / kInt8BlockChannels;
+  // One row (decode) is bound by reading the weights: wider tiles keep more weight streams in flight.
+  if (args.m == 1)
+    for (; b + kInt8BlocksSingleRow <= b_end; b += kInt8BlocksSingleRow)
+      tile_q8<1, kInt8BlocksSingleRow>(args, 0, b, n_begin, n_end);
   for (; b + kInt8Blocks <= b_end; b += kInt8Blocks) rows_q8<kInt8Blocks>(args, b, n_begin, n_end);
   if (b < b_end) rows_q8_narrow(b_end - b, args, b, n_begin, n_end, std::make_index_sequence<kInt8Blocks - 1>());
 }
