@@ -1,5 +1,9 @@
 #include "edgeformer/kernels/isa.h"
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+
 #include <cstdlib>
 #include <cstring>
 #include <initializer_list>
@@ -10,21 +14,56 @@ const char* isa_name(Isa isa) {
   switch (isa) {
     case Isa::kScalar: return "scalar";
     case Isa::kAvx2: return "avx2";
+    case Isa::kAvxVnni: return "avxvnni";
     case Isa::kAvx512Vnni: return "avx512vnni";
   }
   return "?";
 }
 
+#if defined(__x86_64__) || defined(__i386__)
+namespace {
+
+// CPU features from cpuid, and whether the OS saves the registers they use (XCR0): read directly, since the
+// compilers' __builtin_cpu_supports do not all know F16C and AVX-VNNI.
+struct X86Features {
+  bool avx2 = false, avx512 = false, avx_vnni = false;
+};
+
+X86Features read_x86_features() {
+  X86Features f;
+  unsigned eax, ebx, ecx, edx;
+  if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return f;
+  const bool fma = ecx & (1u << 12), osxsave = ecx & (1u << 27), f16c = ecx & (1u << 29);
+  if (!osxsave) return f;
+  unsigned xcr0_low, xcr0_high;
+  __asm__("xgetbv" : "=a"(xcr0_low), "=d"(xcr0_high) : "c"(0));
+  const bool os_ymm = (xcr0_low & 0x6) == 0x6, os_zmm = (xcr0_low & 0xe6) == 0xe6;
+  if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return f;
+  const bool avx2 = ebx & (1u << 5), avx512f = ebx & (1u << 16), avx512bw = ebx & (1u << 30),
+             avx512vl = ebx & (1u << 31), avx512vnni = ecx & (1u << 11);
+  unsigned leaf7_1_eax = 0;
+  if (__get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx)) leaf7_1_eax = eax;
+  f.avx2 = os_ymm && avx2 && fma && f16c;  // every AVX2 CPU has F16C; the int4 kernels convert f16 scales with it
+  f.avx_vnni = f.avx2 && (leaf7_1_eax & (1u << 4));
+  f.avx512 = f.avx2 && os_zmm && avx512f && avx512bw && avx512vl && avx512vnni;
+  return f;
+}
+
+const X86Features& x86_features() {
+  static const X86Features features = read_x86_features();
+  return features;
+}
+
+}  // namespace
+#endif
+
 bool isa_supported(Isa isa) {
   switch (isa) {
     case Isa::kScalar: return true;
 #if defined(__x86_64__) || defined(__i386__)
-    // __builtin_cpu_supports also checks that the OS saves the wider registers (XCR0).
-    case Isa::kAvx2:  // F16C: every AVX2 CPU has it; the int4 kernels convert f16 scales with it
-      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
-    case Isa::kAvx512Vnni:
-      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("fma") &&
-             __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
+    case Isa::kAvx2: return x86_features().avx2;
+    case Isa::kAvxVnni: return x86_features().avx_vnni;
+    case Isa::kAvx512Vnni: return x86_features().avx512;
 #else
     default: return false;
 #endif
@@ -43,7 +82,7 @@ Isa best_supported(Isa ceiling) {
 Isa read_selection() {
   Isa ceiling = Isa::kAvx512Vnni;
   if (const char* requested = std::getenv("EDGEFORMER_ISA")) {
-    for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512Vnni})
+    for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512Vnni})
       if (std::strcmp(requested, isa_name(isa)) == 0) ceiling = isa;
   }
   return best_supported(ceiling);

@@ -4,14 +4,15 @@ namespace edgeformer::kernels {
 
 enum class Isa {
   kScalar = 0,      // the portable reference kernels
-  kAvx2 = 1,        // x86-64 AVX2 + FMA
-  kAvx512Vnni = 2,  // x86-64 AVX-512 F/BW/VL + VNNI
+  kAvx2 = 1,        // x86-64 AVX2 + FMA + F16C
+  kAvxVnni = 2,     // x86-64 AVX2 + AVX-VNNI (vpdpbusd on ymm, e.g. Alder Lake and later client cores)
+  kAvx512Vnni = 3,  // x86-64 AVX-512 F/BW/VL + VNNI
 };
 
 const char* isa_name(Isa isa);
 // Whether this CPU (and its OS) can run the variants of `isa`.
 bool isa_supported(Isa isa);
-// The best supported ISA, lowered by the environment variable EDGEFORMER_ISA=scalar|avx2|avx512vnni (a request
+// The best supported ISA, lowered by the environment variable EDGEFORMER_ISA=scalar|avx2|avxvnni|avx512vnni (a request
 // above what the CPU has falls back to the best it has). Read once per process.
 Isa selected_isa();
 

@@ -1,0 +1,72 @@
+// AVX-VNNI int8 fully connected kernel: vpdpbusd on ymm, for x86 cores that have it without AVX-512 (Alder Lake
+// and later client cores). Compiled with -mavx2 -mfma -mavxvnni for this file alone.
+//
+// The AVX-512 VNNI kernel's scheme on half-width registers: a 16-channel block of the packed weights is two ymm per
+// group of 4 inputs; 4 activation bytes are broadcast per row and flipped to unsigned (x + 128); 128 x (row sum)
+// comes off at the end. Tiles of kRows rows x one block: 12 accumulators of the 16 ymm registers.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "edgeformer/kernels/fully_connected.h"
+#include "edgeformer/kernels/int8_packing.h"
+
+namespace edgeformer::kernels {
+
+namespace {
+
+constexpr size_t kRows = 6;
+
+template <size_t MR>
+void tile_q8(const FullyConnectedQ8Args& a, size_t m0, size_t block, size_t n_begin, size_t n_end) {
+  const size_t k = a.k, groups = int8_packed_groups(k), full_groups = k / kInt8GroupDepth;
+  const int8_t* w = a.w + block * groups * kInt8GroupBytes;
+  const int8_t* x = a.xq + m0 * k;
+  const __m256i sign_bits = _mm256_set1_epi32(static_cast<int>(0x80808080u));
+  __m256i acc[MR][2];
+  for (size_t i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = _mm256_setzero_si256();
+  int8_t tail[MR][kInt8GroupDepth] = {};
+  for (size_t i = 0; i < MR; ++i)
+    for (size_t l = full_groups * kInt8GroupDepth; l < k; ++l) tail[i][l % kInt8GroupDepth] = x[i * k + l];
+  for (size_t g = 0; g < groups; ++g) {
+    const bool full = g < full_groups;
+    const int8_t* xg = full ? x + g * kInt8GroupDepth : tail[0];
+    const size_t x_stride = full ? k : kInt8GroupDepth;
+    const __m256i w0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + g * kInt8GroupBytes));
+    const __m256i w1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + g * kInt8GroupBytes + 32));
+    for (size_t i = 0; i < MR; ++i) {
+      int32_t group;
+      std::memcpy(&group, xg + i * x_stride, sizeof(group));
+      const __m256i xv = _mm256_xor_si256(_mm256_set1_epi32(group), sign_bits);
+      acc[i][0] = _mm256_dpbusd_avx_epi32(acc[i][0], xv, w0);
+      acc[i][1] = _mm256_dpbusd_avx_epi32(acc[i][1], xv, w1);
+    }
+  }
+  const size_t c0 = block * kInt8BlockChannels;
+  const size_t begin = std::max(n_begin, c0), end = std::min(n_end, c0 + kInt8BlockChannels);
+  for (size_t i = 0; i < MR; ++i) {
+    alignas(32) int32_t sums[kInt8BlockChannels];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(sums), acc[i][0]);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(sums + 8), acc[i][1]);
+    float* y = a.y + (m0 + i) * a.y_stride;
+    for (size_t c = begin; c < end; ++c) {
+      // Wrapping arithmetic: sums from a corrupt file give a wrong number, not undefined behaviour.
+      const int32_t sum =
+          static_cast<int32_t>(static_cast<uint32_t>(sums[c - c0]) - 128u * static_cast<uint32_t>(a.w_row_sums[c]));
+      y[c] = static_cast<float>(sum) * a.x_scale[m0 + i] * a.w_scale[c];
+    }
+  }
+}
+
+}  // namespace
+
+void fully_connected_q8_avxvnni(const FullyConnectedQ8Args& args, size_t n_begin, size_t n_end) {
+  for (size_t block = n_begin / kInt8BlockChannels; block < int8_packed_blocks(n_end); ++block) {
+    size_t m = 0;
+    for (; m + kRows <= args.m; m += kRows) tile_q8<kRows>(args, m, block, n_begin, n_end);
+    for (; m < args.m; ++m) tile_q8<1>(args, m, block, n_begin, n_end);
+  }
+}
+
+}  // namespace edgeformer::kernels
