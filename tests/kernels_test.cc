@@ -12,12 +12,14 @@
 #include <cstring>
 #include <limits>
 #include <random>
+#include <tuple>
 #include <vector>
 
 #include "edgeformer/kernels/attention.h"
 #include "edgeformer/kernels/elementwise.h"
 #include "edgeformer/kernels/embedding.h"
 #include "edgeformer/kernels/fully_connected.h"
+#include "edgeformer/kernels/half.h"
 #include "edgeformer/kernels/int4_packing.h"
 #include "edgeformer/kernels/int8_packing.h"
 #include "edgeformer/kernels/isa.h"
@@ -571,8 +573,9 @@ TEST(Int4PackingTest, NibblesAndScalesWhereTheLayoutSays) {
               const auto code = [&](size_t depth) { return channel < n && depth < k ? codes[channel * k + depth] : 0; };
               ASSERT_EQ((byte & 0x0f) - 8, code(low_depth)) << channel << " " << low_depth;
               ASSERT_EQ((byte >> 4) - 8, code(high_depth)) << channel << " " << high_depth;
-              if (d == 0 && j == 0)
+              if (d == 0 && j == 0) {
                 ASSERT_EQ(packed_scales[(b * groups + g) * 16 + c], channel < n ? scales[channel * groups + g] : 0);
+              }
             }
   }
 }
@@ -766,9 +769,63 @@ struct AttentionProblem {
   float scale() const { return score_scale != 0.0f ? score_scale : 1.0f / std::sqrt(float(head_dim)); }
 
   AttentionArgs args(float* out) const {
-    return {q.data(), q_stride, k_cache.data(), v_cache.data(), kv_stride, out, out_stride,
-            rows,     heads,    kv_heads,       head_dim,       pos0,      scale()};
+    AttentionArgs a{q.data(), q_stride, k_cache.data(), v_cache.data(), kv_stride, out, out_stride,
+                    rows,     heads,    kv_heads,       head_dim,       pos0,      scale()};
+    if (cache_type == KvCacheType::kF16) {
+      a.cache_type = cache_type;
+      a.k_cache = k_half.data();
+      a.v_cache = v_half.data();
+    } else if (cache_type == KvCacheType::kI8) {
+      a.cache_type = cache_type;
+      a.k_cache = k_codes.data();
+      a.v_cache = v_codes.data();
+      a.k_scales = k_scales.data();
+      a.v_scales = v_scales.data();
+    }
+    return a;
   }
+
+  // Stores the caches as f16 or int8 (per position and KV head: scale max|x| / 127, codes rounded) and replaces
+  // the f32 caches by the values they now represent, so that naive() describes what the kernels read.
+  void store_caches_as(KvCacheType type) {
+    cache_type = type;
+    const size_t elements = context * kv_stride;
+    if (type == KvCacheType::kF16) {
+      k_half.resize(elements);
+      v_half.resize(elements);
+      for (size_t i = 0; i < elements; ++i) {
+        k_half[i] = float_to_half(k_cache[i]);
+        v_half[i] = float_to_half(v_cache[i]);
+        k_cache[i] = half_to_float(k_half[i]);
+        v_cache[i] = half_to_float(v_half[i]);
+      }
+    } else if (type == KvCacheType::kI8) {
+      k_codes.assign(elements, 0);
+      v_codes.assign(elements, 0);
+      k_scales.assign(context * kv_heads, 0.0f);
+      v_scales.assign(context * kv_heads, 0.0f);
+      // Only the filled positions: past them the f32 caches hold NaN, which int8 cannot (the kernels must not
+      // read there anyway).
+      for (size_t t = 0; t < pos0 + rows; ++t)
+        for (size_t h = 0; h < kv_heads; ++h)
+          for (auto [values, codes, scales] : {std::tuple{&k_cache, &k_codes, &k_scales}, {&v_cache, &v_codes, &v_scales}}) {
+            float* x = values->data() + t * kv_stride + h * head_dim;
+            double amax = 0;
+            for (size_t i = 0; i < head_dim; ++i) amax = std::max(amax, std::fabs(double(x[i])));
+            const float scale = float(amax / 127.0);
+            (*scales)[t * kv_heads + h] = scale;
+            for (size_t i = 0; i < head_dim; ++i) {
+              const int8_t code = scale == 0 ? 0 : int8_t(std::lround(x[i] / scale));
+              (*codes)[t * kv_stride + h * head_dim + i] = code;
+              x[i] = float(code) * scale;
+            }
+          }
+    }
+  }
+  KvCacheType cache_type = KvCacheType::kF32;
+  std::vector<uint16_t> k_half, v_half;
+  std::vector<int8_t> k_codes, v_codes;
+  std::vector<float> k_scales, v_scales;
 
   // All scores of a (row, head) materialized in double, then a two-pass softmax.
   std::vector<double> naive() const {
@@ -826,6 +883,22 @@ class AttentionTest : public VariantTest<AttentionF32Fn> {
 };
 
 TEST_P(AttentionTest, MultiHeadMatchesNaive) { ExpectMatchesNaiveOverShapes(4, 4); }
+
+// f16 and int8 caches: the kernels must compute attention over exactly the values the cache represents (naive
+// here is the double-precision attention over the dequantized caches).
+TEST_P(AttentionTest, HalfAndInt8CachesMatchNaiveOfWhatTheyHold) {
+  std::mt19937 rng(19);
+  for (KvCacheType type : {KvCacheType::kF16, KvCacheType::kI8}) {
+    for (size_t head_dim : {8, 16, 17, 64, 128}) {
+      for (size_t pos0 : {0, 9, 40}) {
+        SCOPED_TRACE(testing::Message() << "cache " << int(type) << " head_dim=" << head_dim << " pos0=" << pos0);
+        AttentionProblem p(rng, 3, 8, 2, head_dim, pos0);
+        p.store_caches_as(type);
+        ExpectMatchesNaive(p, kAttentionMaxAbsError);
+      }
+    }
+  }
+}
 
 TEST_P(AttentionTest, GroupedQueryMatchesNaive) { ExpectMatchesNaiveOverShapes(8, 2); }
 

@@ -1,56 +1,88 @@
 #include "edgeformer/kernels/attention.h"
 
 #include <cmath>
+#include <cstdint>
+
+#include "edgeformer/kernels/half.h"
 
 namespace edgeformer::kernels {
 
 namespace {
 
-float dot(const float* a, const float* b, size_t n) {
-  float acc = 0.0f;
-  for (size_t i = 0; i < n; ++i) acc += a[i] * b[i];
-  return acc;
+// One KV-cache row of a head, read as floats (int8 codes without their scale, which the caller applies).
+template <KvCacheType T>
+float cache_at(const void* cache, size_t index) {
+  if constexpr (T == KvCacheType::kF32) return static_cast<const float*>(cache)[index];
+  if constexpr (T == KvCacheType::kF16) return half_to_float(static_cast<const uint16_t*>(cache)[index]);
+  if constexpr (T == KvCacheType::kI8) return static_cast<float>(static_cast<const int8_t*>(cache)[index]);
 }
 
-}  // namespace
+template <KvCacheType T>
+float row_scale(const float* scales, size_t t, size_t kv_heads, size_t kv_head) {
+  if constexpr (T == KvCacheType::kI8) return scales[t * kv_heads + kv_head];
+  return 1.0f;
+}
+
+template <KvCacheType T>
+float score(const AttentionArgs& args, const float* q, size_t t, size_t kv_head) {
+  const size_t base = t * args.kv_stride + kv_head * args.head_dim;
+  float acc = 0.0f;
+  for (size_t i = 0; i < args.head_dim; ++i) acc += q[i] * cache_at<T>(args.k_cache, base + i);
+  return acc * row_scale<T>(args.k_scales, t, args.kv_heads, kv_head) * args.scale;
+}
 
 // The output slice of (row, head) doubles as the accumulator of the softmax-weighted sum of V, so the kernel
 // needs no scratch memory; `out` therefore must not overlap q or the caches.
-void attention_causal_f32_ref(const AttentionArgs& args, size_t row_begin, size_t row_end, size_t head_begin,
-                              size_t head_end) {
+template <KvCacheType T>
+void attention(const AttentionArgs& args, size_t row_begin, size_t row_end, size_t head_begin, size_t head_end) {
   const size_t head_dim = args.head_dim;
   // Grouped-query attention: `group` consecutive query heads share one KV head (MHA: 1, MQA: heads).
   const size_t group = args.heads / args.kv_heads;
+  const auto value = [&](size_t t, size_t kv_head, size_t i) {
+    return cache_at<T>(args.v_cache, t * args.kv_stride + kv_head * head_dim + i);
+  };
   for (size_t r = row_begin; r < row_end; ++r) {
     const size_t last_key = args.pos0 + r;  // causal: a row attends to itself and to earlier positions only
     for (size_t h = head_begin; h < head_end; ++h) {
       const float* q = args.q + r * args.q_stride + h * head_dim;
       float* acc = args.out + r * args.out_stride + h * head_dim;
-      const size_t kv_offset = (h / group) * head_dim;
+      const size_t kv_head = h / group;
 
       // Key 0 always exists, so it seeds the running max; this keeps -infinity out of expf(m_old - m_new).
-      float running_max = dot(q, args.k_cache + kv_offset, head_dim) * args.scale;
+      float running_max = score<T>(args, q, 0, kv_head);
       float running_sum = 1.0f;
-      const float* v0 = args.v_cache + kv_offset;
-      for (size_t i = 0; i < head_dim; ++i) acc[i] = v0[i];
+      const float v0_scale = row_scale<T>(args.v_scales, 0, args.kv_heads, kv_head);
+      for (size_t i = 0; i < head_dim; ++i) acc[i] = v0_scale * value(0, kv_head, i);
 
       for (size_t t = 1; t <= last_key; ++t) {
-        const float score = dot(q, args.k_cache + t * args.kv_stride + kv_offset, head_dim) * args.scale;
-        const float* v = args.v_cache + t * args.kv_stride + kv_offset;
-        if (score > running_max) {
+        const float s = score<T>(args, q, t, kv_head);
+        const float v_scale = row_scale<T>(args.v_scales, t, args.kv_heads, kv_head);
+        if (s > running_max) {
           // A new maximum: rescale what was accumulated so that every exponent stays <= 0 and cannot overflow.
-          const float correction = expf(running_max - score);
-          running_max = score;
+          const float correction = expf(running_max - s);
+          running_max = s;
           running_sum = running_sum * correction + 1.0f;
-          for (size_t i = 0; i < head_dim; ++i) acc[i] = acc[i] * correction + v[i];
+          for (size_t i = 0; i < head_dim; ++i) acc[i] = acc[i] * correction + v_scale * value(t, kv_head, i);
         } else {
-          const float weight = expf(score - running_max);
+          const float weight = expf(s - running_max);
           running_sum += weight;
-          for (size_t i = 0; i < head_dim; ++i) acc[i] += weight * v[i];
+          const float scaled = weight * v_scale;
+          for (size_t i = 0; i < head_dim; ++i) acc[i] += scaled * value(t, kv_head, i);
         }
       }
       for (size_t i = 0; i < head_dim; ++i) acc[i] /= running_sum;
     }
+  }
+}
+
+}  // namespace
+
+void attention_causal_f32_ref(const AttentionArgs& args, size_t row_begin, size_t row_end, size_t head_begin,
+                              size_t head_end) {
+  switch (args.cache_type) {
+    case KvCacheType::kF32: return attention<KvCacheType::kF32>(args, row_begin, row_end, head_begin, head_end);
+    case KvCacheType::kF16: return attention<KvCacheType::kF16>(args, row_begin, row_end, head_begin, head_end);
+    case KvCacheType::kI8: return attention<KvCacheType::kI8>(args, row_begin, row_end, head_begin, head_end);
   }
 }
 

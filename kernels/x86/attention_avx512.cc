@@ -4,6 +4,7 @@
 #include <immintrin.h>
 
 #include <cmath>
+#include <cstdint>
 
 #include "edgeformer/kernels/attention.h"
 
@@ -15,24 +16,40 @@ constexpr size_t kLanes = 16;
 // Heads up to 8 x 16 = 128 floats stay in registers; wider heads take the reference kernel.
 constexpr size_t kMaxChunks = 8;
 
-template <size_t C>
+// Loads 16 (masked) cache elements of type T as floats; int8 codes come without their scale.
+template <KvCacheType T>
+__m512 load_cache(const void* cache, size_t index, __mmask16 mask) {
+  if constexpr (T == KvCacheType::kF32) return _mm512_maskz_loadu_ps(mask, static_cast<const float*>(cache) + index);
+  if constexpr (T == KvCacheType::kF16)
+    return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(mask, static_cast<const uint16_t*>(cache) + index));
+  if constexpr (T == KvCacheType::kI8)
+    return _mm512_cvtepi32_ps(
+        _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(mask, static_cast<const int8_t*>(cache) + index)));
+}
+
+template <size_t C, KvCacheType T>
 void attend_one(const AttentionArgs& args, size_t r, size_t h) {
   const size_t head_dim = args.head_dim;
   const __mmask16 tail = static_cast<__mmask16>(head_dim % kLanes == 0 ? 0xffff : (1u << (head_dim % kLanes)) - 1);
   auto mask_of = [&](size_t c) { return c + 1 == C ? tail : __mmask16(0xffff); };
   const size_t group = args.heads / args.kv_heads;
-  const size_t kv_offset = (h / group) * head_dim;
+  const size_t kv_head = h / group, kv_offset = kv_head * head_dim;
+  const auto row_scale = [&](const float* scales, size_t t) {
+    return T == KvCacheType::kI8 ? scales[t * args.kv_heads + kv_head] : 1.0f;
+  };
   const float* q_row = args.q + r * args.q_stride + h * head_dim;
   __m512 q[C], acc[C];
   for (size_t c = 0; c < C; ++c) q[c] = _mm512_maskz_loadu_ps(mask_of(c), q_row + c * kLanes);
   auto score_of = [&](size_t t) {
-    const float* k = args.k_cache + t * args.kv_stride + kv_offset;
-    __m512 sum = _mm512_mul_ps(q[0], _mm512_maskz_loadu_ps(mask_of(0), k));
-    for (size_t c = 1; c < C; ++c) sum = _mm512_fmadd_ps(q[c], _mm512_maskz_loadu_ps(mask_of(c), k + c * kLanes), sum);
-    return _mm512_reduce_add_ps(sum) * args.scale;
+    const size_t k = t * args.kv_stride + kv_offset;
+    __m512 sum = _mm512_mul_ps(q[0], load_cache<T>(args.k_cache, k, mask_of(0)));
+    for (size_t c = 1; c < C; ++c) sum = _mm512_fmadd_ps(q[c], load_cache<T>(args.k_cache, k + c * kLanes, mask_of(c)), sum);
+    return _mm512_reduce_add_ps(sum) * row_scale(args.k_scales, t) * args.scale;
   };
+  // Values enter already multiplied by their row's scale (int8) or as they are.
   auto value = [&](size_t t, size_t c) {
-    return _mm512_maskz_loadu_ps(mask_of(c), args.v_cache + t * args.kv_stride + kv_offset + c * kLanes);
+    const __m512 v = load_cache<T>(args.v_cache, t * args.kv_stride + kv_offset + c * kLanes, mask_of(c));
+    return T == KvCacheType::kI8 ? _mm512_mul_ps(v, _mm512_set1_ps(row_scale(args.v_scales, t))) : v;
   };
 
   // Key 0 always exists and seeds the running max, as in the reference kernel.
@@ -63,7 +80,13 @@ void attend_one(const AttentionArgs& args, size_t r, size_t h) {
 template <size_t C>
 void attend(const AttentionArgs& args, size_t row_begin, size_t row_end, size_t head_begin, size_t head_end) {
   for (size_t r = row_begin; r < row_end; ++r)
-    for (size_t h = head_begin; h < head_end; ++h) attend_one<C>(args, r, h);
+    for (size_t h = head_begin; h < head_end; ++h) {
+      switch (args.cache_type) {
+        case KvCacheType::kF32: attend_one<C, KvCacheType::kF32>(args, r, h); break;
+        case KvCacheType::kF16: attend_one<C, KvCacheType::kF16>(args, r, h); break;
+        case KvCacheType::kI8: attend_one<C, KvCacheType::kI8>(args, r, h); break;
+      }
+    }
 }
 
 }  // namespace

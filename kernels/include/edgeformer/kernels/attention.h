@@ -12,27 +12,36 @@ enum class RopeStyle { kInterleaved = 0, kHalf = 1 };
 void rope_f32_ref(float* x, size_t row_stride, size_t rows, size_t heads, size_t head_dim, size_t pos0,
                   float theta, RopeStyle style);
 
+// What a KV cache holds: f32, f16 (IEEE half), or int8 codes with one f32 scale per position and KV head
+// (symmetric, max|x| / 127 over the head's head_dim values, as quantize_rows_q8 makes them).
+enum class KvCacheType { kF32 = 0, kF16 = 1, kI8 = 2 };
+
 struct AttentionArgs {
   const float* q;        // [rows][heads * head_dim], row r at absolute position pos0 + r
   size_t q_stride;
-  const float* k_cache;  // [context][kv_heads * head_dim]; positions 0 .. pos0 + rows - 1 are filled
-  const float* v_cache;  // same layout as k_cache
-  size_t kv_stride;
+  const void* k_cache;   // [context][kv_heads * head_dim] of cache_type; positions 0 .. pos0 + rows - 1 are filled
+  const void* v_cache;   // same layout as k_cache
+  size_t kv_stride;      // in elements
   float* out;            // [rows][heads * head_dim]
   size_t out_stride;
   size_t rows, heads, kv_heads, head_dim, pos0;
   float scale;           // usually 1 / sqrt(head_dim)
+  KvCacheType cache_type = KvCacheType::kF32;
+  const float* k_scales = nullptr;  // int8 caches: [context][kv_heads]
+  const float* v_scales = nullptr;
 };
 // Computes the heads [head_begin, head_end) of rows [row_begin, row_end). One pass over the keys with an online
-// softmax (running max and sum): no [rows x context] score matrix is ever stored.
+// softmax (running max and sum): no [rows x context] score matrix is ever stored. An int8 key scores
+// (q . codes) * k_scale, an int8 value adds weight * v_scale * codes.
 using AttentionF32Fn = void (*)(const AttentionArgs& args, size_t row_begin, size_t row_end, size_t head_begin,
                                 size_t head_end);
 void attention_causal_f32_ref(const AttentionArgs& args, size_t row_begin, size_t row_end, size_t head_begin,
                               size_t head_end);
 
 #if defined(EDGEFORMER_HAVE_X86_KERNELS)
-// x86 variants (kernels/x86/): the same algorithm with head vectors in registers; heads wider than 128 use the
-// reference. Call only where isa_supported() says so.
+// x86 variants (kernels/x86/): the same algorithm with head vectors in registers; heads wider than 128 (and, for
+// AVX2, f16 and int8 caches whose head_dim is not a multiple of 8) use the reference. Call only where
+// isa_supported() says so.
 void attention_causal_f32_avx2(const AttentionArgs& args, size_t row_begin, size_t row_end, size_t head_begin,
                                size_t head_end);
 void attention_causal_f32_avx512(const AttentionArgs& args, size_t row_begin, size_t row_end, size_t head_begin,

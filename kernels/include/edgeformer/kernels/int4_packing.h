@@ -9,6 +9,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "edgeformer/kernels/half.h"
+
 namespace edgeformer::kernels {
 
 constexpr size_t kInt4BlockChannels = 16;
@@ -41,9 +43,5 @@ inline size_t int4_scale_index(size_t k, size_t channel, size_t group) {
 // bytes and int4_packed_scale_count(n, k) scales (zero scales in the padding).
 void pack_int4_weights(const int8_t* codes, const uint16_t* scales, size_t n, size_t k, uint8_t* packed,
                        uint16_t* packed_scales);
-
-// IEEE half <-> float, exact (round to nearest even on the way down), for the converter and the reference.
-float half_to_float(uint16_t half);
-uint16_t float_to_half(float value);
 
 }  // namespace edgeformer::kernels
