@@ -538,6 +538,34 @@ TEST_F(ModelLoader, Int4WeightWithWrongScalesOrKind) {
   }, "int4 tensor must be");
 }
 
+TEST_F(ModelLoader, QuantizedKvCacheWithWrongScalesOrTypes) {
+  converter::LlamaGraphOptions options;
+  options.kv_cache = converter::KvCacheFormat::kInt8;
+  convert_llama2c(dir_ + "/stories260K.bin", dir_ + "/tok512.bin", tmp_.file("kv8.eft"), options);
+  const std::vector<uint8_t> kv8 = converter::read_file_bytes(tmp_.file("kv8.eft"));
+  ModelPtr model;
+  ASSERT_TRUE(open_both(kv8, &model).ok());
+  expect_rejected(kv8, [](Model& m) { ASSERT_TRUE(first_attention(m, "decode").mutate_k_scales(-1)); },
+                  "need scale ids");
+  expect_rejected(kv8, [](Model& m) {
+    auto& a = first_attention(m, "decode");
+    ASSERT_TRUE(a.mutate_v_scales(a.k_scales()));
+  }, "share their scales");
+  // Scales of the wrong shape: the K cache itself is int8 [context, kv_dim].
+  expect_rejected(kv8, [](Model& m) {
+    auto& a = first_attention(m, "decode");
+    ASSERT_TRUE(a.mutate_k_scales(a.k_cache()));
+  }, "scales must be f32 state");
+  expect_rejected(kv8, [](Model& m) { ASSERT_TRUE(tensor_named(m, "layers.0.v_cache").mutate_dtype(schema::DType::F16)); },
+                  "both of one type");
+  // An f32 cache with scales, and f16 activations.
+  expect_rejected(valid_, [](Model& m) { ASSERT_TRUE(first_attention(m, "decode").mutate_k_scales(0)); },
+                  "only int8 KV caches have scales");
+  expect_rejected(valid_, [](Model& m) {
+    ASSERT_TRUE(tensor_named(m, "decode/layers.0.q").mutate_dtype(schema::DType::F16));
+  }, "f16 tensors can only be");
+}
+
 TEST_F(ModelLoader, MisalignedOffsets) {
   expect_rejected(valid_, [](Model& m) {
     ASSERT_TRUE(tensor_named(m, "final_norm").mutate_offset(tensor_named(m, "final_norm").offset() + 4));

@@ -24,7 +24,7 @@ fb::Offset<void> operator_options(fb::FlatBufferBuilder& b, const converter::Ope
     case OperatorOptions::AttentionOptions: {
       const AttentionParams& a = o.attention;
       return CreateAttentionOptions(b, a.heads, a.kv_heads, a.head_dim, a.rope_theta, a.rope_style, a.k_cache,
-                                    a.v_cache)
+                                    a.v_cache, a.k_scales, a.v_scales)
           .Union();
     }
     case OperatorOptions::SwiGluOptions: return CreateSwiGluOptions(b).Union();

@@ -33,6 +33,7 @@ struct AttentionParams {
   float rope_theta = 10000.0f;
   schema::RopeStyle rope_style = schema::RopeStyle::Interleaved;
   int k_cache = -1, v_cache = -1;
+  int k_scales = -1, v_scales = -1;  // int8 caches
 };
 
 struct Operator {

@@ -43,8 +43,15 @@ class LlamaGraphBuilder {
       ids.w_gate = linear_weight(p + "w_gate", w.w_gate, c_.hidden_dim, c_.dim);
       ids.w_up = linear_weight(p + "w_up", w.w_up, c_.hidden_dim, c_.dim);
       ids.w_down = linear_weight(p + "w_down", w.w_down, c_.dim, c_.hidden_dim);
-      ids.k_cache = state(p + "k_cache", {graph_.max_context, kv_dim});
-      ids.v_cache = state(p + "v_cache", {graph_.max_context, kv_dim});
+      const DType cache_dtype = options_.kv_cache == KvCacheFormat::kF16    ? DType::F16
+                                : options_.kv_cache == KvCacheFormat::kInt8 ? DType::I8
+                                                                            : DType::F32;
+      ids.k_cache = state(p + "k_cache", {graph_.max_context, kv_dim}, cache_dtype);
+      ids.v_cache = state(p + "v_cache", {graph_.max_context, kv_dim}, cache_dtype);
+      if (options_.kv_cache == KvCacheFormat::kInt8) {
+        ids.k_scales = state(p + "k_scales", {graph_.max_context, c_.kv_heads}, DType::F32);
+        ids.v_scales = state(p + "v_scales", {graph_.max_context, c_.kv_heads}, DType::F32);
+      }
       layers_.push_back(ids);
     }
     final_norm_ = f32_weight("final_norm", ckpt_.final_norm, {c_.dim});
@@ -63,6 +70,7 @@ class LlamaGraphBuilder {
  private:
   struct LayerIds {
     int attention_norm, wq, wk, wv, wo, ffn_norm, w_gate, w_up, w_down, k_cache, v_cache;
+    int k_scales = -1, v_scales = -1;
   };
 
   int f32_weight(const std::string& name, const std::vector<float>& values, std::vector<int64_t> shape) {
@@ -149,10 +157,10 @@ class LlamaGraphBuilder {
     return graph_.add_tensor(std::move(t));
   }
 
-  int state(const std::string& name, std::vector<int64_t> shape) {
+  int state(const std::string& name, std::vector<int64_t> shape, DType dtype) {
     Tensor t;
     t.name = name;
-    t.dtype = DType::F32;
+    t.dtype = dtype;
     t.shape = std::move(shape);
     t.storage = Storage::State;
     t.offset = graph_.state_bytes;
@@ -234,7 +242,8 @@ class LlamaGraphBuilder {
       const int v = fully_connected(p + "v", h, w.wv, true);
       const int attended = rows_tensor(p + "attention", c_.dim, true);
       Operator attention;
-      attention.attention = {c_.heads, c_.kv_heads, head_dim, c_.rope_theta, c_.rope_style, w.k_cache, w.v_cache};
+      attention.attention = {c_.heads,    c_.kv_heads, head_dim,   c_.rope_theta, c_.rope_style,
+                             w.k_cache,   w.v_cache,   w.k_scales, w.v_scales};
       op(OperatorOptions::AttentionOptions, {q, k, v, position}, {attended}, attention);
       x = add(p + "attention_residual", x, fully_connected(p + "o", attended, w.wo, true));
       const int g = rms_norm(p + "ffn_norm", x, w.ffn_norm, true);

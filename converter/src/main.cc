@@ -19,7 +19,7 @@ using namespace edgeformer::converter;
 namespace fs = std::filesystem;
 
 constexpr const char* kUsage =
-    "usage: edgeformer-convert INPUT -o MODEL.eft [--quant f32|int8|int4] [--max-seq N] [--prefill-chunk N]\n"
+    "usage: edgeformer-convert INPUT -o MODEL.eft [--quant f32|int8|int4] [--kv f32|f16|int8] [--max-seq N] [--prefill-chunk N]\n"
     "                          [--tokenizer TOK.bin]\n"
     "       edgeformer-convert --synthetic llama:dim=768,layers=12,heads=12,kv_heads=12,ffn=2048,vocab=32000 -o M.eft\n"
     "  INPUT: a Hugging Face folder (config.json, *.safetensors, tokenizer.json) of model_type llama,\n"
@@ -68,6 +68,12 @@ int run(int argc, char** argv) {
       else if (q == "int8") options.weights = WeightFormat::kInt8;
       else if (q == "int4") options.weights = WeightFormat::kInt4;
       else throw ConvertError("--quant: expected f32, int8 or int4, found '" + q + "'");
+    } else if (arg == "--kv") {
+      const std::string kv = value();
+      if (kv == "f32") options.kv_cache = KvCacheFormat::kF32;
+      else if (kv == "f16") options.kv_cache = KvCacheFormat::kF16;
+      else if (kv == "int8") options.kv_cache = KvCacheFormat::kInt8;
+      else throw ConvertError("--kv: expected f32, f16 or int8, found '" + kv + "'");
     } else if (arg == "--max-seq") {
       options.max_context = parse_positive(arg, value());
     } else if (arg == "--prefill-chunk") {

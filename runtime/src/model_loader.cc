@@ -72,8 +72,9 @@ Status bind_tensor(const schema::Model& m, size_t file_size, int id, BoundTensor
   }
   if (count > kMaxBytes / element) return invalid(label + ": byte size is too large");
   t->bytes = count * element;
-  if ((t->dtype == DType::F16 || t->dtype == DType::I4) && t->storage != Storage::Weight)
-    return invalid(label + ": f16 and int4 tensors can only be weights");
+  if (t->dtype == DType::I4 && t->storage != Storage::Weight) return invalid(label + ": int4 tensors can only be weights");
+  if (t->dtype == DType::F16 && t->storage == Storage::Arena)
+    return invalid(label + ": f16 tensors can only be weights or KV caches");
   if (t->dtype == DType::I4 && (def->quantization() != schema::Quantization::GroupSymmetricI4 || t->rank != 2))
     return invalid(label + ": an int4 tensor must be a 2-D GroupSymmetricI4 weight");
   // Packed weights (int8_packing.h, int4_packing.h) are padded: their size, overflow-checked.
@@ -287,13 +288,30 @@ class OperatorChecker {
     if (a->k_cache() < 0 || a->k_cache() >= n || a->v_cache() < 0 || a->v_cache() >= n ||
         a->k_cache() == a->v_cache())
       return fail("KV-cache ids out of range");
+    const DType cache_dtype = tensors_[a->k_cache()].dtype;
     for (int cache : {a->k_cache(), a->v_cache()}) {
       const BoundTensor& c = tensors_[cache];
-      if (c.storage != Storage::State || c.dtype != DType::F32 || c.rank != 2 || c.shape[1] != kv_dim)
-        return fail("KV caches must be f32 state [context, " + std::to_string(kv_dim) + "]");
+      if (c.storage != Storage::State || c.dtype != cache_dtype || c.rank != 2 || c.shape[1] != kv_dim ||
+          (cache_dtype != DType::F32 && cache_dtype != DType::F16 && cache_dtype != DType::I8))
+        return fail("KV caches must be f32, f16 or int8 state [context, " + std::to_string(kv_dim) +
+                    "], both of one type");
     }
-    if (tensors_[a->k_cache()].shape[0] != tensors_[a->v_cache()].shape[0])
-      return fail("K and V caches differ in length");
+    const int64_t context = tensors_[a->k_cache()].shape[0];
+    if (tensors_[a->v_cache()].shape[0] != context) return fail("K and V caches differ in length");
+    const bool int8 = cache_dtype == DType::I8;
+    for (int scales : {a->k_scales(), a->v_scales()}) {
+      if (!int8) {
+        if (scales != -1) return fail("only int8 KV caches have scales");
+        continue;
+      }
+      if (scales < 0 || scales >= n) return fail("int8 KV caches need scale ids in range");
+      const BoundTensor& s = tensors_[scales];
+      if (s.storage != Storage::State || s.dtype != DType::F32 || s.rank != 2 || s.shape[0] != context ||
+          s.shape[1] != kv_heads)
+        return fail("KV-cache scales must be f32 state [" + std::to_string(context) + ", " +
+                    std::to_string(kv_heads) + "]");
+    }
+    if (int8 && a->k_scales() == a->v_scales()) return fail("K and V caches share their scales");
     return Status();
   }
 

@@ -8,6 +8,7 @@
 #include "edgeformer/kernels/elementwise.h"
 #include "edgeformer/kernels/embedding.h"
 #include "edgeformer/kernels/fully_connected.h"
+#include "edgeformer/kernels/half.h"
 #include "edgeformer/kernels/quantize.h"
 #include "edgeformer/kernels/rms_norm.h"
 #include "session_impl.h"
@@ -112,6 +113,27 @@ struct AttentionTask {
   }
 };
 
+// Writes n rows of k or v (f32, [n][kv_heads * head_dim]) at `position` of a cache of `dtype`: copied, rounded to
+// f16, or quantized per position and KV head (each head's values as one int8 row with its scale).
+void append_to_cache(SessionImpl& s, schema::DType dtype, const float* rows, size_t n, size_t kv_heads,
+                     size_t head_dim, size_t position, uint8_t* cache, float* scales) {
+  const size_t kv_dim = kv_heads * head_dim;
+  switch (dtype) {
+    case schema::DType::F16: {
+      uint16_t* out = reinterpret_cast<uint16_t*>(cache) + position * kv_dim;
+      for (size_t i = 0; i < n * kv_dim; ++i) out[i] = kernels::float_to_half(rows[i]);
+      return;
+    }
+    case schema::DType::I8:
+      s.impl_->kernels->quantize_rows_q8(rows, head_dim, n * kv_heads, head_dim,
+                                         reinterpret_cast<int8_t*>(cache) + position * kv_dim,
+                                         scales + position * kv_heads);
+      return;
+    default:
+      std::memcpy(reinterpret_cast<float*>(cache) + position * kv_dim, rows, n * kv_dim * sizeof(float));
+  }
+}
+
 Status run_attention(SessionImpl& s, const BoundOperator& op, size_t rows) {
   const schema::AttentionOptions& a = *op.def->options_as_AttentionOptions();
   const BoundTensor& q_tensor = s.impl_->tensors[op.inputs[0]];
@@ -131,15 +153,22 @@ Status run_attention(SessionImpl& s, const BoundOperator& op, size_t rows) {
   const float* v = tensor_data<const float>(s, op.inputs[2]);
   kernels::rope_f32_ref(q, q_dim, n, heads, head_dim, position, a.rope_theta(), style);
   kernels::rope_f32_ref(k, kv_dim, n, kv_heads, head_dim, position, a.rope_theta(), style);
-  float* k_cache_data = tensor_data<float>(s, a.k_cache());
-  float* v_cache_data = tensor_data<float>(s, a.v_cache());
-  std::memcpy(k_cache_data + position * kv_dim, k, n * kv_dim * sizeof(float));
-  std::memcpy(v_cache_data + position * kv_dim, v, n * kv_dim * sizeof(float));
-
+  uint8_t* k_cache_data = s.address(k_cache);
+  uint8_t* v_cache_data = s.address(s.impl_->tensors[a.v_cache()]);
   AttentionTask task{};
-  task.args = {q, q_dim, k_cache_data, v_cache_data, kv_dim, tensor_data<float>(s, op.outputs[0]), q_dim,
-               n, heads, kv_heads, head_dim, static_cast<size_t>(position),
-               1.0f / std::sqrt(static_cast<float>(head_dim))};
+  task.args = {q, q_dim, k_cache_data, v_cache_data, kv_dim,
+               tensor_data<float>(s, op.outputs[0]), q_dim, n, heads, kv_heads, head_dim,
+               static_cast<size_t>(position), 1.0f / std::sqrt(static_cast<float>(head_dim))};
+  append_to_cache(s, k_cache.dtype, k, n, kv_heads, head_dim, position, k_cache_data,
+                  a.k_scales() >= 0 ? tensor_data<float>(s, a.k_scales()) : nullptr);
+  append_to_cache(s, k_cache.dtype, v, n, kv_heads, head_dim, position, v_cache_data,
+                  a.v_scales() >= 0 ? tensor_data<float>(s, a.v_scales()) : nullptr);
+  if (k_cache.dtype == schema::DType::F16) task.args.cache_type = kernels::KvCacheType::kF16;
+  if (k_cache.dtype == schema::DType::I8) {
+    task.args.cache_type = kernels::KvCacheType::kI8;
+    task.args.k_scales = tensor_data<const float>(s, a.k_scales());
+    task.args.v_scales = tensor_data<const float>(s, a.v_scales());
+  }
   // Scores and value sums touch about rows * heads * context * head_dim * 2 elements.
   const size_t work = n * heads * (static_cast<size_t>(position) + n) * head_dim * 2;
   task.attention = s.impl_->kernels->attention_f32;
