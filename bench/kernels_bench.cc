@@ -136,7 +136,9 @@ void BM_QuantizeRows(benchmark::State& state, Isa isa) {
 }
 
 // Decode: one query row against `context` cached positions, 12 heads of 64.
-void BM_AttentionDecode(benchmark::State& state) {
+void BM_AttentionDecode(benchmark::State& state, Isa isa) {
+  if (!use_isa(state, isa)) return;
+  const AttentionF32Fn attention = kernel_set(isa).attention_f32;
   const size_t context = state.range(0), heads = 12, head_dim = 64, dim = heads * head_dim;
   const auto k = random_values<float>(context * dim, 1.0f), v = random_values<float>(context * dim, 1.0f);
   const auto q = random_values<float>(dim, 1.0f);
@@ -144,11 +146,30 @@ void BM_AttentionDecode(benchmark::State& state) {
   const AttentionArgs args{q.data(), dim, k.data(), v.data(), dim, out.data(), dim, 1, heads, heads, head_dim,
                            context - 1, 1.0f / std::sqrt(float(head_dim))};
   for (auto _ : state) {
-    attention_causal_f32_ref(args, 0, 1, 0, heads);
+    attention(args, 0, 1, 0, heads);
     benchmark::DoNotOptimize(out.data());
   }
   state.counters["kv_bytes/s"] =
       benchmark::Counter(2.0 * context * dim * sizeof(float) * state.iterations(), benchmark::Counter::kIsRate);
+}
+
+// Prefill: `rows` causal rows from position 0, 8 heads of 64; FLOPS counts the 2 x 2 x head_dim flops of each
+// (query, key) pair (score and value sum).
+void BM_AttentionPrefill(benchmark::State& state, Isa isa) {
+  if (!use_isa(state, isa)) return;
+  const AttentionF32Fn attention = kernel_set(isa).attention_f32;
+  const size_t rows = state.range(0), heads = 8, head_dim = 64, dim = heads * head_dim;
+  const auto k = random_values<float>(rows * dim, 1.0f), v = random_values<float>(rows * dim, 1.0f);
+  const auto q = random_values<float>(rows * dim, 1.0f);
+  std::vector<float> out(rows * dim);
+  const AttentionArgs args{q.data(), dim, k.data(), v.data(), dim, out.data(), dim, rows, heads, heads, head_dim,
+                           0, 1.0f / std::sqrt(float(head_dim))};
+  for (auto _ : state) {
+    attention(args, 0, rows, 0, heads);
+    benchmark::DoNotOptimize(out.data());
+  }
+  const double pairs = double(rows) * (rows + 1) / 2 * heads;
+  state.counters["FLOPS"] = benchmark::Counter(pairs * 4 * head_dim * state.iterations(), benchmark::Counter::kIsRate);
 }
 
 #define EDGEFORMER_FC_SHAPES \
@@ -166,6 +187,11 @@ BENCHMARK_CAPTURE(BM_FullyConnectedQ4, avx512vnni, Isa::kAvx512Vnni) EDGEFORMER_
 BENCHMARK_CAPTURE(BM_QuantizeRows, scalar, Isa::kScalar)->Args({128, 768});
 BENCHMARK_CAPTURE(BM_QuantizeRows, avx2, Isa::kAvx2)->Args({128, 768});
 BENCHMARK_CAPTURE(BM_QuantizeRows, avx512, Isa::kAvx512Vnni)->Args({128, 768});
-BENCHMARK(BM_AttentionDecode)->Arg(256)->Arg(2048);
+BENCHMARK_CAPTURE(BM_AttentionDecode, scalar, Isa::kScalar)->Arg(2048);
+BENCHMARK_CAPTURE(BM_AttentionDecode, avx2, Isa::kAvx2)->Arg(2048);
+BENCHMARK_CAPTURE(BM_AttentionDecode, avx512, Isa::kAvx512Vnni)->Arg(2048);
+BENCHMARK_CAPTURE(BM_AttentionPrefill, scalar, Isa::kScalar)->Arg(512);
+BENCHMARK_CAPTURE(BM_AttentionPrefill, avx2, Isa::kAvx2)->Arg(512);
+BENCHMARK_CAPTURE(BM_AttentionPrefill, avx512, Isa::kAvx512Vnni)->Arg(512);
 
 }  // namespace

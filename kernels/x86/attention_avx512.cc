@@ -1,8 +1,9 @@
 // AVX-512 causal attention: the reference kernel's one-pass online softmax, with the head vectors held in zmm
-// registers (query, and the softmax-weighted sum of V) so that each key costs a few vector FMAs and one expf.
+// registers (query, and the softmax-weighted sum of V), over blocks of 16 keys whose weights take one vector exp.
 // Compiled with -mavx512f -mavx512bw -mavx512vl -mavx512vnni -mfma for this file alone.
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 
@@ -15,6 +16,25 @@ namespace {
 constexpr size_t kLanes = 16;
 // Heads up to 8 x 16 = 128 floats stay in registers; wider heads take the reference kernel.
 constexpr size_t kMaxChunks = 8;
+
+// e^x for x <= 0 (scores minus their maximum), 16 lanes: x = n ln2 + r with |r| <= ln2 / 2, a degree-6
+// polynomial for e^r (Cephes' coefficients, about 1 ulp), then vscalefps multiplies by 2^n. Below -87 it returns
+// denormals or 0, as expf does.
+inline __m512 exp_non_positive(__m512 x) {
+  x = _mm512_max_ps(x, _mm512_set1_ps(-103.0f));
+  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+  const __m512 e = _mm512_add_ps(_mm512_fmadd_ps(_mm512_mul_ps(p, r), r, r), _mm512_set1_ps(1.0f));
+  return _mm512_scalef_ps(e, n);
+}
 
 // Loads 16 (masked) cache elements of type T as floats; int8 codes come without their scale.
 template <KvCacheType T>
@@ -52,24 +72,31 @@ void attend_one(const AttentionArgs& args, size_t r, size_t h) {
     return T == KvCacheType::kI8 ? _mm512_mul_ps(v, _mm512_set1_ps(row_scale(args.v_scales, t))) : v;
   };
 
-  // Key 0 always exists and seeds the running max, as in the reference kernel.
-  float running_max = score_of(0);
-  float running_sum = 1.0f;
-  for (size_t c = 0; c < C; ++c) acc[c] = value(0, c);
-  const size_t last_key = args.pos0 + r;
-  for (size_t t = 1; t <= last_key; ++t) {
-    const float score = score_of(t);
-    if (score > running_max) {
-      const float correction = expf(running_max - score);
-      running_sum = running_sum * correction + 1.0f;
-      running_max = score;
+  // Keys in blocks of 16: their scores, one vector exp for the block, then the value sums. The running max moves
+  // once per block, so the accumulator is rescaled at most once per 16 keys.
+  float running_max = -INFINITY, running_sum = 0.0f;
+  for (size_t c = 0; c < C; ++c) acc[c] = _mm512_setzero_ps();
+  const size_t keys = args.pos0 + r + 1;
+  alignas(64) float scores[kLanes];
+  for (size_t t0 = 0; t0 < keys; t0 += kLanes) {
+    const size_t count = std::min(kLanes, keys - t0);
+    const __mmask16 valid = static_cast<__mmask16>(count == kLanes ? 0xffff : (1u << count) - 1);
+    for (size_t j = 0; j < count; ++j) scores[j] = score_of(t0 + j);
+    const __m512 block = _mm512_maskz_load_ps(valid, scores);
+    const float block_max = _mm512_mask_reduce_max_ps(valid, block);
+    if (block_max > running_max) {
+      const float correction = expf(running_max - block_max);  // 0 for the first block
+      running_sum *= correction;
       const __m512 factor = _mm512_set1_ps(correction);
-      for (size_t c = 0; c < C; ++c) acc[c] = _mm512_fmadd_ps(acc[c], factor, value(t, c));
-    } else {
-      const float weight = expf(score - running_max);
-      running_sum += weight;
-      const __m512 w = _mm512_set1_ps(weight);
-      for (size_t c = 0; c < C; ++c) acc[c] = _mm512_fmadd_ps(w, value(t, c), acc[c]);
+      for (size_t c = 0; c < C; ++c) acc[c] = _mm512_mul_ps(acc[c], factor);
+      running_max = block_max;
+    }
+    const __m512 weights = _mm512_maskz_mov_ps(valid, exp_non_positive(_mm512_sub_ps(block, _mm512_set1_ps(running_max))));
+    running_sum += _mm512_reduce_add_ps(weights);
+    _mm512_store_ps(scores, weights);
+    for (size_t j = 0; j < count; ++j) {
+      const __m512 w = _mm512_set1_ps(scores[j]);
+      for (size_t c = 0; c < C; ++c) acc[c] = _mm512_fmadd_ps(w, value(t0 + j, c), acc[c]);
     }
   }
   const __m512 inverse = _mm512_set1_ps(1.0f / running_sum);
