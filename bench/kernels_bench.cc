@@ -2,6 +2,7 @@
 // Weights are cycled through buffers larger than the last-level cache so that they stream from memory, as in
 // real batch-1 decoding.
 #include <benchmark/benchmark.h>
+#include <pthreadpool.h>
 
 #include <cmath>
 #include <random>
@@ -86,6 +87,41 @@ void BM_FullyConnectedQ8(benchmark::State& state, Isa isa) {
   state.counters["OPS"] = benchmark::Counter(2.0 * m * n * k * state.iterations(), benchmark::Counter::kIsRate);
   state.counters["weight_bytes/s"] =
       benchmark::Counter(double(n * k) * state.iterations(), benchmark::Counter::kIsRate);
+}
+
+// The int8 GEMM split over output channels on a pthreadpool of `threads`, as the runtime splits it (tiles of 16
+// channels, 4 per thread): the scaling from 1 to 2 threads.
+void BM_FullyConnectedQ8Threads(benchmark::State& state, Isa isa) {
+  if (!use_isa(state, isa)) return;
+  const size_t m = state.range(0), k = state.range(1), n = state.range(2), threads = state.range(3);
+  const auto w = random_values<int8_t>(n * k, 127.0f);
+  std::vector<int8_t> packed(int8_packed_bytes(n, k));
+  pack_int8_weights(w.data(), n, k, packed.data());
+  std::vector<int32_t> row_sums(n, 0);
+  for (size_t row = 0; row < n; ++row)
+    for (size_t l = 0; l < k; ++l) row_sums[row] += w[row * k + l];
+  const std::vector<float> w_scale(n, 0.01f);
+  const auto x = random_values<float>(m * k, 1.0f);
+  std::vector<int8_t> xq(m * k);
+  std::vector<float> x_scale(m), y(m * n);
+  quantize_rows_q8_ref(x.data(), k, m, k, xq.data(), x_scale.data());
+  struct Task {
+    FullyConnectedQ8Fn fn;
+    FullyConnectedQ8Args args;
+    static void run(void* context, size_t begin, size_t count) {
+      const auto* task = static_cast<const Task*>(context);
+      task->fn(task->args, begin, begin + count);
+    }
+  } task{kernel_set(isa).fully_connected_q8,
+         {xq.data(), x_scale.data(), packed.data(), w_scale.data(), y.data(), n, m, k, n, row_sums.data()}};
+  pthreadpool_t pool = pthreadpool_create(threads);
+  const size_t tile = std::max<size_t>(16, (n / (threads * 4) + 15) / 16 * 16);
+  for (auto _ : state) {
+    pthreadpool_parallelize_1d_tile_1d(pool, &Task::run, &task, n, tile, 0);
+    benchmark::DoNotOptimize(y.data());
+  }
+  pthreadpool_destroy(pool);
+  state.counters["OPS"] = benchmark::Counter(2.0 * m * n * k * state.iterations(), benchmark::Counter::kIsRate);
 }
 
 void BM_FullyConnectedQ4(benchmark::State& state, Isa isa) {
@@ -181,6 +217,9 @@ BENCHMARK_CAPTURE(BM_FullyConnectedQ8, scalar, Isa::kScalar) EDGEFORMER_FC_SHAPE
 BENCHMARK_CAPTURE(BM_FullyConnectedQ8, avx2, Isa::kAvx2) EDGEFORMER_FC_SHAPES;
 BENCHMARK_CAPTURE(BM_FullyConnectedQ8, avxvnni, Isa::kAvxVnni) EDGEFORMER_FC_SHAPES;
 BENCHMARK_CAPTURE(BM_FullyConnectedQ8, avx512vnni, Isa::kAvx512Vnni) EDGEFORMER_FC_SHAPES;
+BENCHMARK_CAPTURE(BM_FullyConnectedQ8Threads, avx512vnni, Isa::kAvx512Vnni)
+    ->Args({128, 768, 768, 1})->Args({128, 768, 768, 2})->Args({128, 768, 3072, 1})->Args({128, 768, 3072, 2})
+    ->UseRealTime();
 BENCHMARK_CAPTURE(BM_FullyConnectedQ4, scalar, Isa::kScalar) EDGEFORMER_FC_SHAPES;
 BENCHMARK_CAPTURE(BM_FullyConnectedQ4, avx2, Isa::kAvx2) EDGEFORMER_FC_SHAPES;
 BENCHMARK_CAPTURE(BM_FullyConnectedQ4, avx512vnni, Isa::kAvx512Vnni) EDGEFORMER_FC_SHAPES;
