@@ -38,6 +38,8 @@ constexpr double kMaxRelativeError = 1e-5;
 // Absolute error allowed for attention outputs, which are convex combinations of V entries in [-1, 1]
 // (the reference kernel measures below 2e-7).
 constexpr double kAttentionMaxAbsError = 1e-6;
+// SwiGLU: a few ulp of float for the vector exp and the division (the reference's expf is within 1 ulp too).
+constexpr double kSwiGluMaxRelativeError = 1e-6;
 // With scores near 1000, one ulp of a score (6e-5) already changes its softmax weight by that much
 // (the reference kernel measures below 5e-5).
 constexpr double kLargeScoreAttentionMaxAbsError = 2e-4;
@@ -1000,26 +1002,43 @@ TEST(ElementwiseTest, AddMatchesNaiveAndMayAlias) {
   }
 }
 
-TEST(ElementwiseTest, SwigluMatchesNaiveDoubleAndMayAlias) {
+using SwiGluTest = VariantTest<SwiGluF32Fn>;
+
+// Every variant against double precision, at every tail length, at gates whose exp overflows a float (the result
+// must be -0 or a tiny number, never NaN), and computing in place over either input.
+TEST_P(SwiGluTest, MatchesNaiveDoubleAndMayAlias) {
   std::mt19937 rng(20);
-  for (size_t count : kOddSizes) {
+  for (size_t count : {1, 3, 7, 8, 9, 15, 16, 17, 63, 65, 129}) {
     std::vector<float> gate = random_floats(rng, count, -20.0f, 20.0f);
     std::vector<float> up = random_floats(rng, count, -3.0f, 3.0f);
-    gate[0] = -100.0f;  // expf(100) overflows to infinity: the result must be -0, not NaN
+    gate[0] = -100.0f;  // expf(100) overflows to infinity
+    if (count > 2) gate[2] = 95.0f;
+    if (count > 8) gate[8] = -0.0f;
     std::vector<float> y(count);
-    swiglu_f32_ref(gate.data(), up.data(), count, y.data());
+    GetParam().fn(gate.data(), up.data(), count, y.data());
     for (size_t i = 0; i < count; ++i) {
       const double want = double(gate[i]) / (1.0 + std::exp(-double(gate[i]))) * up[i];
-      ASSERT_NEAR(y[i], want, kMaxRelativeError * std::fabs(want) + 1e-30) << i;
+      ASSERT_FALSE(std::isnan(y[i])) << i;
+      ASSERT_NEAR(y[i], want, kSwiGluMaxRelativeError * std::fabs(want) + 1e-30) << "count " << count << " " << i;
     }
     std::vector<float> in_place = gate;
-    swiglu_f32_ref(in_place.data(), up.data(), count, in_place.data());
+    GetParam().fn(in_place.data(), up.data(), count, in_place.data());
     EXPECT_EQ(in_place, y);
     in_place = up;
-    swiglu_f32_ref(gate.data(), in_place.data(), count, in_place.data());
+    GetParam().fn(gate.data(), in_place.data(), count, in_place.data());
     EXPECT_EQ(in_place, y);
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Variants, SwiGluTest,
+                         testing::Values(Variant<SwiGluF32Fn>{"reference", swiglu_f32_ref, Isa::kScalar}
+#if defined(EDGEFORMER_HAVE_X86_KERNELS)
+                                         ,
+                                         Variant<SwiGluF32Fn>{"avx2", swiglu_f32_avx2, Isa::kAvx2},
+                                         Variant<SwiGluF32Fn>{"avx512", swiglu_f32_avx512, Isa::kAvx512Vnni}
+#endif
+                                         ),
+                         variant_name<SwiGluF32Fn>);
 
 }  // namespace
 }  // namespace edgeformer::kernels

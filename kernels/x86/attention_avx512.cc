@@ -8,33 +8,17 @@
 #include <cstdint>
 
 #include "edgeformer/kernels/attention.h"
+#include "vector_exp.h"
 
 namespace edgeformer::kernels {
 
 namespace {
 
+using x86::exp_non_positive;
+
 constexpr size_t kLanes = 16;
 // Heads up to 8 x 16 = 128 floats stay in registers; wider heads take the reference kernel.
 constexpr size_t kMaxChunks = 8;
-
-// e^x for x <= 0 (scores minus their maximum), 16 lanes: x = n ln2 + r with |r| <= ln2 / 2, a degree-6
-// polynomial for e^r (Cephes' coefficients, about 1 ulp), then vscalefps multiplies by 2^n. Below -87 it returns
-// denormals or 0, as expf does.
-inline __m512 exp_non_positive(__m512 x) {
-  x = _mm512_max_ps(x, _mm512_set1_ps(-103.0f));
-  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
-  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
-  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
-  const __m512 e = _mm512_add_ps(_mm512_fmadd_ps(_mm512_mul_ps(p, r), r, r), _mm512_set1_ps(1.0f));
-  return _mm512_scalef_ps(e, n);
-}
 
 // Loads 16 (masked) cache elements of type T as floats; int8 codes come without their scale.
 template <KvCacheType T>

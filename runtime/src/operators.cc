@@ -188,7 +188,7 @@ Status run_elementwise(SessionImpl& s, const BoundOperator& op, size_t rows) {
   if (op.type == OperatorOptions::AddOptions)
     kernels::add_f32_ref(x, y, count, out);
   else
-    kernels::swiglu_f32_ref(x, y, count, out);
+    s.impl_->kernels->swiglu_f32(x, y, count, out);
   return Status();
 }
 

@@ -8,6 +8,12 @@ namespace edgeformer::kernels {
 void add_f32_ref(const float* a, const float* b, size_t count, float* y);
 
 // SwiGLU gate: y = silu(gate) * up, silu(x) = x / (1 + exp(-x)); y may alias gate or up.
+using SwiGluF32Fn = void (*)(const float* gate, const float* up, size_t count, float* y);
 void swiglu_f32_ref(const float* gate, const float* up, size_t count, float* y);
+#if defined(EDGEFORMER_HAVE_X86_KERNELS)
+// Vector exp instead of expf: within a few ulp of the reference, not bit-identical.
+void swiglu_f32_avx2(const float* gate, const float* up, size_t count, float* y);
+void swiglu_f32_avx512(const float* gate, const float* up, size_t count, float* y);
+#endif
 
 }  // namespace edgeformer::kernels

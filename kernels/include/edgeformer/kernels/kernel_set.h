@@ -1,6 +1,7 @@
 #pragma once
 // The kernels an ISA provides; an op binds one set at load and calls through it.
 #include "edgeformer/kernels/attention.h"
+#include "edgeformer/kernels/elementwise.h"
 #include "edgeformer/kernels/fully_connected.h"
 #include "edgeformer/kernels/isa.h"
 #include "edgeformer/kernels/quantize.h"
@@ -13,6 +14,7 @@ struct KernelSet {
   FullyConnectedQ8Fn fully_connected_q8;
   FullyConnectedQ4Fn fully_connected_q4;
   QuantizeRowsQ8Fn quantize_rows_q8;
+  SwiGluF32Fn swiglu_f32;
   AttentionF32Fn attention_f32;
 };
 
