@@ -685,6 +685,21 @@ void naive_rope(std::vector<double>& x, size_t row_stride, size_t rows, size_t h
 
 class RopeTest : public testing::TestWithParam<RopeStyle> {};
 
+// q and k in one call (grouped-query: fewer k heads, other strides) rotate exactly as in two separate calls.
+TEST_P(RopeTest, QAndKTogetherEqualSeparateCalls) {
+  std::mt19937 rng(21);
+  const size_t rows = 4, head_dim = 16, q_heads = 6, k_heads = 2, q_stride = q_heads * head_dim + 3,
+               k_stride = k_heads * head_dim + 1, pos0 = 11;
+  const std::vector<float> q = random_floats(rng, rows * q_stride), k = random_floats(rng, rows * k_stride);
+  std::vector<float> q_together = q, k_together = k, q_alone = q, k_alone = k;
+  rope_f32_ref(q_together.data(), q_stride, q_heads, k_together.data(), k_stride, k_heads, rows, head_dim, pos0,
+               10000.0f, GetParam());
+  rope_f32_ref(q_alone.data(), q_stride, q_heads, nullptr, 0, 0, rows, head_dim, pos0, 10000.0f, GetParam());
+  rope_f32_ref(k_alone.data(), k_stride, k_heads, nullptr, 0, 0, rows, head_dim, pos0, 10000.0f, GetParam());
+  EXPECT_EQ(q_together, q_alone);
+  EXPECT_EQ(k_together, k_alone);
+}
+
 TEST_P(RopeTest, MatchesNaiveDouble) {
   std::mt19937 rng(12);
   for (size_t head_dim : {2, 6, 16, 64}) {
@@ -695,7 +710,7 @@ TEST_P(RopeTest, MatchesNaiveDouble) {
         SCOPED_TRACE(testing::Message() << "head_dim=" << head_dim << " heads=" << heads << " pos0=" << pos0);
         std::vector<float> x = random_floats(rng, rows * row_stride);
         std::vector<double> want(x.begin(), x.end());
-        rope_f32_ref(x.data(), row_stride, rows, heads, head_dim, pos0, theta, GetParam());
+        rope_f32_ref(x.data(), row_stride, heads, nullptr, 0, 0, rows, head_dim, pos0, theta, GetParam());
         naive_rope(want, row_stride, rows, heads, head_dim, pos0, theta, GetParam());
         for (size_t r = 0; r < rows; ++r) {
           const double budget = kRopeMaxErrorPerRadian * double(pos0 + r) + kRopeMaxAbsError;
@@ -712,7 +727,7 @@ TEST_P(RopeTest, PositionZeroIsIdentity) {
   const size_t heads = 3, head_dim = 16;
   const std::vector<float> original = random_floats(rng, heads * head_dim);
   std::vector<float> x = original;
-  rope_f32_ref(x.data(), heads * head_dim, 1, heads, head_dim, 0, 10000.0f, GetParam());
+  rope_f32_ref(x.data(), heads * head_dim, heads, nullptr, 0, 0, 1, head_dim, 0, 10000.0f, GetParam());
   EXPECT_EQ(x, original);
 }
 
@@ -722,7 +737,7 @@ TEST_P(RopeTest, PreservesNormOfEachPair) {
   const size_t half = head_dim / 2;
   const std::vector<float> original = random_floats(rng, rows * heads * head_dim);
   std::vector<float> x = original;
-  rope_f32_ref(x.data(), heads * head_dim, rows, heads, head_dim, pos0, 10000.0f, GetParam());
+  rope_f32_ref(x.data(), heads * head_dim, heads, nullptr, 0, 0, rows, head_dim, pos0, 10000.0f, GetParam());
   for (size_t r = 0; r < rows; ++r) {
     for (size_t h = 0; h < heads; ++h) {
       for (size_t i = 0; i < half; ++i) {

@@ -151,8 +151,7 @@ Status run_attention(SessionImpl& s, const BoundOperator& op, size_t rows) {
   float* q = tensor_data<float>(s, op.inputs[0]);
   float* k = tensor_data<float>(s, op.inputs[1]);
   const float* v = tensor_data<const float>(s, op.inputs[2]);
-  kernels::rope_f32_ref(q, q_dim, n, heads, head_dim, position, a.rope_theta(), style);
-  kernels::rope_f32_ref(k, kv_dim, n, kv_heads, head_dim, position, a.rope_theta(), style);
+  kernels::rope_f32_ref(q, q_dim, heads, k, kv_dim, kv_heads, n, head_dim, position, a.rope_theta(), style);
   uint8_t* k_cache_data = s.address(k_cache);
   uint8_t* v_cache_data = s.address(s.impl_->tensors[a.v_cache()]);
   AttentionTask task{};

@@ -8,9 +8,10 @@ namespace edgeformer::kernels {
 // Hugging Face rotates halves (x[i], x[i + head_dim/2]).
 enum class RopeStyle { kInterleaved = 0, kHalf = 1 };
 
-// Rotates `rows` rows in place; row r is at absolute position pos0 + r and holds `heads` heads of head_dim.
-void rope_f32_ref(float* x, size_t row_stride, size_t rows, size_t heads, size_t head_dim, size_t pos0,
-                  float theta, RopeStyle style);
+// Rotates `rows` rows of q and of k in place (k may be null, with k_heads 0); row r is at absolute position
+// pos0 + r and holds q_heads (k_heads) heads of head_dim. Each (cos, sin) is computed once for both.
+void rope_f32_ref(float* q, size_t q_stride, size_t q_heads, float* k, size_t k_stride, size_t k_heads, size_t rows,
+                  size_t head_dim, size_t pos0, float theta, RopeStyle style);
 
 // What a KV cache holds: f32, f16 (IEEE half), or int8 codes with one f32 scale per position and KV head
 // (symmetric, max|x| / 127 over the head's head_dim values, as quantize_rows_q8 makes them).
