@@ -107,7 +107,8 @@ Status run_fully_connected(SessionImpl& s, const BoundOperator& op, size_t rows)
 struct AttentionTask {
   kernels::AttentionArgs args;
   kernels::AttentionF32Fn attention;
-  static void run(void* context, size_t row, size_t head) {
+  // Heads outer, rows inner: consecutive work items read the same head's keys and values.
+  static void run(void* context, size_t head, size_t row) {
     const auto* task = static_cast<const AttentionTask*>(context);
     task->attention(task->args, row, row + 1, head, head + 1);
   }
@@ -174,7 +175,7 @@ Status run_attention(SessionImpl& s, const BoundOperator& op, size_t rows) {
   if (s.pool_.threads() <= 1 || work < kMinParallelMacs)
     task.attention(task.args, 0, n, 0, heads);
   else
-    s.pool_.parallel_2d(n, heads, &AttentionTask::run, &task);
+    s.pool_.parallel_2d(heads, n, &AttentionTask::run, &task);
   return Status();
 }
 
