@@ -57,32 +57,41 @@ void BM_FullyConnectedF32(benchmark::State& state, Isa isa) {
       benchmark::Counter(double(n * k * sizeof(float)) * state.iterations(), benchmark::Counter::kIsRate);
 }
 
+// An int8 layer as the converter stores it (`copies` packed copies of one weight, with its row sums and scales),
+// and its input rows quantized once: the benchmarks time the GEMM alone.
+struct Int8Layer {
+  Int8Layer(size_t m, size_t k, size_t n, size_t copies)
+      : packed_bytes(int8_packed_bytes(n, k)), packed(copies * packed_bytes), row_sums(n, 0), w_scale(n, 0.01f),
+        xq(m * k), x_scale(m), y(m * n) {
+    const auto w = random_values<int8_t>(n * k, 127.0f);
+    for (size_t c = 0; c < copies; ++c) pack_int8_weights(w.data(), n, k, packed.data() + c * packed_bytes);
+    for (size_t row = 0; row < n; ++row)
+      for (size_t l = 0; l < k; ++l) row_sums[row] += w[row * k + l];
+    const auto x = random_values<float>(m * k, 1.0f);
+    quantize_rows_q8_ref(x.data(), k, m, k, xq.data(), x_scale.data());
+  }
+  FullyConnectedQ8Args args(size_t m, size_t k, size_t n, size_t copy) {
+    return {xq.data(), x_scale.data(), packed.data() + copy * packed_bytes, w_scale.data(), y.data(), n, m, k, n,
+            row_sums.data()};
+  }
+  size_t packed_bytes;
+  std::vector<int8_t> packed;
+  std::vector<int32_t> row_sums;
+  std::vector<float> w_scale;
+  std::vector<int8_t> xq;
+  std::vector<float> x_scale, y;
+};
+
 void BM_FullyConnectedQ8(benchmark::State& state, Isa isa) {
   if (!use_isa(state, isa)) return;
   const FullyConnectedQ8Fn fully_connected = kernel_set(isa).fully_connected_q8;
   const size_t m = state.range(0), k = state.range(1), n = state.range(2);
-  const size_t packed_bytes = int8_packed_bytes(n, k);
-  const size_t copies = std::max<size_t>(1, kColdBytes / packed_bytes);
-  // Packed and with row sums, as the converter stores them.
-  const auto w = random_values<int8_t>(n * k, 127.0f);
-  std::vector<int8_t> packed(copies * packed_bytes);
-  for (size_t c = 0; c < copies; ++c) pack_int8_weights(w.data(), n, k, packed.data() + c * packed_bytes);
-  std::vector<int32_t> row_sums(n, 0);
-  for (size_t row = 0; row < n; ++row)
-    for (size_t l = 0; l < k; ++l) row_sums[row] += w[row * k + l];
-  const std::vector<float> w_scale(n, 0.01f);
-  const auto x = random_values<float>(m * k, 1.0f);
-  std::vector<int8_t> xq(m * k);
-  std::vector<float> x_scale(m), y(m * n);
-  // The activations' quantization is measured on its own (BM_QuantizeRows): this is the GEMM alone.
-  quantize_rows_q8_ref(x.data(), k, m, k, xq.data(), x_scale.data());
+  const size_t copies = std::max<size_t>(1, kColdBytes / int8_packed_bytes(n, k));
+  Int8Layer layer(m, k, n, copies);
   size_t copy = 0;
   for (auto _ : state) {
-    const size_t c = copy++ % copies;
-    FullyConnectedQ8Args args{xq.data(), x_scale.data(), packed.data() + c * packed_bytes, w_scale.data(), y.data(),
-                              n, m, k, n, row_sums.data()};
-    fully_connected(args, 0, n);
-    benchmark::DoNotOptimize(y.data());
+    fully_connected(layer.args(m, k, n, copy++ % copies), 0, n);
+    benchmark::DoNotOptimize(layer.y.data());
   }
   state.counters["OPS"] = benchmark::Counter(2.0 * m * n * k * state.iterations(), benchmark::Counter::kIsRate);
   state.counters["weight_bytes/s"] =
@@ -94,17 +103,7 @@ void BM_FullyConnectedQ8(benchmark::State& state, Isa isa) {
 void BM_FullyConnectedQ8Threads(benchmark::State& state, Isa isa) {
   if (!use_isa(state, isa)) return;
   const size_t m = state.range(0), k = state.range(1), n = state.range(2), threads = state.range(3);
-  const auto w = random_values<int8_t>(n * k, 127.0f);
-  std::vector<int8_t> packed(int8_packed_bytes(n, k));
-  pack_int8_weights(w.data(), n, k, packed.data());
-  std::vector<int32_t> row_sums(n, 0);
-  for (size_t row = 0; row < n; ++row)
-    for (size_t l = 0; l < k; ++l) row_sums[row] += w[row * k + l];
-  const std::vector<float> w_scale(n, 0.01f);
-  const auto x = random_values<float>(m * k, 1.0f);
-  std::vector<int8_t> xq(m * k);
-  std::vector<float> x_scale(m), y(m * n);
-  quantize_rows_q8_ref(x.data(), k, m, k, xq.data(), x_scale.data());
+  Int8Layer layer(m, k, n, 1);
   struct Task {
     FullyConnectedQ8Fn fn;
     FullyConnectedQ8Args args;
@@ -112,13 +111,12 @@ void BM_FullyConnectedQ8Threads(benchmark::State& state, Isa isa) {
       const auto* task = static_cast<const Task*>(context);
       task->fn(task->args, begin, begin + count);
     }
-  } task{kernel_set(isa).fully_connected_q8,
-         {xq.data(), x_scale.data(), packed.data(), w_scale.data(), y.data(), n, m, k, n, row_sums.data()}};
+  } task{kernel_set(isa).fully_connected_q8, layer.args(m, k, n, 0)};
   pthreadpool_t pool = pthreadpool_create(threads);
   const size_t tile = std::max<size_t>(16, (n / (threads * 4) + 15) / 16 * 16);
   for (auto _ : state) {
     pthreadpool_parallelize_1d_tile_1d(pool, &Task::run, &task, n, tile, 0);
-    benchmark::DoNotOptimize(y.data());
+    benchmark::DoNotOptimize(layer.y.data());
   }
   pthreadpool_destroy(pool);
   state.counters["OPS"] = benchmark::Counter(2.0 * m * n * k * state.iterations(), benchmark::Counter::kIsRate);

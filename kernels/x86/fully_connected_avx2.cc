@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "activation_groups.h"
 #include "avx2_reduce.h"
 #include "edgeformer/kernels/fully_connected.h"
 #include "edgeformer/kernels/int4_packing.h"
@@ -57,24 +58,19 @@ constexpr size_t kInt8Rows = 2;
 
 template <size_t MR>
 void tile_q8(const FullyConnectedQ8Args& a, size_t m0, size_t block, size_t n_begin, size_t n_end) {
-  const size_t k = a.k, groups = int8_packed_groups(k), full_groups = k / kInt8GroupDepth;
+  const size_t k = a.k, groups = int8_packed_groups(k);
   const int8_t* w = a.w + block * groups * kInt8GroupBytes;
   const int8_t* x = a.xq + m0 * k;
   __m256i acc[MR][4];
   for (size_t i = 0; i < MR; ++i)
     for (size_t q = 0; q < 4; ++q) acc[i][q] = _mm256_setzero_si256();
-  // The last, partial group of k reads its activations from a zero-padded copy.
-  int8_t tail[MR][kInt8GroupDepth] = {};
-  for (size_t i = 0; i < MR; ++i)
-    for (size_t l = full_groups * kInt8GroupDepth; l < k; ++l) tail[i][l % kInt8GroupDepth] = x[i * k + l];
+  const x86::ActivationGroups<MR, kInt8GroupDepth> xs(x, k);
   for (size_t g = 0; g < groups; ++g) {
-    const bool full = g < full_groups;
-    const int8_t* xg = full ? x + g * kInt8GroupDepth : tail[0];
-    const size_t x_stride = full ? k : kInt8GroupDepth;
+    const auto xg = xs.group(g);
     __m256i xv[MR];
     for (size_t i = 0; i < MR; ++i) {
       int32_t group;
-      std::memcpy(&group, xg + i * x_stride, sizeof(group));
+      std::memcpy(&group, xg.row(i), sizeof(group));
       xv[i] = _mm256_cvtepi8_epi16(_mm_set1_epi32(group));
     }
     for (size_t q = 0; q < 4; ++q) {
@@ -115,20 +111,16 @@ inline int32_t sum_of_32(const int8_t* x) {
 
 template <size_t MR>
 void tile_q4(const FullyConnectedQ4Args& a, size_t m0, size_t block, size_t n_begin, size_t n_end) {
-  const size_t k = a.k, groups = int4_packed_groups(k), full_groups = k / kInt4GroupDepth;
+  const size_t k = a.k, groups = int4_packed_groups(k);
   const uint8_t* w = a.w + block * groups * kInt4GroupBytes;
   const uint16_t* scales = a.w_scale + block * groups * kInt4BlockChannels;
   const int8_t* x = a.xq + m0 * k;
   const __m256i low_nibbles = _mm256_set1_epi8(0x0f), ones = _mm256_set1_epi16(1);
-  int8_t tail[MR][kInt4GroupDepth] = {};
-  for (size_t i = 0; i < MR; ++i)
-    for (size_t l = full_groups * kInt4GroupDepth; l < k; ++l) tail[i][l % kInt4GroupDepth] = x[i * k + l];
+  const x86::ActivationGroups<MR, kInt4GroupDepth> xs(x, k);
   __m256 total[MR][2];
   for (size_t i = 0; i < MR; ++i) total[i][0] = total[i][1] = _mm256_setzero_ps();
   for (size_t g = 0; g < groups; ++g) {
-    const bool full = g < full_groups;
-    const int8_t* xg = full ? x + g * kInt4GroupDepth : tail[0];
-    const size_t x_stride = full ? k : kInt4GroupDepth;
+    const auto xg = xs.group(g);
     __m256i acc[MR][2];
     for (size_t i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = _mm256_setzero_si256();
     for (size_t chunk = 0; chunk < 4; ++chunk) {
@@ -141,8 +133,8 @@ void tile_q4(const FullyConnectedQ4Args& a, size_t m0, size_t block, size_t n_be
       }
       for (size_t i = 0; i < MR; ++i) {
         int32_t quad_low, quad_high;
-        std::memcpy(&quad_low, xg + i * x_stride + chunk * 8, 4);
-        std::memcpy(&quad_high, xg + i * x_stride + chunk * 8 + 4, 4);
+        std::memcpy(&quad_low, xg.row(i) + chunk * 8, 4);
+        std::memcpy(&quad_high, xg.row(i) + chunk * 8 + 4, 4);
         const __m256i x_low = _mm256_set1_epi32(quad_low), x_high = _mm256_set1_epi32(quad_high);
         for (size_t h = 0; h < 2; ++h)
           acc[i][h] = _mm256_add_epi16(acc[i][h], _mm256_add_epi16(_mm256_maddubs_epi16(low[h], x_low),
@@ -154,7 +146,7 @@ void tile_q4(const FullyConnectedQ4Args& a, size_t m0, size_t block, size_t n_be
       group_scale[h] = _mm256_cvtph_ps(
           _mm_loadu_si128(reinterpret_cast<const __m128i*>(scales + g * kInt4BlockChannels + h * 8)));
     for (size_t i = 0; i < MR; ++i) {
-      const __m256i offset = _mm256_set1_epi32(kInt4CodeOffset * sum_of_32(xg + i * x_stride));
+      const __m256i offset = _mm256_set1_epi32(kInt4CodeOffset * sum_of_32(xg.row(i)));
       for (size_t h = 0; h < 2; ++h) {
         const __m256i sums = _mm256_sub_epi32(_mm256_madd_epi16(acc[i][h], ones), offset);
         total[i][h] = _mm256_add_ps(total[i][h], _mm256_mul_ps(_mm256_cvtepi32_ps(sums), group_scale[h]));

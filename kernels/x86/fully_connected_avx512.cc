@@ -14,6 +14,7 @@
 #include "edgeformer/kernels/fully_connected.h"
 #include "edgeformer/kernels/int4_packing.h"
 #include "edgeformer/kernels/int8_packing.h"
+#include "activation_groups.h"
 #include "tile_loop.h"
 
 namespace edgeformer::kernels {
@@ -64,7 +65,7 @@ constexpr size_t kInt8BlocksSingleRow = 8;
 
 template <size_t MR, size_t NR>
 void tile_q8(const FullyConnectedQ8Args& a, size_t m0, size_t b0, size_t n_begin, size_t n_end) {
-  const size_t k = a.k, groups = int8_packed_groups(k), full_groups = k / kInt8GroupDepth;
+  const size_t k = a.k, groups = int8_packed_groups(k);
   const size_t block_bytes = groups * kInt8GroupBytes;
   const int8_t* w = a.w + b0 * block_bytes;
   const int8_t* x = a.xq + m0 * k;
@@ -72,19 +73,14 @@ void tile_q8(const FullyConnectedQ8Args& a, size_t m0, size_t b0, size_t n_begin
   __m512i acc[MR][NR];
   for (size_t i = 0; i < MR; ++i)
     for (size_t r = 0; r < NR; ++r) acc[i][r] = _mm512_setzero_si512();
-  // The last, partial group of k reads its activations from a zero-padded copy.
-  int8_t tail[MR][kInt8GroupDepth] = {};
-  for (size_t i = 0; i < MR; ++i)
-    for (size_t l = full_groups * kInt8GroupDepth; l < k; ++l) tail[i][l % kInt8GroupDepth] = x[i * k + l];
+  const x86::ActivationGroups<MR, kInt8GroupDepth> xs(x, k);
   for (size_t g = 0; g < groups; ++g) {
-    const bool full = g < full_groups;
-    const int8_t* xg = full ? x + g * kInt8GroupDepth : tail[0];
-    const size_t x_stride = full ? k : kInt8GroupDepth;
+    const auto xg = xs.group(g);
     __m512i wv[NR];
     for (size_t r = 0; r < NR; ++r) wv[r] = _mm512_loadu_si512(w + r * block_bytes + g * kInt8GroupBytes);
     for (size_t i = 0; i < MR; ++i) {
       int32_t group;
-      std::memcpy(&group, xg + i * x_stride, sizeof(group));
+      std::memcpy(&group, xg.row(i), sizeof(group));
       const __m512i xv = _mm512_xor_si512(_mm512_set1_epi32(group), sign_bits);
       for (size_t r = 0; r < NR; ++r) acc[i][r] = _mm512_dpbusd_epi32(acc[i][r], xv, wv[r]);
     }
@@ -142,23 +138,18 @@ inline int32_t sum_of_32(const int8_t* x) {
 
 template <size_t MR, size_t NR>
 void tile_q4(const FullyConnectedQ4Args& a, size_t m0, size_t b0, size_t n_begin, size_t n_end) {
-  const size_t k = a.k, groups = int4_packed_groups(k), full_groups = k / kInt4GroupDepth;
+  const size_t k = a.k, groups = int4_packed_groups(k);
   const size_t block_bytes = groups * kInt4GroupBytes, block_scales = groups * kInt4BlockChannels;
   const uint8_t* w = a.w + b0 * block_bytes;
   const uint16_t* scales = a.w_scale + b0 * block_scales;
   const int8_t* x = a.xq + m0 * k;
   const __m512i low_nibbles = _mm512_set1_epi8(0x0f);
-  // The last, partial group reads its activations from a zero-padded copy.
-  int8_t tail[MR][kInt4GroupDepth] = {};
-  for (size_t i = 0; i < MR; ++i)
-    for (size_t l = full_groups * kInt4GroupDepth; l < k; ++l) tail[i][l % kInt4GroupDepth] = x[i * k + l];
+  const x86::ActivationGroups<MR, kInt4GroupDepth> xs(x, k);
   __m512 total[MR][NR];
   for (size_t i = 0; i < MR; ++i)
     for (size_t r = 0; r < NR; ++r) total[i][r] = _mm512_setzero_ps();
   for (size_t g = 0; g < groups; ++g) {
-    const bool full = g < full_groups;
-    const int8_t* xg = full ? x + g * kInt4GroupDepth : tail[0];
-    const size_t x_stride = full ? k : kInt4GroupDepth;
+    const auto xg = xs.group(g);
     // A single row has too few independent sums to hide vpdpbusd's latency: it keeps the low and high nibbles'
     // sums apart and adds them at the end of the group.
     constexpr size_t kChains = MR == 1 ? 2 : 1;
@@ -174,8 +165,8 @@ void tile_q4(const FullyConnectedQ4Args& a, size_t m0, size_t b0, size_t n_begin
       }
       for (size_t i = 0; i < MR; ++i) {
         int32_t quad_low, quad_high;
-        std::memcpy(&quad_low, xg + i * x_stride + chunk * 8, 4);
-        std::memcpy(&quad_high, xg + i * x_stride + chunk * 8 + 4, 4);
+        std::memcpy(&quad_low, xg.row(i) + chunk * 8, 4);
+        std::memcpy(&quad_high, xg.row(i) + chunk * 8 + 4, 4);
         const __m512i x_low = _mm512_set1_epi32(quad_low), x_high = _mm512_set1_epi32(quad_high);
         for (size_t r = 0; r < NR; ++r) {
           acc[i][r] = _mm512_dpbusd_epi32(acc[i][r], low[r], x_low);
@@ -191,7 +182,7 @@ void tile_q4(const FullyConnectedQ4Args& a, size_t m0, size_t b0, size_t n_begin
       group_scale[r] = _mm512_cvtph_ps(
           _mm256_loadu_si256(reinterpret_cast<const __m256i*>(scales + r * block_scales + g * kInt4BlockChannels)));
     for (size_t i = 0; i < MR; ++i) {
-      const __m512i offset = _mm512_set1_epi32(kInt4CodeOffset * sum_of_32(xg + i * x_stride));
+      const __m512i offset = _mm512_set1_epi32(kInt4CodeOffset * sum_of_32(xg.row(i)));
       for (size_t r = 0; r < NR; ++r) {
         const __m512i sum = kChains == 2 ? _mm512_add_epi32(acc[i][r], acc_high[i][r]) : acc[i][r];
         total[i][r] = _mm512_add_ps(

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "edgeformer/kernels/fully_connected.h"
+#include "activation_groups.h"
 #include "edgeformer/kernels/int8_packing.h"
 
 namespace edgeformer::kernels {
@@ -20,24 +21,20 @@ constexpr size_t kRows = 6;
 
 template <size_t MR>
 void tile_q8(const FullyConnectedQ8Args& a, size_t m0, size_t block, size_t n_begin, size_t n_end) {
-  const size_t k = a.k, groups = int8_packed_groups(k), full_groups = k / kInt8GroupDepth;
+  const size_t k = a.k, groups = int8_packed_groups(k);
   const int8_t* w = a.w + block * groups * kInt8GroupBytes;
   const int8_t* x = a.xq + m0 * k;
   const __m256i sign_bits = _mm256_set1_epi32(static_cast<int>(0x80808080u));
   __m256i acc[MR][2];
   for (size_t i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = _mm256_setzero_si256();
-  int8_t tail[MR][kInt8GroupDepth] = {};
-  for (size_t i = 0; i < MR; ++i)
-    for (size_t l = full_groups * kInt8GroupDepth; l < k; ++l) tail[i][l % kInt8GroupDepth] = x[i * k + l];
+  const x86::ActivationGroups<MR, kInt8GroupDepth> xs(x, k);
   for (size_t g = 0; g < groups; ++g) {
-    const bool full = g < full_groups;
-    const int8_t* xg = full ? x + g * kInt8GroupDepth : tail[0];
-    const size_t x_stride = full ? k : kInt8GroupDepth;
+    const auto xg = xs.group(g);
     const __m256i w0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + g * kInt8GroupBytes));
     const __m256i w1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + g * kInt8GroupBytes + 32));
     for (size_t i = 0; i < MR; ++i) {
       int32_t group;
-      std::memcpy(&group, xg + i * x_stride, sizeof(group));
+      std::memcpy(&group, xg.row(i), sizeof(group));
       const __m256i xv = _mm256_xor_si256(_mm256_set1_epi32(group), sign_bits);
       acc[i][0] = _mm256_dpbusd_avx_epi32(acc[i][0], xv, w0);
       acc[i][1] = _mm256_dpbusd_avx_epi32(acc[i][1], xv, w1);
