@@ -554,7 +554,8 @@ TEST(HalfTest, MatchesTheCpuConversionBothWays) {
 
 TEST(Int4PackingTest, NibblesAndScalesWhereTheLayoutSays) {
   std::mt19937 rng(14);
-  for (const auto& [n, k] : {std::pair<size_t, size_t>{17, 40}, {16, 32}, {3, 7}}) {
+  for (const auto& shape : {std::pair<size_t, size_t>{17, 40}, {16, 32}, {3, 7}}) {
+    const size_t n = shape.first, k = shape.second;  // not a structured binding: lambdas below capture them
     const size_t groups = (k + 31) / 32, blocks = (n + 15) / 16;
     std::vector<int8_t> codes(n * k);
     for (int8_t& c : codes) c = static_cast<int8_t>(int(rng() % 16) - 8);
