@@ -890,7 +890,7 @@ class AttentionTest : public VariantTest<AttentionF32Fn> {
     std::mt19937 rng(15 + heads * 31 + kv_heads);
     for (size_t head_dim : {1, 3, 17, 64, 65, 128, 129}) {
       for (size_t pos0 : {0, 1, 16, 63}) {
-        for (size_t rows : {1, 3}) {
+        for (size_t rows : {1, 3, 9}) {  // 9: two tiles of 4 rows and one row
           SCOPED_TRACE(testing::Message() << "heads=" << heads << " kv_heads=" << kv_heads << " head_dim="
                                           << head_dim << " pos0=" << pos0 << " rows=" << rows);
           ExpectMatchesNaive(AttentionProblem(rng, rows, heads, kv_heads, head_dim, pos0), kAttentionMaxAbsError);
@@ -910,7 +910,7 @@ TEST_P(AttentionTest, HalfAndInt8CachesMatchNaiveOfWhatTheyHold) {
     for (size_t head_dim : {8, 16, 17, 64, 128}) {
       for (size_t pos0 : {0, 9, 40}) {
         SCOPED_TRACE(testing::Message() << "cache " << int(type) << " head_dim=" << head_dim << " pos0=" << pos0);
-        AttentionProblem p(rng, 3, 8, 2, head_dim, pos0);
+        AttentionProblem p(rng, 6, 8, 2, head_dim, pos0);
         p.store_caches_as(type);
         ExpectMatchesNaive(p, kAttentionMaxAbsError);
       }
