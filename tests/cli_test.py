@@ -58,6 +58,18 @@ class Cli(unittest.TestCase):
         with open(os.path.join(STORIES, "expected_greedy_256.json")) as f:
             cls.golden = json.load(f)["output_ids"]
 
+    def test_quantized_weights_and_kv_cache_options(self):
+        out = os.path.join(self.tmp.name, "q.eft")
+        run(CONVERT, os.path.join(STORIES, "stories260K.bin"), "-o", out, "--quant", "int4", "--kv", "int8")
+        info = json.loads(run(EDGEFORMER, "inspect", out, "--json").stdout)
+        self.assertEqual((info["quantization"], info["kv_cache"]), ("int4", "int8"))
+        self.assertEqual(json.loads(run(EDGEFORMER, "generate", out, "-n", "8", "--json").stdout)["ids"][:1],
+                         self.golden[:1])
+        for flag, value in (("--kv", "int3"), ("--quant", "int2")):
+            result = run(CONVERT, os.path.join(STORIES, "stories260K.bin"), "-o", out, flag, value, check=False)
+            self.assertNotEqual(result.returncode, 0)
+            self.assertIn(flag + ": expected", result.stderr)
+
     def test_convert_prints_what_it_wrote(self):
         for word in ("architecture", "ops", "params", "weight bytes", "arena bytes", "KV-cache bytes"):
             self.assertIn(word, self.convert_output)
@@ -78,6 +90,7 @@ class Cli(unittest.TestCase):
                     "ops", "entries"):
             self.assertIn(key, info)
         self.assertEqual(info["architecture"], "llama")
+        self.assertEqual(info["kv_cache"], "f32")
         self.assertEqual(info["params"], 260032)
         self.assertEqual(info["ops"]["Attention"], 10)
         entries = {e["name"]: e for e in info["entries"]}

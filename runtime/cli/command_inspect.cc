@@ -43,6 +43,7 @@ int command_inspect(int argc, char** argv) {
         .key("architecture").value(info.architecture)
         .key("source").value(info.source)
         .key("quantization").value(info.quantization)
+        .key("kv_cache").value(info.kv_cache)
         .key("format_version").value(static_cast<uint64_t>(info.format_version))
         .key("params").value(info.params)
         .key("weight_bytes").value(info.weight_bytes)
@@ -83,7 +84,7 @@ int command_inspect(int argc, char** argv) {
   std::printf("%s  (format %u, %s)\n", args.positionals()[0].c_str(), info.format_version, info.source.c_str());
   std::printf("  architecture   %s, %d layers, hidden %d, vocab %d, context %d\n", info.architecture.c_str(),
               info.layers, info.hidden_size, info.vocab_size, info.max_context);
-  std::printf("  quantization   %s\n", info.quantization.c_str());
+  std::printf("  quantization   %s, KV cache %s\n", info.quantization.c_str(), info.kv_cache.c_str());
   std::printf("  params         %llu\n", static_cast<unsigned long long>(info.params));
   std::printf("  weight bytes   %llu\n", static_cast<unsigned long long>(info.weight_bytes));
   std::printf("  arena bytes    %llu\n", static_cast<unsigned long long>(info.arena_bytes));

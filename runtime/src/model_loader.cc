@@ -503,6 +503,14 @@ void describe(ModelImpl* impl) {
   info.weight_bytes = m.weights_bytes();
   info.arena_bytes = m.arena_bytes();
   info.state_bytes = m.state_bytes();
+  // What the KV caches hold (the converter's --kv): the dtype of the attention operators' caches.
+  info.kv_cache = "none";
+  for (const BoundEntry& entry : impl->entries)
+    for (const BoundOperator& op : entry.operators)
+      if (op.type == OperatorOptions::AttentionOptions) {
+        const DType dtype = impl->tensors[op.def->options_as_AttentionOptions()->k_cache()].dtype;
+        info.kv_cache = dtype == DType::F16 ? "f16" : dtype == DType::I8 ? "int8" : "f32";
+      }
   info.file_bytes = impl->file.size();
   info.vocab_size = meta.vocab_size();
   info.hidden_size = meta.hidden_size();

@@ -54,6 +54,7 @@ struct EntryInfo {
 
 struct ModelInfo {
   std::string architecture, source, quantization;
+  std::string kv_cache;  // what the KV cache holds: f32, f16, int8 (or none)
   uint32_t format_version = 0;
   uint64_t params = 0, weight_bytes = 0, arena_bytes = 0, state_bytes = 0, file_bytes = 0;
   int vocab_size = 0, hidden_size = 0, layers = 0, max_context = 0;
