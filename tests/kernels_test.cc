@@ -254,6 +254,10 @@ INSTANTIATE_TEST_SUITE_P(Variants, FullyConnectedF32Test,
                                          Variant<FullyConnectedF32Fn>{"avx512", fully_connected_f32_avx512,
                                                                       Isa::kAvx512Vnni}
 #endif
+#if defined(EDGEFORMER_HAVE_ARM_KERNELS)
+                                         ,
+                                         Variant<FullyConnectedF32Fn>{"neon", fully_connected_f32_neon, Isa::kNeon}
+#endif
                                          ),
                          variant_name<FullyConnectedF32Fn>);
 
@@ -514,6 +518,12 @@ INSTANTIATE_TEST_SUITE_P(Variants, FullyConnectedQ8Test,
                                                                      Isa::kAvxVnni},
                                          Variant<FullyConnectedQ8Fn>{"avx512vnni", fully_connected_q8_avx512vnni,
                                                                      Isa::kAvx512Vnni}
+#endif
+#if defined(EDGEFORMER_HAVE_ARM_KERNELS)
+                                         ,
+                                         Variant<FullyConnectedQ8Fn>{"neon", fully_connected_q8_neon, Isa::kNeon},
+                                         Variant<FullyConnectedQ8Fn>{"neondotprod", fully_connected_q8_neon_dotprod,
+                                                                     Isa::kNeonDotprod}
 #endif
                                          ),
                          variant_name<FullyConnectedQ8Fn>);

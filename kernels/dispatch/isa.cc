@@ -2,6 +2,9 @@
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
+#elif defined(__aarch64__)
+#include <asm/hwcap.h>
+#include <sys/auxv.h>
 #endif
 
 #include <cstdlib>
@@ -16,6 +19,8 @@ const char* isa_name(Isa isa) {
     case Isa::kAvx2: return "avx2";
     case Isa::kAvxVnni: return "avxvnni";
     case Isa::kAvx512Vnni: return "avx512vnni";
+    case Isa::kNeon: return "neon";
+    case Isa::kNeonDotprod: return "neondotprod";
   }
   return "?";
 }
@@ -64,15 +69,18 @@ bool isa_supported(Isa isa) {
     case Isa::kAvx2: return x86_features().avx2;
     case Isa::kAvxVnni: return x86_features().avx_vnni;
     case Isa::kAvx512Vnni: return x86_features().avx512;
-#else
-    default: return false;
+#elif defined(__aarch64__)
+    case Isa::kNeon: return true;
+    case Isa::kNeonDotprod: return (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) != 0;
 #endif
+    default: return false;
   }
-  return false;
 }
 
 namespace {
 
+// The levels of one architecture are in increasing order; another architecture's levels are never supported, so
+// walking down from any ceiling finds the best of this CPU's below it.
 Isa best_supported(Isa ceiling) {
   for (int isa = static_cast<int>(ceiling); isa > 0; --isa)
     if (isa_supported(static_cast<Isa>(isa))) return static_cast<Isa>(isa);
@@ -80,9 +88,9 @@ Isa best_supported(Isa ceiling) {
 }
 
 Isa read_selection() {
-  Isa ceiling = Isa::kAvx512Vnni;
+  Isa ceiling = Isa::kNeonDotprod;  // the highest level of all
   if (const char* requested = std::getenv("EDGEFORMER_ISA")) {
-    for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512Vnni})
+    for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512Vnni, Isa::kNeon, Isa::kNeonDotprod})
       if (std::strcmp(requested, isa_name(isa)) == 0) ceiling = isa;
   }
   return best_supported(ceiling);

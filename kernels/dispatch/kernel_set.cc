@@ -15,6 +15,15 @@ constexpr KernelSet kAvxVnniKernels = {Isa::kAvxVnni, fully_connected_f32_avx2, 
 constexpr KernelSet kAvx512VnniKernels = {Isa::kAvx512Vnni, fully_connected_f32_avx512, fully_connected_q8_avx512vnni,
                                           fully_connected_q4_avx512vnni, quantize_rows_q8_avx512, swiglu_f32_avx512, attention_causal_f32_avx512};
 #endif
+#if defined(EDGEFORMER_HAVE_ARM_KERNELS)
+// The fully connected layers have NEON variants; everything else is the reference.
+constexpr KernelSet kNeonKernels = {Isa::kNeon, fully_connected_f32_neon, fully_connected_q8_neon,
+                                    fully_connected_q4_ref, quantize_rows_q8_ref, swiglu_f32_ref,
+                                    attention_causal_f32_ref};
+constexpr KernelSet kNeonDotprodKernels = {Isa::kNeonDotprod, fully_connected_f32_neon, fully_connected_q8_neon_dotprod,
+                                           fully_connected_q4_ref, quantize_rows_q8_ref, swiglu_f32_ref,
+                                           attention_causal_f32_ref};
+#endif
 
 }  // namespace
 
@@ -23,9 +32,12 @@ const KernelSet& kernel_set(Isa isa) {
   if (isa == Isa::kAvx512Vnni) return kAvx512VnniKernels;
   if (isa == Isa::kAvxVnni) return kAvxVnniKernels;
   if (isa == Isa::kAvx2) return kAvx2Kernels;
-#else
-  (void)isa;
 #endif
+#if defined(EDGEFORMER_HAVE_ARM_KERNELS)
+  if (isa == Isa::kNeonDotprod) return kNeonDotprodKernels;
+  if (isa == Isa::kNeon) return kNeonKernels;
+#endif
+  (void)isa;
   return kScalarKernels;
 }
 

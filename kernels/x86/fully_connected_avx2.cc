@@ -8,7 +8,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "activation_groups.h"
+#include "common/activation_groups.h"
 #include "avx2_reduce.h"
 #include "edgeformer/kernels/fully_connected.h"
 #include "edgeformer/kernels/int4_packing.h"
@@ -64,7 +64,7 @@ void tile_q8(const FullyConnectedQ8Args& a, size_t m0, size_t block, size_t n_be
   __m256i acc[MR][4];
   for (size_t i = 0; i < MR; ++i)
     for (size_t q = 0; q < 4; ++q) acc[i][q] = _mm256_setzero_si256();
-  const x86::ActivationGroups<MR, kInt8GroupDepth> xs(x, k);
+  const ActivationGroups<MR, kInt8GroupDepth> xs(x, k);
   for (size_t g = 0; g < groups; ++g) {
     const auto xg = xs.group(g);
     __m256i xv[MR];
@@ -116,7 +116,7 @@ void tile_q4(const FullyConnectedQ4Args& a, size_t m0, size_t block, size_t n_be
   const uint16_t* scales = a.w_scale + block * groups * kInt4BlockChannels;
   const int8_t* x = a.xq + m0 * k;
   const __m256i low_nibbles = _mm256_set1_epi8(0x0f), ones = _mm256_set1_epi16(1);
-  const x86::ActivationGroups<MR, kInt4GroupDepth> xs(x, k);
+  const ActivationGroups<MR, kInt4GroupDepth> xs(x, k);
   __m256 total[MR][2];
   for (size_t i = 0; i < MR; ++i) total[i][0] = total[i][1] = _mm256_setzero_ps();
   for (size_t g = 0; g < groups; ++g) {

@@ -14,7 +14,7 @@
 #include "edgeformer/kernels/fully_connected.h"
 #include "edgeformer/kernels/int4_packing.h"
 #include "edgeformer/kernels/int8_packing.h"
-#include "activation_groups.h"
+#include "common/activation_groups.h"
 #include "tile_loop.h"
 
 namespace edgeformer::kernels {
@@ -73,7 +73,7 @@ void tile_q8(const FullyConnectedQ8Args& a, size_t m0, size_t b0, size_t n_begin
   __m512i acc[MR][NR];
   for (size_t i = 0; i < MR; ++i)
     for (size_t r = 0; r < NR; ++r) acc[i][r] = _mm512_setzero_si512();
-  const x86::ActivationGroups<MR, kInt8GroupDepth> xs(x, k);
+  const ActivationGroups<MR, kInt8GroupDepth> xs(x, k);
   for (size_t g = 0; g < groups; ++g) {
     const auto xg = xs.group(g);
     __m512i wv[NR];
@@ -144,7 +144,7 @@ void tile_q4(const FullyConnectedQ4Args& a, size_t m0, size_t b0, size_t n_begin
   const uint16_t* scales = a.w_scale + b0 * block_scales;
   const int8_t* x = a.xq + m0 * k;
   const __m512i low_nibbles = _mm512_set1_epi8(0x0f);
-  const x86::ActivationGroups<MR, kInt4GroupDepth> xs(x, k);
+  const ActivationGroups<MR, kInt4GroupDepth> xs(x, k);
   __m512 total[MR][NR];
   for (size_t i = 0; i < MR; ++i)
     for (size_t r = 0; r < NR; ++r) total[i][r] = _mm512_setzero_ps();

@@ -10,7 +10,7 @@
 #include <cstring>
 
 #include "edgeformer/kernels/fully_connected.h"
-#include "activation_groups.h"
+#include "common/activation_groups.h"
 #include "edgeformer/kernels/int8_packing.h"
 
 namespace edgeformer::kernels {
@@ -27,7 +27,7 @@ void tile_q8(const FullyConnectedQ8Args& a, size_t m0, size_t block, size_t n_be
   const __m256i sign_bits = _mm256_set1_epi32(static_cast<int>(0x80808080u));
   __m256i acc[MR][2];
   for (size_t i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = _mm256_setzero_si256();
-  const x86::ActivationGroups<MR, kInt8GroupDepth> xs(x, k);
+  const ActivationGroups<MR, kInt8GroupDepth> xs(x, k);
   for (size_t g = 0; g < groups; ++g) {
     const auto xg = xs.group(g);
     const __m256i w0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + g * kInt8GroupBytes));

@@ -62,4 +62,11 @@ void fully_connected_q4_avx2(const FullyConnectedQ4Args& args, size_t n_begin, s
 void fully_connected_q4_avx512vnni(const FullyConnectedQ4Args& args, size_t n_begin, size_t n_end);
 #endif
 
+#if defined(EDGEFORMER_HAVE_ARM_KERNELS)
+// ARM variants (kernels/arm/): NEON for every armv8-a core, and sdot for cores with the dot-product extension.
+void fully_connected_f32_neon(const FullyConnectedF32Args& args, size_t n_begin, size_t n_end);
+void fully_connected_q8_neon(const FullyConnectedQ8Args& args, size_t n_begin, size_t n_end);
+void fully_connected_q8_neon_dotprod(const FullyConnectedQ8Args& args, size_t n_begin, size_t n_end);
+#endif
+
 }  // namespace edgeformer::kernels

@@ -4,7 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace edgeformer::kernels::x86 {
+namespace edgeformer::kernels {
 
 template <size_t MR, size_t D>
 class ActivationGroups {
@@ -28,4 +28,4 @@ class ActivationGroups {
   int8_t tail_[MR][D] = {};
 };
 
-}  // namespace edgeformer::kernels::x86
+}  // namespace edgeformer::kernels
