@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test: install what is missing, build (Release) and run the whole suite with ctest; then the suite again under
 # AddressSanitizer + UndefinedBehaviorSanitizer (clang-14); the concurrency test under ThreadSanitizer; a reduced
-# set under valgrind's memcheck; and each libFuzzer target for FUZZ_SECONDS (default 60).
+# set under valgrind's memcheck; each libFuzzer target for FUZZ_SECONDS (default 60); and the suite cross-built for
+# aarch64 under qemu on three CPUs.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/setup.sh"
@@ -28,3 +29,6 @@ echo "== valgrind memcheck (reduced set; AVX2 kernels, since valgrind has no AVX
 
 echo "== libFuzzer, ${FUZZ_SECONDS:-60} s per target"
 "$root/scripts/fuzz.sh" "${FUZZ_SECONDS:-60}"
+
+echo "== aarch64: cross-built, the suite under qemu (max, neoverse-n1, cortex-a72) and the goldens"
+"$root/scripts/cross-aarch64.sh"
