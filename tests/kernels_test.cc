@@ -670,6 +670,11 @@ INSTANTIATE_TEST_SUITE_P(Variants, FullyConnectedQ4Test,
                                          Variant<FullyConnectedQ4Fn>{"avx512vnni", fully_connected_q4_avx512vnni,
                                                                      Isa::kAvx512Vnni}
 #endif
+#if defined(EDGEFORMER_HAVE_ARM_KERNELS)
+                                         ,
+                                         Variant<FullyConnectedQ4Fn>{"neondotprod", fully_connected_q4_neon_dotprod,
+                                                                     Isa::kNeonDotprod}
+#endif
                                          ),
                          variant_name<FullyConnectedQ4Fn>);
 

@@ -16,12 +16,12 @@ constexpr KernelSet kAvx512VnniKernels = {Isa::kAvx512Vnni, fully_connected_f32_
                                           fully_connected_q4_avx512vnni, quantize_rows_q8_avx512, swiglu_f32_avx512, attention_causal_f32_avx512};
 #endif
 #if defined(EDGEFORMER_HAVE_ARM_KERNELS)
-// The fully connected layers have NEON variants; everything else is the reference.
+// The fully connected layers have NEON variants (int4 only with the dot product); everything else is the reference.
 constexpr KernelSet kNeonKernels = {Isa::kNeon, fully_connected_f32_neon, fully_connected_q8_neon,
                                     fully_connected_q4_ref, quantize_rows_q8_ref, swiglu_f32_ref,
                                     attention_causal_f32_ref};
 constexpr KernelSet kNeonDotprodKernels = {Isa::kNeonDotprod, fully_connected_f32_neon, fully_connected_q8_neon_dotprod,
-                                           fully_connected_q4_ref, quantize_rows_q8_ref, swiglu_f32_ref,
+                                           fully_connected_q4_neon_dotprod, quantize_rows_q8_ref, swiglu_f32_ref,
                                            attention_causal_f32_ref};
 #endif
 

@@ -67,6 +67,7 @@ void fully_connected_q4_avx512vnni(const FullyConnectedQ4Args& args, size_t n_be
 void fully_connected_f32_neon(const FullyConnectedF32Args& args, size_t n_begin, size_t n_end);
 void fully_connected_q8_neon(const FullyConnectedQ8Args& args, size_t n_begin, size_t n_end);
 void fully_connected_q8_neon_dotprod(const FullyConnectedQ8Args& args, size_t n_begin, size_t n_end);
+void fully_connected_q4_neon_dotprod(const FullyConnectedQ4Args& args, size_t n_begin, size_t n_end);
 #endif
 
 }  // namespace edgeformer::kernels
