@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "common/activation_groups.h"
+#include "common/block_tiles.h"
 #include "edgeformer/kernels/fully_connected.h"
 #include "edgeformer/kernels/int4_packing.h"
 #include "edgeformer/kernels/int8_packing.h"
@@ -18,6 +19,7 @@ namespace edgeformer::kernels {
 namespace {
 
 constexpr size_t kRows = 4;
+constexpr size_t kInt4Rows = 2;
 
 template <size_t MR>
 void tile_q8(const FullyConnectedQ8Args& a, size_t m0, size_t block, size_t n_begin, size_t n_end) {
@@ -104,19 +106,15 @@ void tile_q4(const FullyConnectedQ4Args& a, size_t m0, size_t block, size_t n_be
 }  // namespace
 
 void fully_connected_q4_neon_dotprod(const FullyConnectedQ4Args& args, size_t n_begin, size_t n_end) {
-  for (size_t block = n_begin / kInt4BlockChannels; block < int4_packed_blocks(n_end); ++block) {
-    size_t m = 0;
-    for (; m + 2 <= args.m; m += 2) tile_q4<2>(args, m, block, n_begin, n_end);
-    for (; m < args.m; ++m) tile_q4<1>(args, m, block, n_begin, n_end);
-  }
+  for_each_block_tile<kInt4Rows>(args.m, n_begin, n_end, [&](auto rows, size_t m, size_t block) {
+    tile_q4<decltype(rows)::value>(args, m, block, n_begin, n_end);
+  });
 }
 
 void fully_connected_q8_neon_dotprod(const FullyConnectedQ8Args& args, size_t n_begin, size_t n_end) {
-  for (size_t block = n_begin / kInt8BlockChannels; block < int8_packed_blocks(n_end); ++block) {
-    size_t m = 0;
-    for (; m + kRows <= args.m; m += kRows) tile_q8<kRows>(args, m, block, n_begin, n_end);
-    for (; m < args.m; ++m) tile_q8<1>(args, m, block, n_begin, n_end);
-  }
+  for_each_block_tile<kRows>(args.m, n_begin, n_end, [&](auto rows, size_t m, size_t block) {
+    tile_q8<decltype(rows)::value>(args, m, block, n_begin, n_end);
+  });
 }
 
 }  // namespace edgeformer::kernels

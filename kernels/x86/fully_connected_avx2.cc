@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "common/activation_groups.h"
+#include "common/block_tiles.h"
 #include "avx2_reduce.h"
 #include "edgeformer/kernels/fully_connected.h"
 #include "edgeformer/kernels/int4_packing.h"
@@ -101,14 +102,6 @@ void tile_q8(const FullyConnectedQ8Args& a, size_t m0, size_t block, size_t n_be
 // lane gathers over the group stay within 15 x 128 x 16 = 30720. vpmaddwd by 1 then gives a channel's group sum.
 constexpr size_t kInt4Rows = 2;
 
-inline int32_t sum_of_32(const int8_t* x) {
-  const __m256i biased = _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x)),
-                                          _mm256_set1_epi8(static_cast<char>(0x80)));
-  const __m256i sums = _mm256_sad_epu8(biased, _mm256_setzero_si256());
-  const __m128i half = _mm_add_epi64(_mm256_castsi256_si128(sums), _mm256_extracti128_si256(sums, 1));
-  return static_cast<int32_t>(_mm_cvtsi128_si64(half) + _mm_extract_epi64(half, 1)) - 128 * 32;
-}
-
 template <size_t MR>
 void tile_q4(const FullyConnectedQ4Args& a, size_t m0, size_t block, size_t n_begin, size_t n_end) {
   const size_t k = a.k, groups = int4_packed_groups(k);
@@ -146,7 +139,7 @@ void tile_q4(const FullyConnectedQ4Args& a, size_t m0, size_t block, size_t n_be
       group_scale[h] = _mm256_cvtph_ps(
           _mm_loadu_si128(reinterpret_cast<const __m128i*>(scales + g * kInt4BlockChannels + h * 8)));
     for (size_t i = 0; i < MR; ++i) {
-      const __m256i offset = _mm256_set1_epi32(kInt4CodeOffset * sum_of_32(xg.row(i)));
+      const __m256i offset = _mm256_set1_epi32(kInt4CodeOffset * x86::sum_of_32(xg.row(i)));
       for (size_t h = 0; h < 2; ++h) {
         const __m256i sums = _mm256_sub_epi32(_mm256_madd_epi16(acc[i][h], ones), offset);
         total[i][h] = _mm256_add_ps(total[i][h], _mm256_mul_ps(_mm256_cvtepi32_ps(sums), group_scale[h]));
@@ -173,19 +166,15 @@ void fully_connected_f32_avx2(const FullyConnectedF32Args& args, size_t n_begin,
 }
 
 void fully_connected_q8_avx2(const FullyConnectedQ8Args& args, size_t n_begin, size_t n_end) {
-  for (size_t block = n_begin / kInt8BlockChannels; block < int8_packed_blocks(n_end); ++block) {
-    size_t m = 0;
-    for (; m + kInt8Rows <= args.m; m += kInt8Rows) tile_q8<kInt8Rows>(args, m, block, n_begin, n_end);
-    for (; m < args.m; ++m) tile_q8<1>(args, m, block, n_begin, n_end);
-  }
+  for_each_block_tile<kInt8Rows>(args.m, n_begin, n_end, [&](auto rows, size_t m, size_t block) {
+    tile_q8<decltype(rows)::value>(args, m, block, n_begin, n_end);
+  });
 }
 
 void fully_connected_q4_avx2(const FullyConnectedQ4Args& args, size_t n_begin, size_t n_end) {
-  for (size_t block = n_begin / kInt4BlockChannels; block < int4_packed_blocks(n_end); ++block) {
-    size_t m = 0;
-    for (; m + kInt4Rows <= args.m; m += kInt4Rows) tile_q4<kInt4Rows>(args, m, block, n_begin, n_end);
-    for (; m < args.m; ++m) tile_q4<1>(args, m, block, n_begin, n_end);
-  }
+  for_each_block_tile<kInt4Rows>(args.m, n_begin, n_end, [&](auto rows, size_t m, size_t block) {
+    tile_q4<decltype(rows)::value>(args, m, block, n_begin, n_end);
+  });
 }
 
 }  // namespace edgeformer::kernels

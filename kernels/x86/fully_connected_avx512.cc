@@ -14,6 +14,7 @@
 #include "edgeformer/kernels/fully_connected.h"
 #include "edgeformer/kernels/int4_packing.h"
 #include "edgeformer/kernels/int8_packing.h"
+#include "avx2_reduce.h"
 #include "common/activation_groups.h"
 #include "tile_loop.h"
 
@@ -127,15 +128,6 @@ void rows_q8_narrow(size_t blocks, const FullyConnectedQ8Args& a, size_t b0, siz
 constexpr size_t kInt4Rows = 4;
 constexpr size_t kInt4Blocks = 3;
 
-// Sum of 32 signed bytes: vpsadbw sums |(x + 128) - 0| in groups of 8, then 128 x 32 comes off.
-inline int32_t sum_of_32(const int8_t* x) {
-  const __m256i biased = _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x)),
-                                          _mm256_set1_epi8(static_cast<char>(0x80)));
-  const __m256i sums = _mm256_sad_epu8(biased, _mm256_setzero_si256());
-  const __m128i half = _mm_add_epi64(_mm256_castsi256_si128(sums), _mm256_extracti128_si256(sums, 1));
-  return static_cast<int32_t>(_mm_cvtsi128_si64(half) + _mm_extract_epi64(half, 1)) - 128 * 32;
-}
-
 template <size_t MR, size_t NR>
 void tile_q4(const FullyConnectedQ4Args& a, size_t m0, size_t b0, size_t n_begin, size_t n_end) {
   const size_t k = a.k, groups = int4_packed_groups(k);
@@ -182,7 +174,7 @@ void tile_q4(const FullyConnectedQ4Args& a, size_t m0, size_t b0, size_t n_begin
       group_scale[r] = _mm512_cvtph_ps(
           _mm256_loadu_si256(reinterpret_cast<const __m256i*>(scales + r * block_scales + g * kInt4BlockChannels)));
     for (size_t i = 0; i < MR; ++i) {
-      const __m512i offset = _mm512_set1_epi32(kInt4CodeOffset * sum_of_32(xg.row(i)));
+      const __m512i offset = _mm512_set1_epi32(kInt4CodeOffset * x86::sum_of_32(xg.row(i)));
       for (size_t r = 0; r < NR; ++r) {
         const __m512i sum = kChains == 2 ? _mm512_add_epi32(acc[i][r], acc_high[i][r]) : acc[i][r];
         total[i][r] = _mm512_add_ps(

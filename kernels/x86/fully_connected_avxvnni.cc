@@ -11,6 +11,7 @@
 
 #include "edgeformer/kernels/fully_connected.h"
 #include "common/activation_groups.h"
+#include "common/block_tiles.h"
 #include "edgeformer/kernels/int8_packing.h"
 
 namespace edgeformer::kernels {
@@ -59,11 +60,9 @@ void tile_q8(const FullyConnectedQ8Args& a, size_t m0, size_t block, size_t n_be
 }  // namespace
 
 void fully_connected_q8_avxvnni(const FullyConnectedQ8Args& args, size_t n_begin, size_t n_end) {
-  for (size_t block = n_begin / kInt8BlockChannels; block < int8_packed_blocks(n_end); ++block) {
-    size_t m = 0;
-    for (; m + kRows <= args.m; m += kRows) tile_q8<kRows>(args, m, block, n_begin, n_end);
-    for (; m < args.m; ++m) tile_q8<1>(args, m, block, n_begin, n_end);
-  }
+  for_each_block_tile<kRows>(args.m, n_begin, n_end, [&](auto rows, size_t m, size_t block) {
+    tile_q8<decltype(rows)::value>(args, m, block, n_begin, n_end);
+  });
 }
 
 }  // namespace edgeformer::kernels
