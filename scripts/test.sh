@@ -2,7 +2,7 @@
 # Every test: install what is missing, build (Release) and run the whole suite with ctest; then the suite again under
 # AddressSanitizer + UndefinedBehaviorSanitizer (clang-14); the concurrency test under ThreadSanitizer; a reduced
 # set under valgrind's memcheck; each libFuzzer target for FUZZ_SECONDS (default 60); and the suite cross-built for
-# aarch64 under qemu on three CPUs.
+# aarch64 (under qemu on three CPUs) and for 32-bit ARMv7.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/setup.sh"
@@ -31,4 +31,7 @@ echo "== libFuzzer, ${FUZZ_SECONDS:-60} s per target"
 "$root/scripts/fuzz.sh" "${FUZZ_SECONDS:-60}"
 
 echo "== aarch64: cross-built, the suite under qemu (max, neoverse-n1, cortex-a72) and the goldens"
-"$root/scripts/cross-aarch64.sh"
+"$root/scripts/cross-test.sh" aarch64
+
+echo "== ARMv7: cross-built, the suite under qemu (cortex-a7) and the goldens"
+"$root/scripts/cross-test.sh" armv7

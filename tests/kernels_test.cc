@@ -365,6 +365,10 @@ INSTANTIATE_TEST_SUITE_P(Variants, QuantizeVariantTest,
                                          Variant<QuantizeRowsQ8Fn>{"avx512", quantize_rows_q8_avx512,
                                                                    Isa::kAvx512Vnni}
 #endif
+#if defined(EDGEFORMER_HAVE_ARM_KERNELS) && defined(__aarch64__)
+                                         ,
+                                         Variant<QuantizeRowsQ8Fn>{"neon", quantize_rows_q8_neon, Isa::kNeon}
+#endif
                                          ),
                          variant_name<QuantizeRowsQ8Fn>);
 
@@ -521,9 +525,14 @@ INSTANTIATE_TEST_SUITE_P(Variants, FullyConnectedQ8Test,
 #endif
 #if defined(EDGEFORMER_HAVE_ARM_KERNELS)
                                          ,
-                                         Variant<FullyConnectedQ8Fn>{"neon", fully_connected_q8_neon, Isa::kNeon},
+                                         Variant<FullyConnectedQ8Fn>{"neon", fully_connected_q8_neon, Isa::kNeon}
+#endif
+#if defined(EDGEFORMER_HAVE_ARM_KERNELS) && defined(__aarch64__)
+                                         ,
                                          Variant<FullyConnectedQ8Fn>{"neondotprod", fully_connected_q8_neon_dotprod,
-                                                                     Isa::kNeonDotprod}
+                                                                     Isa::kNeonDotprod},
+                                         Variant<FullyConnectedQ8Fn>{"neoni8mm", fully_connected_q8_neon_i8mm,
+                                                                     Isa::kNeonI8mm}
 #endif
                                          ),
                          variant_name<FullyConnectedQ8Fn>);
@@ -671,6 +680,10 @@ INSTANTIATE_TEST_SUITE_P(Variants, FullyConnectedQ4Test,
                                                                      Isa::kAvx512Vnni}
 #endif
 #if defined(EDGEFORMER_HAVE_ARM_KERNELS)
+                                         ,
+                                         Variant<FullyConnectedQ4Fn>{"neon", fully_connected_q4_neon, Isa::kNeon}
+#endif
+#if defined(EDGEFORMER_HAVE_ARM_KERNELS) && defined(__aarch64__)
                                          ,
                                          Variant<FullyConnectedQ4Fn>{"neondotprod", fully_connected_q4_neon_dotprod,
                                                                      Isa::kNeonDotprod}
@@ -1014,6 +1027,10 @@ INSTANTIATE_TEST_SUITE_P(Variants, AttentionTest,
                                          Variant<AttentionF32Fn>{"avx512", attention_causal_f32_avx512,
                                                                  Isa::kAvx512Vnni}
 #endif
+#if defined(EDGEFORMER_HAVE_ARM_KERNELS) && defined(__aarch64__)
+                                         ,
+                                         Variant<AttentionF32Fn>{"neon", attention_causal_f32_neon, Isa::kNeon}
+#endif
                                          ),
                          variant_name<AttentionF32Fn>);
 
@@ -1067,6 +1084,10 @@ INSTANTIATE_TEST_SUITE_P(Variants, SwiGluTest,
                                          ,
                                          Variant<SwiGluF32Fn>{"avx2", swiglu_f32_avx2, Isa::kAvx2},
                                          Variant<SwiGluF32Fn>{"avx512", swiglu_f32_avx512, Isa::kAvx512Vnni}
+#endif
+#if defined(EDGEFORMER_HAVE_ARM_KERNELS) && defined(__aarch64__)
+                                         ,
+                                         Variant<SwiGluF32Fn>{"neon", swiglu_f32_neon, Isa::kNeon}
 #endif
                                          ),
                          variant_name<SwiGluF32Fn>);

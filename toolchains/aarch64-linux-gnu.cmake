@@ -3,7 +3,7 @@
 #         -DEDGEFORMER_SYSROOT=/path/to/arm64-root -DEDGEFORMER_BUILD_CONVERTER=OFF ...
 # EDGEFORMER_SYSROOT holds the target's libraries that Debian cannot install side by side with the host's
 # (pthreadpool: `apt-get download libpthreadpool-dev:arm64 libpthreadpool0:arm64` + `dpkg -x`);
-# scripts/cross-aarch64.sh prepares it.
+# scripts/cross-test.sh aarch64 prepares it.
 set(CMAKE_SYSTEM_NAME Linux)
 set(CMAKE_SYSTEM_PROCESSOR aarch64)
 set(CMAKE_C_COMPILER aarch64-linux-gnu-gcc)

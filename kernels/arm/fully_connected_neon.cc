@@ -1,19 +1,24 @@
-// NEON (armv8-a baseline) fully connected kernels: f32 with vfmaq_f32, and int8 on the packed layout with
-// widening multiplies (vmull_s8, exact int16 products) and pairwise accumulation into int32 (vpadalq_s16).
+// NEON (armv8-a baseline, and ARMv7 with NEON and VFPv4) fully connected kernels: f32 with vfmaq_f32, and int8 /
+// int4 on their packed layouts with widening multiplies (vmull_s8, exact int16 products) and pairwise accumulation
+// into int32 (vpadalq_s16).
 #include <arm_neon.h>
 
 #include <algorithm>
 #include <cstring>
 
 #include "common/activation_groups.h"
+#include "common/block_tiles.h"
 #include "edgeformer/kernels/fully_connected.h"
+#include "edgeformer/kernels/int4_packing.h"
 #include "edgeformer/kernels/int8_packing.h"
+#include "neon_reduce.h"
 
 namespace edgeformer::kernels {
 
 namespace {
 
 constexpr size_t kF32Rows = 4, kF32Channels = 4;
+constexpr size_t kInt4Rows = 2;
 
 // f32: tiles of MR rows x NR channels, each output a 4-lane sum over k reduced at the end; the tail of k in
 // scalar, in k order.
@@ -34,7 +39,7 @@ void tile_f32(const FullyConnectedF32Args& a, size_t m0, size_t n0) {
   }
   for (size_t i = 0; i < MR; ++i)
     for (size_t r = 0; r < NR; ++r) {
-      float sum = vaddvq_f32(acc[i][r]);
+      float sum = arm::sum_lanes(acc[i][r]);
       for (size_t j = l; j < k; ++j) sum += a.x[(m0 + i) * a.x_stride + j] * a.w[(n0 + r) * k + j];
       a.y[(m0 + i) * a.y_stride + n0 + r] = sum;
     }
@@ -65,16 +70,66 @@ void row_block_q8(const FullyConnectedQ8Args& a, size_t m, size_t block, size_t 
     for (size_t p = 0; p < 8; ++p) acc[p] = vpadalq_s16(acc[p], vmull_s8(vld1_s8(wg + p * 8), xv));
   }
   // acc[p] lanes: (channel 2p, inputs 0-1), (2p, 2-3), (2p + 1, 0-1), (2p + 1, 2-3).
+  int32_t sums[kInt8BlockChannels];
+  for (size_t p = 0; p < 8; p += 2) vst1q_s32(sums + 2 * p, arm::pairwise_add(acc[p], acc[p + 1]));
   const size_t c0 = block * kInt8BlockChannels;
+  const size_t begin = std::max(n_begin, c0), end = std::min(n_end, c0 + kInt8BlockChannels);
   float* y = a.y + m * a.y_stride;
-  for (size_t p = 0; p < 8; ++p) {
-    const int32x2_t sums = vpadd_s32(vget_low_s32(acc[p]), vget_high_s32(acc[p]));
-    for (size_t j = 0; j < 2; ++j) {
-      const size_t c = c0 + 2 * p + j;
-      if (c >= n_begin && c < n_end)
-        y[c] = static_cast<float>(j == 0 ? vget_lane_s32(sums, 0) : vget_lane_s32(sums, 1)) * a.x_scale[m] *
-               a.w_scale[c];
+  for (size_t c = begin; c < end; ++c) y[c] = static_cast<float>(sums[c - c0]) * a.x_scale[m] * a.w_scale[c];
+}
+
+// int4: the nibbles of a 64-byte chunk become signed codes (mask or shift, minus 8), which are multiplied like
+// int8 codes, 2 channels x 4 inputs per vmull_s8. Each group's exact sum is scaled by its f16 scale and added in
+// float, in group order, as the reference does.
+template <size_t MR>
+void tile_q4(const FullyConnectedQ4Args& a, size_t m0, size_t block, size_t n_begin, size_t n_end) {
+  const size_t k = a.k, groups = int4_packed_groups(k);
+  const uint8_t* w = a.w + block * groups * kInt4GroupBytes;
+  const uint16_t* scales = a.w_scale + block * groups * kInt4BlockChannels;
+  const ActivationGroups<MR, kInt4GroupDepth> xs(a.xq + m0 * k, k);
+  const uint8x8_t low_nibbles = vdup_n_u8(0x0f);
+  const int8x8_t offset = vdup_n_s8(kInt4CodeOffset);
+  float32x4_t total[MR][4];
+  for (size_t i = 0; i < MR; ++i)
+    for (size_t q = 0; q < 4; ++q) total[i][q] = vdupq_n_f32(0.0f);
+  for (size_t g = 0; g < groups; ++g) {
+    const auto xg = xs.group(g);
+    int32x4_t acc[MR][8];
+    for (size_t i = 0; i < MR; ++i)
+      for (size_t p = 0; p < 8; ++p) acc[i][p] = vdupq_n_s32(0);
+    for (size_t chunk = 0; chunk < 4; ++chunk) {
+      int8x8_t x_low[MR], x_high[MR];
+      for (size_t i = 0; i < MR; ++i) {
+        int32_t quad_low, quad_high;
+        std::memcpy(&quad_low, xg.row(i) + chunk * 8, 4);
+        std::memcpy(&quad_high, xg.row(i) + chunk * 8 + 4, 4);
+        x_low[i] = vreinterpret_s8_s32(vdup_n_s32(quad_low));
+        x_high[i] = vreinterpret_s8_s32(vdup_n_s32(quad_high));
+      }
+      for (size_t p = 0; p < 8; ++p) {
+        const uint8x8_t packed = vld1_u8(w + g * kInt4GroupBytes + chunk * 64 + p * 8);
+        const int8x8_t low = vsub_s8(vreinterpret_s8_u8(vand_u8(packed, low_nibbles)), offset);
+        const int8x8_t high = vsub_s8(vreinterpret_s8_u8(vshr_n_u8(packed, 4)), offset);
+        for (size_t i = 0; i < MR; ++i)
+          acc[i][p] = vpadalq_s16(vpadalq_s16(acc[i][p], vmull_s8(low, x_low[i])), vmull_s8(high, x_high[i]));
+      }
     }
+    float32x4_t group_scale[4];
+    for (size_t q = 0; q < 4; ++q)
+      group_scale[q] = vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(scales + g * kInt4BlockChannels + q * 4)));
+    for (size_t i = 0; i < MR; ++i)
+      for (size_t q = 0; q < 4; ++q) {
+        const int32x4_t sums = arm::pairwise_add(acc[i][2 * q], acc[i][2 * q + 1]);
+        total[i][q] = vaddq_f32(total[i][q], vmulq_f32(vcvtq_f32_s32(sums), group_scale[q]));
+      }
+  }
+  const size_t c0 = block * kInt4BlockChannels;
+  const size_t begin = std::max(n_begin, c0), end = std::min(n_end, c0 + kInt4BlockChannels);
+  for (size_t i = 0; i < MR; ++i) {
+    float sums[kInt4BlockChannels];
+    for (size_t q = 0; q < 4; ++q) vst1q_f32(sums + 4 * q, vmulq_n_f32(total[i][q], a.x_scale[m0 + i]));
+    float* y = a.y + (m0 + i) * a.y_stride;
+    for (size_t c = begin; c < end; ++c) y[c] = sums[c - c0];
   }
 }
 
@@ -89,6 +144,12 @@ void fully_connected_f32_neon(const FullyConnectedF32Args& args, size_t n_begin,
 void fully_connected_q8_neon(const FullyConnectedQ8Args& args, size_t n_begin, size_t n_end) {
   for (size_t block = n_begin / kInt8BlockChannels; block < int8_packed_blocks(n_end); ++block)
     for (size_t m = 0; m < args.m; ++m) row_block_q8(args, m, block, n_begin, n_end);
+}
+
+void fully_connected_q4_neon(const FullyConnectedQ4Args& args, size_t n_begin, size_t n_end) {
+  for_each_block_tile<kInt4Rows>(args.m, n_begin, n_end, [&](auto rows, size_t m, size_t block) {
+    tile_q4<decltype(rows)::value>(args, m, block, n_begin, n_end);
+  });
 }
 
 }  // namespace edgeformer::kernels

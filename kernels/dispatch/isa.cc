@@ -2,7 +2,7 @@
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
-#elif defined(__aarch64__)
+#elif defined(__aarch64__) || defined(__arm__)
 #include <asm/hwcap.h>
 #include <sys/auxv.h>
 #endif
@@ -21,6 +21,7 @@ const char* isa_name(Isa isa) {
     case Isa::kAvx512Vnni: return "avx512vnni";
     case Isa::kNeon: return "neon";
     case Isa::kNeonDotprod: return "neondotprod";
+    case Isa::kNeonI8mm: return "neoni8mm";
   }
   return "?";
 }
@@ -72,6 +73,14 @@ bool isa_supported(Isa isa) {
 #elif defined(__aarch64__)
     case Isa::kNeon: return true;
     case Isa::kNeonDotprod: return (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) != 0;
+    case Isa::kNeonI8mm: return isa_supported(Isa::kNeonDotprod) && (getauxval(AT_HWCAP2) & HWCAP2_I8MM) != 0;
+#elif defined(__arm__) && defined(EDGEFORMER_HAVE_ARM_KERNELS)
+    // 32-bit ARM: the NEON kernels are built for NEON + VFPv4 (fused multiply-add, half-precision conversions),
+    // which Cortex-A7/A15/A17 and every ARMv8 core running 32-bit code have; Cortex-A8/A9 take the reference.
+    case Isa::kNeon: {
+      const unsigned long hwcap = getauxval(AT_HWCAP);
+      return (hwcap & HWCAP_NEON) && (hwcap & HWCAP_VFPv4);
+    }
 #endif
     default: return false;
   }
@@ -88,9 +97,10 @@ Isa best_supported(Isa ceiling) {
 }
 
 Isa read_selection() {
-  Isa ceiling = Isa::kNeonDotprod;  // the highest level of all
+  Isa ceiling = Isa::kNeonI8mm;  // the highest level of all
   if (const char* requested = std::getenv("EDGEFORMER_ISA")) {
-    for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512Vnni, Isa::kNeon, Isa::kNeonDotprod})
+    for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512Vnni, Isa::kNeon, Isa::kNeonDotprod,
+                    Isa::kNeonI8mm})
       if (std::strcmp(requested, isa_name(isa)) == 0) ceiling = isa;
   }
   return best_supported(ceiling);

@@ -16,13 +16,26 @@ constexpr KernelSet kAvx512VnniKernels = {Isa::kAvx512Vnni, fully_connected_f32_
                                           fully_connected_q4_avx512vnni, quantize_rows_q8_avx512, swiglu_f32_avx512, attention_causal_f32_avx512};
 #endif
 #if defined(EDGEFORMER_HAVE_ARM_KERNELS)
-// The fully connected layers have NEON variants (int4 only with the dot product); everything else is the reference.
+#if defined(__aarch64__)
+constexpr QuantizeRowsQ8Fn kNeonQuantize = quantize_rows_q8_neon;
+constexpr SwiGluF32Fn kNeonSwiGlu = swiglu_f32_neon;
+constexpr AttentionF32Fn kNeonAttention = attention_causal_f32_neon;
+#else
+// 32-bit ARMv7 NEON has no vector division nor round-half-away: those kernels stay the reference there.
+constexpr QuantizeRowsQ8Fn kNeonQuantize = quantize_rows_q8_ref;
+constexpr SwiGluF32Fn kNeonSwiGlu = swiglu_f32_ref;
+constexpr AttentionF32Fn kNeonAttention = attention_causal_f32_ref;
+#endif
 constexpr KernelSet kNeonKernels = {Isa::kNeon, fully_connected_f32_neon, fully_connected_q8_neon,
-                                    fully_connected_q4_ref, quantize_rows_q8_ref, swiglu_f32_ref,
-                                    attention_causal_f32_ref};
-constexpr KernelSet kNeonDotprodKernels = {Isa::kNeonDotprod, fully_connected_f32_neon, fully_connected_q8_neon_dotprod,
-                                           fully_connected_q4_neon_dotprod, quantize_rows_q8_ref, swiglu_f32_ref,
-                                           attention_causal_f32_ref};
+                                    fully_connected_q4_neon, kNeonQuantize, kNeonSwiGlu, kNeonAttention};
+#if defined(__aarch64__)
+// The dot product takes over int8 and int4; i8mm then takes the int8 prompt GEMM.
+constexpr KernelSet kNeonDotprodKernels = {Isa::kNeonDotprod, fully_connected_f32_neon,
+                                           fully_connected_q8_neon_dotprod, fully_connected_q4_neon_dotprod,
+                                           kNeonQuantize, kNeonSwiGlu, kNeonAttention};
+constexpr KernelSet kNeonI8mmKernels = {Isa::kNeonI8mm, fully_connected_f32_neon, fully_connected_q8_neon_i8mm,
+                                        fully_connected_q4_neon_dotprod, kNeonQuantize, kNeonSwiGlu, kNeonAttention};
+#endif
 #endif
 
 }  // namespace
@@ -34,7 +47,10 @@ const KernelSet& kernel_set(Isa isa) {
   if (isa == Isa::kAvx2) return kAvx2Kernels;
 #endif
 #if defined(EDGEFORMER_HAVE_ARM_KERNELS)
+#if defined(__aarch64__)
+  if (isa == Isa::kNeonI8mm) return kNeonI8mmKernels;
   if (isa == Isa::kNeonDotprod) return kNeonDotprodKernels;
+#endif
   if (isa == Isa::kNeon) return kNeonKernels;
 #endif
   (void)isa;

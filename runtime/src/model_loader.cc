@@ -20,8 +20,11 @@ using schema::Storage;
 
 constexpr uint32_t kFormatVersion = 2;
 constexpr uint64_t kAlignment = 64;
-constexpr int64_t kMaxDimension = int64_t{1} << 32;
-constexpr uint64_t kMaxBytes = uint64_t{1} << 48;  // far above any device, far below overflow
+// Far above any device and far below overflow. On 32-bit targets every size must also fit size_t with room to
+// round up (the kernels index with size_t): a dimension or a tensor over 2 GiB could not be mapped there anyway.
+constexpr bool kWideAddresses = sizeof(size_t) >= 8;
+constexpr int64_t kMaxDimension = kWideAddresses ? int64_t{1} << 32 : int64_t{1} << 31;
+constexpr uint64_t kMaxBytes = kWideAddresses ? uint64_t{1} << 48 : uint64_t{1} << 31;
 constexpr size_t kMaxTensors = size_t{1} << 22;
 
 Status invalid(std::string message) { return Status(StatusCode::kInvalidModel, std::move(message)); }

@@ -49,4 +49,10 @@ void attention_causal_f32_avx512(const AttentionArgs& args, size_t row_begin, si
                                  size_t head_end);
 #endif
 
+#if defined(EDGEFORMER_HAVE_ARM_KERNELS) && defined(__aarch64__)
+// NEON (kernels/arm/): heads whose head_dim is a multiple of 4, up to 128; others use the reference.
+void attention_causal_f32_neon(const AttentionArgs& args, size_t row_begin, size_t row_end, size_t head_begin,
+                               size_t head_end);
+#endif
+
 }  // namespace edgeformer::kernels

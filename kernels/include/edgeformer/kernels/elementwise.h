@@ -15,5 +15,8 @@ void swiglu_f32_ref(const float* gate, const float* up, size_t count, float* y);
 void swiglu_f32_avx2(const float* gate, const float* up, size_t count, float* y);
 void swiglu_f32_avx512(const float* gate, const float* up, size_t count, float* y);
 #endif
+#if defined(EDGEFORMER_HAVE_ARM_KERNELS) && defined(__aarch64__)
+void swiglu_f32_neon(const float* gate, const float* up, size_t count, float* y);
+#endif
 
 }  // namespace edgeformer::kernels

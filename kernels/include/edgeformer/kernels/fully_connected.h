@@ -63,11 +63,17 @@ void fully_connected_q4_avx512vnni(const FullyConnectedQ4Args& args, size_t n_be
 #endif
 
 #if defined(EDGEFORMER_HAVE_ARM_KERNELS)
-// ARM variants (kernels/arm/): NEON for every armv8-a core, and sdot for cores with the dot-product extension.
+// ARM variants (kernels/arm/): NEON for every armv8-a core (and ARMv7 with NEON + VFPv4); on aarch64, sdot for cores
+// with the dot-product extension and smmla for prompts on cores with i8mm (its leftover rows, and batch-1 decode,
+// go through sdot).
 void fully_connected_f32_neon(const FullyConnectedF32Args& args, size_t n_begin, size_t n_end);
 void fully_connected_q8_neon(const FullyConnectedQ8Args& args, size_t n_begin, size_t n_end);
+void fully_connected_q4_neon(const FullyConnectedQ4Args& args, size_t n_begin, size_t n_end);
+#if defined(__aarch64__)
 void fully_connected_q8_neon_dotprod(const FullyConnectedQ8Args& args, size_t n_begin, size_t n_end);
+void fully_connected_q8_neon_i8mm(const FullyConnectedQ8Args& args, size_t n_begin, size_t n_end);
 void fully_connected_q4_neon_dotprod(const FullyConnectedQ4Args& args, size_t n_begin, size_t n_end);
+#endif
 #endif
 
 }  // namespace edgeformer::kernels

@@ -16,5 +16,8 @@ void quantize_rows_q8_ref(const float* x, size_t x_stride, size_t rows, size_t k
 void quantize_rows_q8_avx2(const float* x, size_t x_stride, size_t rows, size_t k, int8_t* q, float* scales);
 void quantize_rows_q8_avx512(const float* x, size_t x_stride, size_t rows, size_t k, int8_t* q, float* scales);
 #endif
+#if defined(EDGEFORMER_HAVE_ARM_KERNELS) && defined(__aarch64__)
+void quantize_rows_q8_neon(const float* x, size_t x_stride, size_t rows, size_t k, int8_t* q, float* scales);
+#endif
 
 }  // namespace edgeformer::kernels
