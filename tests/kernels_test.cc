@@ -918,7 +918,8 @@ class AttentionTest : public VariantTest<AttentionF32Fn> {
     std::mt19937 rng(15 + heads * 31 + kv_heads);
     for (size_t head_dim : {1, 3, 17, 64, 65, 128, 129}) {
       for (size_t pos0 : {0, 1, 16, 63}) {
-        for (size_t rows : {1, 3, 9}) {  // 9: two tiles of 4 rows and one row
+        // 9: two tiles of 4 rows and one row (one partial tile of 16); 20: a whole tile of 16 and one of 4.
+        for (size_t rows : {1, 3, 9, 20}) {
           SCOPED_TRACE(testing::Message() << "heads=" << heads << " kv_heads=" << kv_heads << " head_dim="
                                           << head_dim << " pos0=" << pos0 << " rows=" << rows);
           ExpectMatchesNaive(AttentionProblem(rng, rows, heads, kv_heads, head_dim, pos0), kAttentionMaxAbsError);
@@ -976,31 +977,37 @@ TEST_P(AttentionTest, RowsAfterPrefixAreCausal) {
   EXPECT_TRUE(last_row_changed);
 }
 
-// Splitting rows and heads among threads must give the same bits as one call, and write nothing else.
+// Splitting rows and heads among threads writes nothing else. Rows split in whole tiles of kAttentionRowTile (as
+// the runtime splits them) give the same bits as one call; other splits may round differently, within the budget.
 TEST_P(AttentionTest, SubrangesWriteOnlyTheirSlices) {
   std::mt19937 rng(17);
-  const AttentionProblem p(rng, 4, 8, 2, 17, 5);
+  const AttentionProblem p(rng, 2 * kAttentionRowTile + 8, 8, 2, 17, 5);
   std::vector<float> whole(p.rows * p.out_stride, 0.0f);
   GetParam().fn(p.args(whole.data()), 0, p.rows, 0, p.heads);
 
-  const size_t row_begin = 1, row_end = 3, head_begin = 3, head_end = 6;
+  const size_t head_begin = 3, head_end = 6;
   const float kSentinel = -12345.0f;
-  std::vector<float> part(p.rows * p.out_stride, kSentinel);
-  GetParam().fn(p.args(part.data()), row_begin, row_end, head_begin, head_end);
-  for (size_t r = 0; r < p.rows; ++r) {
-    for (size_t i = 0; i < p.out_stride; ++i) {
-      const size_t h = i / p.head_dim;
-      const bool inside = r >= row_begin && r < row_end && h >= head_begin && h < head_end;
-      if (inside)
-        ASSERT_EQ(part[r * p.out_stride + i], whole[r * p.out_stride + i]) << r << " " << i;
-      else
-        ASSERT_EQ(part[r * p.out_stride + i], kSentinel) << r << " " << i;
+  for (const auto& [row_begin, row_end] : {std::pair<size_t, size_t>{kAttentionRowTile, 2 * kAttentionRowTile},
+                                           {2 * kAttentionRowTile, p.rows}, {1, 3}, {5, 27}}) {
+    SCOPED_TRACE(testing::Message() << "rows " << row_begin << ".." << row_end);
+    const bool whole_tiles = row_begin % kAttentionRowTile == 0;
+    std::vector<float> part(p.rows * p.out_stride, kSentinel);
+    GetParam().fn(p.args(part.data()), row_begin, row_end, head_begin, head_end);
+    for (size_t r = 0; r < p.rows; ++r) {
+      for (size_t i = 0; i < p.out_stride; ++i) {
+        const size_t h = i / p.head_dim;
+        const bool inside = r >= row_begin && r < row_end && h >= head_begin && h < head_end;
+        if (!inside)
+          ASSERT_EQ(part[r * p.out_stride + i], kSentinel) << r << " " << i;
+        else if (whole_tiles)
+          ASSERT_EQ(part[r * p.out_stride + i], whole[r * p.out_stride + i]) << r << " " << i;
+        else
+          ASSERT_NEAR(part[r * p.out_stride + i], whole[r * p.out_stride + i], kAttentionMaxAbsError) << r << " " << i;
+      }
     }
   }
 }
 
-// Scores near 1000 overflow expf unless the running maximum is subtracted; increasing scores also make the
-// running maximum grow at every key, exercising the rescaling of the accumulator.
 TEST_P(AttentionTest, LargeScoresDoNotOverflow) {
   std::mt19937 rng(18);
   const size_t head_dim = 16, pos0 = 40, rows = 2;

@@ -1,5 +1,9 @@
-// AVX-512 causal attention: the reference kernel's one-pass online softmax, with the head vectors held in zmm
-// registers (query, and the softmax-weighted sum of V), over blocks of 16 keys whose weights take one vector exp.
+// AVX-512 causal attention, the reference kernel's online softmax in two shapes:
+// - tiles of up to 16 query rows (prefill): the rows sit in the lanes of a zmm, so a block of 16 keys' scores is
+//   16 broadcast FMAs per head element (a small GEMM), the softmax needs no horizontal reduction, and the value
+//   sums are again broadcast FMAs, four rows at a time sharing each value load;
+// - single rows (decode, and tiles too short to fill the lanes): the head vectors (query, and the
+//   softmax-weighted sum of V) in zmm registers, over blocks of 16 keys whose weights take one vector exp.
 // Compiled with -mavx512f -mavx512bw -mavx512vl -mavx512vnni -mfma for this file alone.
 #include <immintrin.h>
 
@@ -19,6 +23,10 @@ using x86::exp_non_positive;
 constexpr size_t kLanes = 16;
 // Heads up to 8 x 16 = 128 floats stay in registers; wider heads take the reference kernel.
 constexpr size_t kMaxChunks = 8;
+constexpr size_t kMaxHeadDim = kMaxChunks * kLanes;
+static_assert(kAttentionRowTile == kLanes, "a row tile fills the lanes of one zmm");
+// Tiles with fewer rows than this leave too many lanes idle: their rows go one by one.
+constexpr size_t kMinTileRows = 4;
 
 // The 16 lane sums of v[0..15] as one vector (lane j = sum of v[j]): pairs are interleaved and added level by
 // level, 45 instructions instead of 16 horizontal reductions.
@@ -115,17 +123,156 @@ void attend_one(const AttentionArgs& args, size_t r, size_t h) {
   for (size_t c = 0; c < C; ++c) _mm512_mask_storeu_ps(out + c * kLanes, mask_of(c), _mm512_mul_ps(acc[c], inverse));
 }
 
-template <size_t C>
-void attend(const AttentionArgs& args, size_t row_begin, size_t row_end, size_t head_begin, size_t head_end) {
-  // Head by head: one head's keys and values stay in cache while every row reads them.
-  for (size_t h = head_begin; h < head_end; ++h)
-    for (size_t r = row_begin; r < row_end; ++r) {
-      switch (args.cache_type) {
-        case KvCacheType::kF32: attend_one<C, KvCacheType::kF32>(args, r, h); break;
-        case KvCacheType::kF16: attend_one<C, KvCacheType::kF16>(args, r, h); break;
-        case KvCacheType::kI8: attend_one<C, KvCacheType::kI8>(args, r, h); break;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Tiles of query rows in lanes.
+
+// The keys (or values) [t0, t0 + count) of one KV head as f32 rows: in place for an f32 cache, else converted into
+// `scratch` (int8 codes times their scale).
+template <KvCacheType T>
+const float* block_rows(const AttentionArgs& args, const void* cache, const float* scales, size_t kv_head, size_t t0,
+                        size_t count, float* scratch, size_t* stride) {
+  const size_t head_dim = args.head_dim, offset = kv_head * head_dim;
+  if constexpr (T == KvCacheType::kF32) {
+    *stride = args.kv_stride;
+    return static_cast<const float*>(cache) + t0 * args.kv_stride + offset;
+  } else {
+    const size_t chunks = (head_dim + kLanes - 1) / kLanes;
+    for (size_t j = 0; j < count; ++j) {
+      const size_t t = t0 + j;
+      const __m512 scale = _mm512_set1_ps(T == KvCacheType::kI8 ? scales[t * args.kv_heads + kv_head] : 1.0f);
+      for (size_t c = 0; c < chunks; ++c) {
+        const size_t left = head_dim - c * kLanes;
+        const __mmask16 mask = static_cast<__mmask16>(left >= kLanes ? 0xffff : (1u << left) - 1);
+        const __m512 v = load_cache<T>(cache, t * args.kv_stride + offset + c * kLanes, mask);
+        _mm512_storeu_ps(scratch + j * kMaxHeadDim + c * kLanes, _mm512_mul_ps(v, scale));
       }
     }
+    *stride = kMaxHeadDim;
+    return scratch;
+  }
+}
+
+// out[i] = out[i] * correction[i] + sum over keys j of weights[j][i] * v[j], for the tile's rows, RG rows at a time
+// so that each value load serves RG rows (RG x C accumulators stay within 16 registers).
+template <size_t C>
+void accumulate_values(float (*out)[kMaxHeadDim], const float (*weights)[kLanes], const float* correction,
+                       const float* v, size_t v_stride, size_t keys, size_t rows, __mmask16 tail) {
+  constexpr size_t RG = C <= 2 ? 8 : C <= 4 ? 4 : 2;
+  for (size_t i0 = 0; i0 < rows; i0 += RG) {
+    __m512 acc[RG][C];
+    for (size_t r = 0; r < RG; ++r) {
+      const __m512 factor = _mm512_set1_ps(correction[i0 + r]);
+      for (size_t c = 0; c < C; ++c) acc[r][c] = _mm512_mul_ps(_mm512_load_ps(out[i0 + r] + c * kLanes), factor);
+    }
+    for (size_t j = 0; j < keys; ++j) {
+      __m512 value[C];
+      for (size_t c = 0; c < C; ++c)
+        value[c] = _mm512_maskz_loadu_ps(c + 1 == C ? tail : __mmask16(0xffff), v + j * v_stride + c * kLanes);
+      for (size_t r = 0; r < RG; ++r) {
+        const __m512 w = _mm512_set1_ps(weights[j][i0 + r]);
+        for (size_t c = 0; c < C; ++c) acc[r][c] = _mm512_fmadd_ps(w, value[c], acc[r][c]);
+      }
+    }
+    for (size_t r = 0; r < RG; ++r)
+      for (size_t c = 0; c < C; ++c) _mm512_store_ps(out[i0 + r] + c * kLanes, acc[r][c]);
+  }
+}
+
+// Rows [r0, r0 + rows) of head h, rows <= 16: lane i is row r0 + i.
+template <size_t C, KvCacheType T>
+void attend_tile(const AttentionArgs& args, size_t r0, size_t rows, size_t h) {
+  const size_t head_dim = args.head_dim, kv_head = h / (args.heads / args.kv_heads);
+  const __mmask16 tail = static_cast<__mmask16>(head_dim % kLanes == 0 ? 0xffff : (1u << (head_dim % kLanes)) - 1);
+  alignas(64) float q_lanes[kMaxHeadDim][kLanes];  // q_lanes[d][i] = q[r0 + i][d] * scale
+  alignas(64) float out[kLanes][kMaxHeadDim] = {};
+  alignas(64) float weights[kLanes][kLanes];       // weights[j][i]: key t0 + j for row i
+  alignas(64) float correction[kLanes];
+  alignas(64) float key_scratch[T == KvCacheType::kF32 ? 1 : kLanes * kMaxHeadDim];
+  alignas(64) float value_scratch[T == KvCacheType::kF32 ? 1 : kLanes * kMaxHeadDim];
+  for (size_t d = 0; d < head_dim; ++d)
+    for (size_t i = 0; i < kLanes; ++i)
+      q_lanes[d][i] = i < rows ? args.q[(r0 + i) * args.q_stride + h * head_dim + d] * args.scale : 0.0f;
+
+  // Row i sees keys 0 .. first + i; lanes past `rows` compute harmless values that are never stored.
+  const size_t first = args.pos0 + r0, keys = first + rows;
+  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  __m512 running_max = _mm512_set1_ps(-INFINITY), running_sum = _mm512_setzero_ps();
+  for (size_t t0 = 0; t0 < keys; t0 += kLanes) {
+    const size_t count = std::min(kLanes, keys - t0);
+    size_t k_stride, v_stride;
+    const float* k = block_rows<T>(args, args.k_cache, args.k_scales, kv_head, t0, count, key_scratch, &k_stride);
+    const float* v = block_rows<T>(args, args.v_cache, args.v_scales, kv_head, t0, count, value_scratch, &v_stride);
+    // Scores of 16 keys for 16 rows: per head element, one q load and 16 FMAs by broadcast key elements.
+    __m512 score[kLanes];
+    for (size_t j = 0; j < kLanes; ++j) score[j] = _mm512_setzero_ps();
+    if (count == kLanes) {
+      for (size_t d = 0; d < head_dim; ++d) {
+        const __m512 q = _mm512_load_ps(q_lanes[d]);
+        for (size_t j = 0; j < kLanes; ++j) score[j] = _mm512_fmadd_ps(q, _mm512_set1_ps(k[j * k_stride + d]), score[j]);
+      }
+    } else {
+      for (size_t d = 0; d < head_dim; ++d) {
+        const __m512 q = _mm512_load_ps(q_lanes[d]);
+        for (size_t j = 0; j < count; ++j) score[j] = _mm512_fmadd_ps(q, _mm512_set1_ps(k[j * k_stride + d]), score[j]);
+      }
+    }
+    // Causal mask: key t0 + j is visible to lane i when t0 + j <= first + i.
+    __mmask16 visible[kLanes];
+    __m512 block_max = _mm512_set1_ps(-INFINITY);
+    for (size_t j = 0; j < kLanes; ++j) {
+      const size_t t = t0 + j;
+      visible[j] = j >= count ? __mmask16(0)
+                   : t <= first ? __mmask16(0xffff)
+                                : _mm512_cmpge_epi32_mask(lane, _mm512_set1_epi32(static_cast<int>(t - first)));
+      block_max = _mm512_mask_max_ps(block_max, visible[j], block_max, score[j]);
+    }
+    // Key 0 is visible to every lane, so the maximum is finite from the first block on, and the first correction
+    // (from -infinity) is 0.
+    const __m512 new_max = _mm512_max_ps(running_max, block_max);
+    const __m512 factor = exp_non_positive(_mm512_sub_ps(running_max, new_max));
+    running_max = new_max;
+    running_sum = _mm512_mul_ps(running_sum, factor);
+    _mm512_store_ps(correction, factor);
+    for (size_t j = 0; j < count; ++j) {
+      const __m512 w = _mm512_maskz_mov_ps(visible[j], exp_non_positive(_mm512_sub_ps(score[j], new_max)));
+      running_sum = _mm512_add_ps(running_sum, w);
+      _mm512_store_ps(weights[j], w);
+    }
+    accumulate_values<C>(out, weights, correction, v, v_stride, count, rows, tail);
+  }
+  alignas(64) float sums[kLanes];
+  _mm512_store_ps(sums, running_sum);
+  for (size_t i = 0; i < rows; ++i) {
+    const __m512 inverse = _mm512_set1_ps(1.0f / sums[i]);
+    float* dst = args.out + (r0 + i) * args.out_stride + h * head_dim;
+    for (size_t c = 0; c < C; ++c)
+      _mm512_mask_storeu_ps(dst + c * kLanes, c + 1 == C ? tail : __mmask16(0xffff),
+                            _mm512_mul_ps(_mm512_load_ps(out[i] + c * kLanes), inverse));
+  }
+}
+
+template <size_t C, KvCacheType T>
+void attend_rows(const AttentionArgs& args, size_t row_begin, size_t row_end, size_t head_begin, size_t head_end) {
+  // Head by head: one head's keys and values stay in cache while every row reads them.
+  for (size_t h = head_begin; h < head_end; ++h)
+    for (size_t r0 = row_begin; r0 < row_end; r0 += kLanes) {
+      const size_t rows = std::min(kLanes, row_end - r0);
+      if (rows >= kMinTileRows) {
+        attend_tile<C, T>(args, r0, rows, h);
+      } else {
+        for (size_t r = r0; r < r0 + rows; ++r) attend_one<C, T>(args, r, h);
+      }
+    }
+}
+
+template <size_t C>
+void attend(const AttentionArgs& args, size_t row_begin, size_t row_end, size_t head_begin, size_t head_end) {
+  switch (args.cache_type) {
+    case KvCacheType::kF32: return attend_rows<C, KvCacheType::kF32>(args, row_begin, row_end, head_begin, head_end);
+    case KvCacheType::kF16: return attend_rows<C, KvCacheType::kF16>(args, row_begin, row_end, head_begin, head_end);
+    case KvCacheType::kI8: return attend_rows<C, KvCacheType::kI8>(args, row_begin, row_end, head_begin, head_end);
+  }
 }
 
 }  // namespace

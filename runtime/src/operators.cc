@@ -107,10 +107,11 @@ Status run_fully_connected(SessionImpl& s, const BoundOperator& op, size_t rows)
 struct AttentionTask {
   kernels::AttentionArgs args;
   kernels::AttentionF32Fn attention;
-  // Heads outer, rows inner: consecutive work items read the same head's keys and values.
-  static void run(void* context, size_t head, size_t row) {
+  // Heads outer, rows inner: consecutive work items read the same head's keys and values. Rows go in tiles of
+  // kAttentionRowTile, which the SIMD kernels hold in the lanes of a register.
+  static void run(void* context, size_t head, size_t row, size_t rows) {
     const auto* task = static_cast<const AttentionTask*>(context);
-    task->attention(task->args, row, row + 1, head, head + 1);
+    task->attention(task->args, row, row + rows, head, head + 1);
   }
 };
 
@@ -175,7 +176,7 @@ Status run_attention(SessionImpl& s, const BoundOperator& op, size_t rows) {
   if (s.pool_.threads() <= 1 || work < kMinParallelMacs)
     task.attention(task.args, 0, n, 0, heads);
   else
-    s.pool_.parallel_2d(heads, n, &AttentionTask::run, &task);
+    s.pool_.parallel_2d(heads, n, kernels::kAttentionRowTile, &AttentionTask::run, &task);
   return Status();
 }
 

@@ -1,5 +1,7 @@
 #include "thread_pool.h"
 
+#include <algorithm>
+
 namespace edgeformer {
 
 ThreadPool::ThreadPool(int threads) : threads_(threads) {
@@ -24,13 +26,14 @@ void ThreadPool::parallel_tiles(size_t range, size_t tile, pthreadpool_task_1d_t
   pthreadpool_parallelize_1d_tile_1d(pool_, task, context, range, tile, 0);
 }
 
-void ThreadPool::parallel_2d(size_t range_i, size_t range_j, pthreadpool_task_2d_t task, void* context) {
+void ThreadPool::parallel_2d(size_t range_i, size_t range_j, size_t tile_j, pthreadpool_task_2d_tile_1d_t task,
+                             void* context) {
   if (pool_ == nullptr) {
     for (size_t i = 0; i < range_i; ++i)
-      for (size_t j = 0; j < range_j; ++j) task(context, i, j);
+      for (size_t j = 0; j < range_j; j += tile_j) task(context, i, j, std::min(tile_j, range_j - j));
     return;
   }
-  pthreadpool_parallelize_2d(pool_, task, context, range_i, range_j, 0);
+  pthreadpool_parallelize_2d_tile_1d(pool_, task, context, range_i, range_j, tile_j, 0);
 }
 
 }  // namespace edgeformer
