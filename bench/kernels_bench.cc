@@ -220,6 +220,7 @@ BENCHMARK_CAPTURE(BM_FullyConnectedQ8Threads, avx512vnni, Isa::kAvx512Vnni)
     ->UseRealTime();
 BENCHMARK_CAPTURE(BM_FullyConnectedQ4, scalar, Isa::kScalar) EDGEFORMER_FC_SHAPES;
 BENCHMARK_CAPTURE(BM_FullyConnectedQ4, avx2, Isa::kAvx2) EDGEFORMER_FC_SHAPES;
+BENCHMARK_CAPTURE(BM_FullyConnectedQ4, avxvnni, Isa::kAvxVnni) EDGEFORMER_FC_SHAPES;
 BENCHMARK_CAPTURE(BM_FullyConnectedQ4, avx512vnni, Isa::kAvx512Vnni) EDGEFORMER_FC_SHAPES;
 BENCHMARK_CAPTURE(BM_QuantizeRows, scalar, Isa::kScalar)->Args({128, 768});
 BENCHMARK_CAPTURE(BM_QuantizeRows, avx2, Isa::kAvx2)->Args({128, 768});

@@ -676,6 +676,8 @@ INSTANTIATE_TEST_SUITE_P(Variants, FullyConnectedQ4Test,
 #if defined(EDGEFORMER_HAVE_X86_KERNELS)
                                          ,
                                          Variant<FullyConnectedQ4Fn>{"avx2", fully_connected_q4_avx2, Isa::kAvx2},
+                                         Variant<FullyConnectedQ4Fn>{"avxvnni", fully_connected_q4_avxvnni,
+                                                                     Isa::kAvxVnni},
                                          Variant<FullyConnectedQ4Fn>{"avx512vnni", fully_connected_q4_avx512vnni,
                                                                      Isa::kAvx512Vnni}
 #endif

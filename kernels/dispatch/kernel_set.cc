@@ -9,9 +9,9 @@ constexpr KernelSet kScalarKernels = {Isa::kScalar, fully_connected_f32_ref, ful
 #if defined(EDGEFORMER_HAVE_X86_KERNELS)
 constexpr KernelSet kAvx2Kernels = {Isa::kAvx2, fully_connected_f32_avx2, fully_connected_q8_avx2,
                                     fully_connected_q4_avx2, quantize_rows_q8_avx2, swiglu_f32_avx2, attention_causal_f32_avx2};
-// AVX-VNNI adds vpdpbusd on ymm for int8; everything else is the AVX2 set.
+// AVX-VNNI adds vpdpbusd on ymm for int8 and int4; everything else is the AVX2 set.
 constexpr KernelSet kAvxVnniKernels = {Isa::kAvxVnni, fully_connected_f32_avx2, fully_connected_q8_avxvnni,
-                                       fully_connected_q4_avx2, quantize_rows_q8_avx2, swiglu_f32_avx2, attention_causal_f32_avx2};
+                                       fully_connected_q4_avxvnni, quantize_rows_q8_avx2, swiglu_f32_avx2, attention_causal_f32_avx2};
 constexpr KernelSet kAvx512VnniKernels = {Isa::kAvx512Vnni, fully_connected_f32_avx512, fully_connected_q8_avx512vnni,
                                           fully_connected_q4_avx512vnni, quantize_rows_q8_avx512, swiglu_f32_avx512, attention_causal_f32_avx512};
 #endif

@@ -1,5 +1,6 @@
-// AVX-VNNI int8 fully connected kernel: vpdpbusd on ymm, for x86 cores that have it without AVX-512 (Alder Lake
-// and later client cores). Compiled with -mavx2 -mfma -mavxvnni for this file alone.
+// AVX-VNNI int8 and int4 fully connected kernels: vpdpbusd on ymm, for x86 cores that have it without AVX-512
+// (Alder Lake and later client cores). Compiled with -mavx2 -mfma -mf16c -mavxvnni for this file alone; int4 is
+// the AVX2 kernel with vpdpbusd for its products (int4_tile_ymm.h).
 //
 // The AVX-512 VNNI kernel's scheme on half-width registers: a 16-channel block of the packed weights is two ymm per
 // group of 4 inputs; 4 activation bytes are broadcast per row and flipped to unsigned (x + 128); 128 x (row sum)
@@ -13,6 +14,7 @@
 #include "common/activation_groups.h"
 #include "common/block_tiles.h"
 #include "edgeformer/kernels/int8_packing.h"
+#include "int4_tile_ymm.h"
 
 namespace edgeformer::kernels {
 
@@ -63,6 +65,10 @@ void fully_connected_q8_avxvnni(const FullyConnectedQ8Args& args, size_t n_begin
   for_each_block_tile<kRows>(args.m, n_begin, n_end, [&](auto rows, size_t m, size_t block) {
     tile_q8<decltype(rows)::value>(args, m, block, n_begin, n_end);
   });
+}
+
+void fully_connected_q4_avxvnni(const FullyConnectedQ4Args& args, size_t n_begin, size_t n_end) {
+  x86::fully_connected_q4_ymm<x86::Int4Dot::kVnni>(args, n_begin, n_end);
 }
 
 }  // namespace edgeformer::kernels

@@ -59,6 +59,7 @@ void fully_connected_f32_avx512(const FullyConnectedF32Args& args, size_t n_begi
 void fully_connected_q8_avxvnni(const FullyConnectedQ8Args& args, size_t n_begin, size_t n_end);
 void fully_connected_q8_avx512vnni(const FullyConnectedQ8Args& args, size_t n_begin, size_t n_end);
 void fully_connected_q4_avx2(const FullyConnectedQ4Args& args, size_t n_begin, size_t n_end);
+void fully_connected_q4_avxvnni(const FullyConnectedQ4Args& args, size_t n_begin, size_t n_end);
 void fully_connected_q4_avx512vnni(const FullyConnectedQ4Args& args, size_t n_begin, size_t n_end);
 #endif
 
