@@ -69,8 +69,14 @@ fb::DetachedBuffer build_model(const Graph& graph, uint64_t weights_offset) {
   if (tok.kind != TokenizerKind::None || tok.bos_id >= 0 || tok.eos_id >= 0) {
     const auto pieces = b.CreateVectorOfStrings(tok.pieces);
     const auto scores = b.CreateVector(tok.scores);
+    const auto merge_left = b.CreateVector(tok.merge_left);
+    const auto merge_right = b.CreateVector(tok.merge_right);
+    const auto special_ids = b.CreateVector(tok.special_ids);
+    const auto continuing_prefix = b.CreateString(tok.continuing_prefix);
     tokenizer = CreateTokenizer(b, tok.kind, pieces, scores, tok.bos_id, tok.eos_id, tok.unk_id,
-                                tok.byte_fallback_base, tok.add_dummy_prefix);
+                                tok.byte_fallback_base, tok.add_dummy_prefix, merge_left, merge_right, special_ids,
+                                tok.lowercase, tok.strip_accents, tok.split_cjk, continuing_prefix,
+                                tok.max_word_chars, tok.cls_id, tok.sep_id, tok.pad_id);
   }
   const auto architecture = b.CreateString(graph.architecture);
   const auto source = b.CreateString(graph.source);

@@ -58,6 +58,12 @@ struct TokenizerData {
   std::vector<float> scores;
   int bos_id = -1, eos_id = -1, unk_id = -1, byte_fallback_base = -1;
   bool add_dummy_prefix = true;
+  std::vector<int32_t> merge_left, merge_right;  // ByteLevelBpe, by rank
+  std::vector<int32_t> special_ids;
+  // WordPiece
+  bool lowercase = false, strip_accents = false, split_cjk = true;
+  std::string continuing_prefix;
+  int max_word_chars = 100, cls_id = -1, sep_id = -1, pad_id = -1;
 };
 
 struct Graph {

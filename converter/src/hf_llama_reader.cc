@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "convert_error.h"
+#include "hf_tokenizer_reader.h"
+#include "json_file.h"
 #include "safetensors_reader.h"
 
 namespace edgeformer::converter {
@@ -14,16 +16,6 @@ namespace edgeformer::converter {
 namespace {
 
 using nlohmann::json;
-
-json read_json(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw ConvertError(path + ": cannot open");
-  try {
-    return json::parse(in);
-  } catch (const std::exception& e) {
-    throw ConvertError(path + ": not valid JSON (" + e.what() + ")");
-  }
-}
 
 template <typename T>
 T config_value(const json& config, const std::string& path, const char* key) {
@@ -41,21 +33,6 @@ T config_value_or(const json& config, const std::string& path, const char* key, 
   return config_value<T>(config, path, key);
 }
 
-// SentencePiece marks a space with U+2581; the runtime's pieces carry a plain space, as llama2.c's do.
-std::string sentencepiece_to_text(const std::string& piece) {
-  static const std::string kSpaceMark = "\xe2\x96\x81";
-  std::string text;
-  for (size_t i = 0; i < piece.size();) {
-    if (piece.compare(i, kSpaceMark.size(), kSpaceMark) == 0) {
-      text += ' ';
-      i += kSpaceMark.size();
-    } else {
-      text += piece[i++];
-    }
-  }
-  return text;
-}
-
 // A special token id from config.json; some models list several end-of-sequence ids, the first is kept.
 int special_id(const json& config, const char* key) {
   if (!config.contains(key)) return -1;
@@ -66,62 +43,6 @@ int special_id(const json& config, const char* key) {
 }
 
 }  // namespace
-
-TokenizerData read_hf_tokenizer(const std::string& path, int vocab_size, int bos_id, int eos_id,
-                                std::string& why_not) {
-  const json tokenizer = read_json(path);
-  TokenizerData tok;
-  const json& model = tokenizer.value("model", json::object());
-  if (model.value("type", "") != "BPE" || !model.value("byte_fallback", false)) {
-    why_not = "tokenizer model " + model.value("type", std::string("?")) +
-              " without byte_fallback (byte-level BPE) is not supported yet";
-    return tok;
-  }
-  tok.kind = schema::TokenizerKind::SentencePieceBpe;
-  tok.pieces.assign(vocab_size, std::string());
-  tok.scores.assign(vocab_size, -INFINITY);
-  std::map<std::string, int> ids;
-  auto add_piece = [&](const std::string& piece, int id) {
-    if (id < 0 || id >= vocab_size)
-      throw ConvertError(path + ": token '" + piece + "' has id " + std::to_string(id) + ", vocab size is " +
-                         std::to_string(vocab_size));
-    tok.pieces[id] = sentencepiece_to_text(piece);
-    ids[tok.pieces[id]] = id;
-  };
-  for (auto& [piece, id] : model.at("vocab").items()) add_piece(piece, id.get<int>());
-  for (const json& added : tokenizer.value("added_tokens", json::array()))
-    add_piece(added.at("content").get<std::string>(), added.at("id").get<int>());
-
-  // HF ranks merges; the runtime picks the merge whose result scores highest, so score = -rank.
-  const json& merges = model.value("merges", json::array());
-  for (size_t rank = 0; rank < merges.size(); ++rank) {
-    std::string left, right;
-    if (merges[rank].is_string()) {
-      const std::string merge = merges[rank].get<std::string>();
-      const size_t space = merge.find(' ');
-      if (space == std::string::npos) throw ConvertError(path + ": merge '" + merge + "' has no space");
-      left = merge.substr(0, space);
-      right = merge.substr(space + 1);
-    } else {
-      left = merges[rank].at(0).get<std::string>();
-      right = merges[rank].at(1).get<std::string>();
-    }
-    const auto it = ids.find(sentencepiece_to_text(left + right));
-    if (it != ids.end() && std::isinf(tok.scores[it->second])) tok.scores[it->second] = -float(rank);
-  }
-  const std::string unk = model.value("unk_token", json()).is_string() ? model["unk_token"].get<std::string>() : "";
-  tok.unk_id = ids.count(unk) ? ids[unk] : -1;
-  tok.bos_id = bos_id;
-  tok.eos_id = eos_id;
-  tok.byte_fallback_base = ids.count("<0x00>") ? ids["<0x00>"] : -1;
-  // LLaMA tokenizers prepend a space marker, through the normalizer or the Metaspace pre-tokenizer.
-  const std::string normalizer = tokenizer.value("normalizer", json()).dump();
-  const std::string pre_tokenizer = tokenizer.value("pre_tokenizer", json()).dump();
-  tok.add_dummy_prefix = normalizer.find("\"Prepend\"") != std::string::npos ||
-                         (pre_tokenizer.find("Metaspace") != std::string::npos &&
-                          pre_tokenizer.find("\"never\"") == std::string::npos);
-  return tok;
-}
 
 LlamaCheckpoint read_hf_llama(const std::string& folder) {
   namespace fs = std::filesystem;

@@ -9,6 +9,7 @@
 #include "edgeformer/schema/operator_name.h"
 #include "eft_writer.h"
 #include "hf_llama_reader.h"
+#include "hf_tokenizer_reader.h"
 #include "llama2c_reader.h"
 #include "llama_graph.h"
 #include "synthetic_llama.h"
@@ -20,10 +21,12 @@ namespace fs = std::filesystem;
 
 constexpr const char* kUsage =
     "usage: edgeformer-convert INPUT -o MODEL.eft [--quant f32|int8|int4] [--kv f32|f16|int8] [--max-seq N] [--prefill-chunk N]\n"
-    "                          [--tokenizer TOK.bin]\n"
+    "                          [--tokenizer TOK.bin|tokenizer.json]\n"
     "       edgeformer-convert --synthetic llama:dim=768,layers=12,heads=12,kv_heads=12,ffn=2048,vocab=32000 -o M.eft\n"
     "  INPUT: a Hugging Face folder (config.json, *.safetensors, tokenizer.json) of model_type llama,\n"
     "         or a llama2.c checkpoint (.bin); its tokenizer is --tokenizer, else the one tok*.bin beside it\n"
+    "  --tokenizer F.json a Hugging Face tokenizer.json (SentencePiece BPE, byte-level BPE or WordPiece) for a\n"
+    "                     synthetic model or in place of a folder's own; ids must fit the model's vocab\n"
     "  --max-seq N        KV-cache positions (default: the model's context)\n"
     "  --prefill-chunk N  tokens one prefill call takes at most (default 512, capped by --max-seq)\n"
     "  --synthetic SPEC   random weights of a given shape (keys dim, layers, heads, kv_heads, ffn, vocab, context,\n"
@@ -95,15 +98,24 @@ int run(int argc, char** argv) {
     return 2;
   }
 
+  const bool json_tokenizer = fs::path(tokenizer).extension() == ".json";
   LlamaCheckpoint checkpoint;
   if (!synthetic.empty()) {
     checkpoint = synthetic_llama(synthetic);
   } else if (fs::is_directory(input)) {
     checkpoint = read_hf_llama(input);
+  } else if (json_tokenizer) {
+    throw ConvertError("--tokenizer " + tokenizer + ": a llama2.c checkpoint takes its tok*.bin tokenizer");
   } else if (fs::is_regular_file(input)) {
     checkpoint = read_llama2c(input, tokenizer.empty() ? find_llama2c_tokenizer(input) : tokenizer);
   } else {
     throw ConvertError(input + ": no such file or folder");
+  }
+  if (json_tokenizer) {
+    std::string why_not;
+    checkpoint.tokenizer = read_hf_tokenizer(tokenizer, checkpoint.config.vocab_size, -1, -1, why_not);
+    if (!why_not.empty()) throw ConvertError(tokenizer + ": " + why_not);
+    checkpoint.tokenizer_note.clear();
   }
   if (!checkpoint.tokenizer_note.empty()) std::fprintf(stderr, "note: %s\n", checkpoint.tokenizer_note.c_str());
 

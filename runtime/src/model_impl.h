@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "edgeformer/edgeformer.hpp"
@@ -51,6 +52,19 @@ struct TokenizerTables {
   std::unordered_map<std::string, int32_t> piece_ids;
   int32_t bos = -1, eos = -1, unk = -1, byte_base = -1, space = -1;
   bool add_dummy_prefix = false;
+  // Added tokens, matched literally before the model's own splitting: by first byte, longest first.
+  std::vector<std::pair<std::string, int32_t>> specials_by_first_byte[256];
+  // Byte-level BPE: the piece of each single byte, and the merges by (left << 32 | right).
+  struct Merge {
+    int32_t rank, merged;
+  };
+  std::unordered_map<uint64_t, Merge> merges;
+  int32_t byte_ids[256] = {};
+  // WordPiece.
+  bool lowercase = false, strip_accents = false, split_cjk = true;
+  std::string continuing_prefix;
+  size_t max_word_chars = 100;
+  int32_t cls = -1, sep = -1, pad = -1;
 };
 
 class ModelImpl {
