@@ -52,12 +52,15 @@ std::vector<TestVector> read_vectors(const std::string& stem) {
   return vectors;
 }
 
-// A one-layer synthetic model carrying the tokenizer.json of `folder`.
-std::shared_ptr<const Model> model_with_tokenizer(const std::string& folder, int vocab, const TempDir& temp) {
+// A one-layer synthetic model carrying the tokenizer.json (or, with from_vocab_txt, the vocab.txt) of `folder`.
+std::shared_ptr<const Model> model_with_tokenizer(const std::string& folder, int vocab, const TempDir& temp,
+                                                  bool from_vocab_txt = false) {
   converter::LlamaCheckpoint checkpoint = converter::synthetic_llama(
       "llama:dim=16,layers=1,heads=2,kv_heads=2,ffn=32,context=64,vocab=" + std::to_string(vocab));
   std::string why_not;
-  checkpoint.tokenizer = converter::read_hf_tokenizer(folder + "/tokenizer.json", vocab, -1, -1, why_not);
+  checkpoint.tokenizer = from_vocab_txt
+                             ? converter::read_wordpiece_vocab(folder + "/vocab.txt", vocab)
+                             : converter::read_hf_tokenizer(folder + "/tokenizer.json", vocab, -1, -1, why_not);
   EXPECT_TRUE(why_not.empty()) << why_not;
   const std::string path = temp.file("model.eft");
   converter::Graph graph = converter::build_llama_graph(checkpoint, {});
@@ -109,19 +112,25 @@ TEST_F(TokenizerVectors, Gpt2EndOfTextIsOneTokenInsideText) {
   EXPECT_EQ(ids, (std::vector<int32_t>{15496, 50256, 995}));
 }
 
+// The same vectors through tokenizer.json and through vocab.txt + tokenizer_config.json.
 TEST_F(TokenizerVectors, MiniLmWordPieceMatches) {
   const std::string dir = folder("minilm");
   if (dir.empty()) GTEST_SKIP() << "../shared/tokenizers/minilm not found (set EDGEFORMER_SHARED)";
-  const auto model = model_with_tokenizer(dir, 30522, temp_);
-  ASSERT_TRUE(model);
   const auto vectors = read_vectors(dir + "/test-vectors/ggml-vocab-bert-bge.gguf");
   ASSERT_EQ(vectors.size(), 46u);
-  for (const TestVector& v : vectors) {
-    SCOPED_TRACE("text: '" + v.text + "'");
-    std::vector<int32_t> ids;
-    ASSERT_TRUE(model->tokenize(v.text, false, &ids).ok());
-    EXPECT_EQ(ids, v.ids);
+  for (bool from_vocab_txt : {false, true}) {
+    SCOPED_TRACE(from_vocab_txt ? "vocab.txt" : "tokenizer.json");
+    const auto from_file = model_with_tokenizer(dir, 30522, temp_, from_vocab_txt);
+    ASSERT_TRUE(from_file);
+    for (const TestVector& v : vectors) {
+      SCOPED_TRACE("text: '" + v.text + "'");
+      std::vector<int32_t> ids;
+      ASSERT_TRUE(from_file->tokenize(v.text, false, &ids).ok());
+      EXPECT_EQ(ids, v.ids);
+    }
   }
+  const auto model = model_with_tokenizer(dir, 30522, temp_);
+  ASSERT_TRUE(model);
   // With add_bos, WordPiece frames the text as BERT expects: [CLS] 101 ... [SEP] 102.
   std::vector<int32_t> framed;
   ASSERT_TRUE(model->tokenize("hello world", true, &framed).ok());
@@ -130,6 +139,30 @@ TEST_F(TokenizerVectors, MiniLmWordPieceMatches) {
   ASSERT_TRUE(model->detokenize(101, 7592, &first).ok());
   ASSERT_TRUE(model->detokenize(7592, 2088, &second).ok());
   EXPECT_EQ(first + second, "hello world");
+}
+
+// Whisper's byte-level BPE (other merges, 1,607 added tokens such as <|en|> and <|0.00|>): the same strings
+// round-trip, and an added token inside text is one id.
+TEST_F(TokenizerVectors, WhisperByteLevelBpeRoundTrips) {
+  const std::string dir = folder("whisper"), gpt2 = folder("gpt2");
+  if (dir.empty() || gpt2.empty()) GTEST_SKIP() << "../shared/tokenizers/{whisper,gpt2} not found";
+  const auto model = model_with_tokenizer(dir, 51865, temp_);
+  ASSERT_TRUE(model);
+  for (const TestVector& v : read_vectors(gpt2 + "/test-vectors/ggml-vocab-gpt-2.gguf")) {
+    SCOPED_TRACE("text: '" + v.text + "'");
+    std::vector<int32_t> ids;
+    ASSERT_TRUE(model->tokenize(v.text, false, &ids).ok());
+    std::string decoded, piece;
+    for (size_t i = 0; i < ids.size(); ++i) {
+      ASSERT_TRUE(model->detokenize(i > 0 ? ids[i - 1] : -1, ids[i], &piece).ok());
+      decoded += piece;
+    }
+    EXPECT_EQ(decoded, v.text);
+  }
+  std::vector<int32_t> ids;
+  ASSERT_TRUE(model->tokenize("<|en|>hi", false, &ids).ok());
+  ASSERT_EQ(ids.size(), 2u);
+  EXPECT_EQ(ids[0], 50259);  // <|en|>
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <map>
 
 #include "convert_error.h"
@@ -226,6 +227,46 @@ int configured_special_id(const std::string& tokenizer_path, const char* key, co
 }
 
 }  // namespace
+
+TokenizerData read_wordpiece_vocab(const std::string& path, int vocab_size) {
+  namespace fs = std::filesystem;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConvertError(path + ": cannot open");
+  TokenizerData tok;
+  tok.kind = schema::TokenizerKind::WordPiece;
+  tok.add_dummy_prefix = false;
+  tok.pieces.assign(vocab_size, std::string());
+  std::map<std::string, int> ids;
+  std::string line;
+  for (int id = 0; std::getline(in, line); ++id) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    check_id(path, line, id, vocab_size);
+    tok.pieces[id] = line;
+    ids.emplace(line, id);
+  }
+  // BertTokenizer's options, from tokenizer_config.json beside the vocabulary when there is one.
+  const fs::path config_path = fs::path(path).parent_path() / "tokenizer_config.json";
+  const json config = fs::exists(config_path) ? read_json(config_path.string()) : json::object();
+  tok.lowercase = config.value("do_lower_case", true);
+  const json& strip = config.value("strip_accents", json());
+  tok.strip_accents = strip.is_boolean() ? strip.get<bool>() : tok.lowercase;
+  tok.split_cjk = config.value("tokenize_chinese_chars", true);
+  tok.continuing_prefix = "##";
+  const auto id_of = [&](const char* key, const char* fallback) {
+    const json& value = config.value(key, json());
+    const std::string piece = value.is_string() ? value.get<std::string>() : fallback;
+    return ids.count(piece) ? ids[piece] : -1;
+  };
+  tok.unk_id = id_of("unk_token", "[UNK]");
+  if (tok.unk_id < 0) throw ConvertError(path + ": WordPiece has no unknown token in its vocabulary");
+  tok.cls_id = id_of("cls_token", "[CLS]");
+  tok.sep_id = id_of("sep_token", "[SEP]");
+  tok.pad_id = id_of("pad_token", "[PAD]");
+  // The special tokens are never split, as BertTokenizer's never_split has them.
+  for (int id : {tok.pad_id, tok.unk_id, tok.cls_id, tok.sep_id, id_of("mask_token", "[MASK]")})
+    if (id >= 0) tok.special_ids.push_back(id);
+  return tok;
+}
 
 TokenizerData read_hf_tokenizer(const std::string& path, int vocab_size, int bos_id, int eos_id,
                                 std::string& why_not) {

@@ -15,4 +15,8 @@ namespace edgeformer::converter {
 TokenizerData read_hf_tokenizer(const std::string& path, int vocab_size, int bos_id, int eos_id,
                                 std::string& why_not);
 
+// A BERT vocab.txt (one WordPiece token per line, id = line number), with BertTokenizer's options from the
+// tokenizer_config.json beside it (do_lower_case, strip_accents, tokenize_chinese_chars, special tokens).
+TokenizerData read_wordpiece_vocab(const std::string& path, int vocab_size);
+
 }  // namespace edgeformer::converter

@@ -21,12 +21,13 @@ namespace fs = std::filesystem;
 
 constexpr const char* kUsage =
     "usage: edgeformer-convert INPUT -o MODEL.eft [--quant f32|int8|int4] [--kv f32|f16|int8] [--max-seq N] [--prefill-chunk N]\n"
-    "                          [--tokenizer TOK.bin|tokenizer.json]\n"
+    "                          [--tokenizer TOK.bin|tokenizer.json|vocab.txt]\n"
     "       edgeformer-convert --synthetic llama:dim=768,layers=12,heads=12,kv_heads=12,ffn=2048,vocab=32000 -o M.eft\n"
     "  INPUT: a Hugging Face folder (config.json, *.safetensors, tokenizer.json) of model_type llama,\n"
     "         or a llama2.c checkpoint (.bin); its tokenizer is --tokenizer, else the one tok*.bin beside it\n"
-    "  --tokenizer F.json a Hugging Face tokenizer.json (SentencePiece BPE, byte-level BPE or WordPiece) for a\n"
-    "                     synthetic model or in place of a folder's own; ids must fit the model's vocab\n"
+    "  --tokenizer F.json a Hugging Face tokenizer.json (SentencePiece BPE, byte-level BPE or WordPiece), or a\n"
+    "                     BERT vocab.txt, for a synthetic model or in place of a folder's own; ids must fit\n"
+    "                     the model's vocab\n"
     "  --max-seq N        KV-cache positions (default: the model's context)\n"
     "  --prefill-chunk N  tokens one prefill call takes at most (default 512, capped by --max-seq)\n"
     "  --synthetic SPEC   random weights of a given shape (keys dim, layers, heads, kv_heads, ffn, vocab, context,\n"
@@ -98,13 +99,15 @@ int run(int argc, char** argv) {
     return 2;
   }
 
+  // A tokenizer.json or a BERT vocab.txt replaces the model's own; a .bin is a llama2.c tokenizer.
   const bool json_tokenizer = fs::path(tokenizer).extension() == ".json";
+  const bool vocab_tokenizer = fs::path(tokenizer).extension() == ".txt";
   LlamaCheckpoint checkpoint;
   if (!synthetic.empty()) {
     checkpoint = synthetic_llama(synthetic);
   } else if (fs::is_directory(input)) {
     checkpoint = read_hf_llama(input);
-  } else if (json_tokenizer) {
+  } else if (json_tokenizer || vocab_tokenizer) {
     throw ConvertError("--tokenizer " + tokenizer + ": a llama2.c checkpoint takes its tok*.bin tokenizer");
   } else if (fs::is_regular_file(input)) {
     checkpoint = read_llama2c(input, tokenizer.empty() ? find_llama2c_tokenizer(input) : tokenizer);
@@ -115,6 +118,9 @@ int run(int argc, char** argv) {
     std::string why_not;
     checkpoint.tokenizer = read_hf_tokenizer(tokenizer, checkpoint.config.vocab_size, -1, -1, why_not);
     if (!why_not.empty()) throw ConvertError(tokenizer + ": " + why_not);
+    checkpoint.tokenizer_note.clear();
+  } else if (vocab_tokenizer) {
+    checkpoint.tokenizer = read_wordpiece_vocab(tokenizer, checkpoint.config.vocab_size);
     checkpoint.tokenizer_note.clear();
   }
   if (!checkpoint.tokenizer_note.empty()) std::fprintf(stderr, "note: %s\n", checkpoint.tokenizer_note.c_str());

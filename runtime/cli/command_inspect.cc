@@ -55,6 +55,7 @@ int command_inspect(int argc, char** argv) {
         .key("layers").value(info.layers)
         .key("max_context").value(info.max_context)
         .key("tokenizer").value(info.has_tokenizer)
+        .key("tokenizer_kind").value(info.tokenizer_kind)
         .key("isa").value(info.kernel_isa)
         .key("load_ms").value(load_ms)
         .key("ops").begin_object();
@@ -89,7 +90,7 @@ int command_inspect(int argc, char** argv) {
   std::printf("  weight bytes   %llu\n", static_cast<unsigned long long>(info.weight_bytes));
   std::printf("  arena bytes    %llu\n", static_cast<unsigned long long>(info.arena_bytes));
   std::printf("  state bytes    %llu\n", static_cast<unsigned long long>(info.state_bytes));
-  std::printf("  tokenizer      %s\n", info.has_tokenizer ? "yes" : "no");
+  std::printf("  tokenizer      %s\n", info.tokenizer_kind.c_str());
   std::printf("  kernels        %s\n", info.kernel_isa.c_str());
   std::printf("  load           %.2f ms\n", load_ms);
   std::printf("  ops           ");

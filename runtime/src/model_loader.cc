@@ -578,6 +578,12 @@ void describe(ModelImpl* impl) {
   info.layers = meta.layers();
   info.max_context = meta.max_context();
   info.has_tokenizer = impl->tokenizer.kind != schema::TokenizerKind::None;
+  switch (impl->tokenizer.kind) {
+    case schema::TokenizerKind::SentencePieceBpe: info.tokenizer_kind = "sentencepiece_bpe"; break;
+    case schema::TokenizerKind::ByteLevelBpe: info.tokenizer_kind = "byte_level_bpe"; break;
+    case schema::TokenizerKind::WordPiece: info.tokenizer_kind = "wordpiece"; break;
+    default: info.tokenizer_kind = "none"; break;
+  }
   info.kernel_isa = kernels::isa_name(impl->kernels->isa);
   std::map<std::string, int> counts;
   auto tensor_info = [&](int id) {

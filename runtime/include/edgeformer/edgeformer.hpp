@@ -61,6 +61,8 @@ struct ModelInfo {
   std::vector<EntryInfo> entries;
   std::vector<std::pair<std::string, int>> op_counts;  // operator type -> count over all entries
   bool has_tokenizer = false;
+  // sentencepiece_bpe, byte_level_bpe, wordpiece or none. Only wordpiece loses text (case, accents, spacing).
+  std::string tokenizer_kind;
   std::string kernel_isa;  // the kernels this CPU runs: scalar, avx2, avx512vnni (EDGEFORMER_ISA may lower it)
 };
 
