@@ -23,6 +23,7 @@
 #include "edgeformer/kernels/int4_packing.h"
 #include "edgeformer/kernels/int8_packing.h"
 #include "edgeformer/kernels/isa.h"
+#include "edgeformer/kernels/layer_norm.h"
 #include "edgeformer/kernels/quantize.h"
 #include "edgeformer/kernels/rms_norm.h"
 
@@ -168,6 +169,52 @@ TEST(RmsNormTest, ZeroRowStaysZero) {
   std::vector<float> y(dim, 1.0f);
   rms_norm_f32_ref(x.data(), weight.data(), 1, dim, 1e-5f, y.data());
   for (float v : y) EXPECT_EQ(v, 0.0f);
+}
+
+// LayerNorm against a double-precision two-pass naive, with a mean far from zero (where E[x^2] - E[x]^2 cancels),
+// and in place.
+TEST(LayerNormTest, MatchesNaiveDoubleAndMayAlias) {
+  std::mt19937 rng(4);
+  const float epsilon = 1e-5f;
+  for (size_t dim : kOddSizes) {
+    SCOPED_TRACE(testing::Message() << "dim=" << dim);
+    const size_t rows = 3;
+    std::vector<float> x = random_floats(rng, rows * dim, -4.0f, 4.0f);
+    for (size_t i = 0; i < dim; ++i) x[2 * dim + i] += 1000.0f;  // row 2: large mean
+    const std::vector<float> weight = random_floats(rng, dim, 0.5f, 1.5f), bias = random_floats(rng, dim);
+    std::vector<float> y(rows * dim);
+    layer_norm_f32_ref(x.data(), weight.data(), bias.data(), rows, dim, epsilon, y.data());
+    for (size_t r = 0; r < rows; ++r) {
+      double mean = 0.0, var = 0.0;
+      for (size_t i = 0; i < dim; ++i) mean += x[r * dim + i];
+      mean /= double(dim);
+      for (size_t i = 0; i < dim; ++i) var += (x[r * dim + i] - mean) * (x[r * dim + i] - mean);
+      var /= double(dim);
+      for (size_t i = 0; i < dim; ++i) {
+        const double want = (x[r * dim + i] - mean) / std::sqrt(var + epsilon) * weight[i] + bias[i];
+        ASSERT_NEAR(y[r * dim + i], want, 1e-5 * (std::fabs(want) + 1.0)) << r << " " << i;
+      }
+    }
+    layer_norm_f32_ref(x.data(), weight.data(), bias.data(), rows, dim, epsilon, x.data());
+    EXPECT_EQ(x, y);
+  }
+}
+
+// GELU, both forms, against double precision: the tanh form (GPT-2's gelu_new) and the erf form (BERT's gelu).
+TEST(GeluTest, MatchesNaiveDouble) {
+  std::mt19937 rng(5);
+  std::vector<float> x = random_floats(rng, 257, -8.0f, 8.0f);
+  x[0] = 0.0f, x[1] = -20.0f, x[2] = 20.0f;
+  std::vector<float> y(x.size());
+  for (bool tanh_form : {true, false}) {
+    gelu_f32_ref(x.data(), x.size(), tanh_form, y.data());
+    for (size_t i = 0; i < x.size(); ++i) {
+      const double v = x[i];
+      const double want = tanh_form ? 0.5 * v * (1.0 + std::tanh(std::sqrt(2.0 / 3.14159265358979323846) * (v + 0.044715 * v * v * v)))
+                                    : 0.5 * v * (1.0 + std::erf(v / std::sqrt(2.0)));
+      ASSERT_NEAR(y[i], want, 1e-6 * (std::fabs(want) + 1e-3)) << (tanh_form ? "tanh " : "erf ") << v;
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------

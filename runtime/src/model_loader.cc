@@ -187,6 +187,9 @@ class OperatorChecker {
       case OperatorOptions::SwiGluOptions:
       case OperatorOptions::AddOptions: return check_elementwise(op);
       case OperatorOptions::LastRowOptions: return check_last_row(op);
+      case OperatorOptions::LayerNormOptions: return check_layer_norm(op);
+      case OperatorOptions::GeluOptions: return check_gelu(op);
+      case OperatorOptions::PositionEmbeddingOptions: return check_position_embedding(op);
       default: return invalid(prefix_ + "unknown operator type");
     }
   }
@@ -245,8 +248,51 @@ class OperatorChecker {
     return Status();
   }
 
+  Status check_layer_norm(const BoundOperator& op) {
+    if (Status s = arity(op, 3, 1); !s.ok()) return s;
+    const float eps = op.def->options_as_LayerNormOptions()->epsilon();
+    if (!(eps > 0.0f) || !std::isfinite(eps)) return fail("epsilon must be positive");
+    const int64_t dim = tensors_[op.inputs[0]].rank == 2 ? tensors_[op.inputs[0]].shape[1] : -1;
+    if (!is_matrix(op.inputs[0], dim) || !is_weight(op.inputs[1], DType::F32, {dim}) ||
+        !is_weight(op.inputs[2], DType::F32, {dim}) || !is_matrix(op.outputs[0], dim) ||
+        !same_rows(op.inputs[0], op.outputs[0]))
+      return fail("expects x f32 [rows, dim], weight and bias f32 [dim], y f32 [rows, dim]");
+    return Status();
+  }
+
+  Status check_gelu(const BoundOperator& op) {
+    if (Status s = arity(op, 1, 1); !s.ok()) return s;
+    const int64_t cols = tensors_[op.inputs[0]].rank == 2 ? tensors_[op.inputs[0]].shape[1] : -1;
+    if (!is_matrix(op.inputs[0], cols) || !is_matrix(op.outputs[0], cols) || !same_rows(op.inputs[0], op.outputs[0]))
+      return fail("expects x and y, equal f32 matrices");
+    return Status();
+  }
+
+  Status check_position_embedding(const BoundOperator& op) {
+    if (Status s = arity(op, 3, 1); !s.ok()) return s;
+    const BoundTensor& table = tensors_[op.inputs[1]];
+    const int64_t dim = tensors_[op.inputs[0]].rank == 2 ? tensors_[op.inputs[0]].shape[1] : -1;
+    if (table.storage != Storage::Weight || table.dtype != DType::F32 || table.rank != 2 || table.shape[1] != dim)
+      return fail("table must be an f32 [positions, dim] weight");
+    const BoundTensor& position = tensors_[op.inputs[2]];
+    if (position.storage != Storage::Arena || position.dtype != DType::I32 || position.rank != 1 ||
+        position.shape[0] != 1 || position.dynamic_rows)
+      return fail("position must be an i32 [1] activation");
+    if (!is_matrix(op.inputs[0], dim) || !is_matrix(op.outputs[0], dim) || !same_rows(op.inputs[0], op.outputs[0]))
+      return fail("expects x and y f32 [rows, " + std::to_string(dim) + "]");
+    return Status();
+  }
+
   Status check_fully_connected(const BoundOperator& op) {
-    if (Status s = arity(op, 2, 1); !s.ok()) return s;
+    if (op.inputs.size() == 3) {
+      // The optional bias: f32 [n].
+      const BoundTensor& w = tensors_[op.inputs[1]];
+      if (w.rank != 2 || !is_weight(op.inputs[2], DType::F32, {w.shape[0]}))
+        return fail("bias must be an f32 [n] weight");
+    } else if (Status s = arity(op, 2, 1); !s.ok()) {
+      return s;
+    }
+    if (op.outputs.size() != 1) return fail("expects 1 output");
     const BoundTensor& w = tensors_[op.inputs[1]];
     if (w.storage != Storage::Weight || w.rank != 2 ||
         (w.dtype != DType::F32 && w.dtype != DType::I8 && w.dtype != DType::I4))
@@ -274,9 +320,11 @@ class OperatorChecker {
         heads > 4096 || head_dim > 4096)
       return fail("heads " + std::to_string(heads) + ", kv heads " + std::to_string(kv_heads) + ", head dim " +
                   std::to_string(head_dim) + ": heads must be a multiple of kv heads and head dim even");
-    if (!(a->rope_theta() > 0.0f) || !std::isfinite(a->rope_theta())) return fail("rope_theta must be positive");
-    if (a->rope_style() != schema::RopeStyle::Interleaved && a->rope_style() != schema::RopeStyle::Half)
+    if (a->rope_style() != schema::RopeStyle::Interleaved && a->rope_style() != schema::RopeStyle::Half &&
+        a->rope_style() != schema::RopeStyle::None)
       return fail("unknown rope style");
+    if (a->rope_style() != schema::RopeStyle::None && (!(a->rope_theta() > 0.0f) || !std::isfinite(a->rope_theta())))
+      return fail("rope_theta must be positive");
     const int64_t q_dim = int64_t{heads} * head_dim, kv_dim = int64_t{kv_heads} * head_dim;
     const int q = op.inputs[0], k = op.inputs[1], v = op.inputs[2], position = op.inputs[3];
     if (!is_matrix(q, q_dim) || !is_matrix(k, kv_dim) || !is_matrix(v, kv_dim) || !is_matrix(op.outputs[0], q_dim) ||

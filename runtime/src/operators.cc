@@ -9,6 +9,7 @@
 #include "edgeformer/kernels/embedding.h"
 #include "edgeformer/kernels/fully_connected.h"
 #include "edgeformer/kernels/half.h"
+#include "edgeformer/kernels/layer_norm.h"
 #include "edgeformer/kernels/quantize.h"
 #include "edgeformer/kernels/rms_norm.h"
 #include "session_impl.h"
@@ -101,6 +102,42 @@ Status run_fully_connected(SessionImpl& s, const BoundOperator& op, size_t rows)
     }
   }
   s.pool_.parallel_tiles(n, column_tile(n, m * n * k, s.pool_.threads()), &FullyConnectedTask::run, &task);
+  if (op.inputs.size() == 3) {
+    const float* bias = static_cast<const float*>(s.impl_->tensors[op.inputs[2]].weight_data);
+    for (size_t r = 0; r < m; ++r) kernels::add_f32_ref(y + r * n, bias, n, y + r * n);
+  }
+  return Status();
+}
+
+Status run_layer_norm(SessionImpl& s, const BoundOperator& op, size_t rows) {
+  const BoundTensor& x = s.impl_->tensors[op.inputs[0]];
+  kernels::layer_norm_f32_ref(tensor_data<const float>(s, op.inputs[0]),
+                              static_cast<const float*>(s.impl_->tensors[op.inputs[1]].weight_data),
+                              static_cast<const float*>(s.impl_->tensors[op.inputs[2]].weight_data),
+                              s.rows_of(x, rows), x.shape[1], op.def->options_as_LayerNormOptions()->epsilon(),
+                              tensor_data<float>(s, op.outputs[0]));
+  return Status();
+}
+
+Status run_gelu(SessionImpl& s, const BoundOperator& op, size_t rows) {
+  const BoundTensor& x = s.impl_->tensors[op.inputs[0]];
+  kernels::gelu_f32_ref(tensor_data<const float>(s, op.inputs[0]), s.rows_of(x, rows) * x.shape[1],
+                        op.def->options_as_GeluOptions()->tanh_approximation(), tensor_data<float>(s, op.outputs[0]));
+  return Status();
+}
+
+Status run_position_embedding(SessionImpl& s, const BoundOperator& op, size_t rows) {
+  const BoundTensor& x = s.impl_->tensors[op.inputs[0]];
+  const BoundTensor& table = s.impl_->tensors[op.inputs[1]];
+  const size_t n = s.rows_of(x, rows), dim = x.shape[1], positions = table.shape[0];
+  const int32_t position = *tensor_data<const int32_t>(s, op.inputs[2]);
+  if (position < 0 || static_cast<size_t>(position) > positions || n > positions - static_cast<size_t>(position))
+    return Status(StatusCode::kOutOfRange, "positions " + std::to_string(position) + ".." +
+                                               std::to_string(int64_t(position) + int64_t(n) - 1) +
+                                               " are past the model's " + std::to_string(positions) + " positions");
+  const float* rows_of_table = static_cast<const float*>(table.weight_data) + static_cast<size_t>(position) * dim;
+  kernels::add_f32_ref(tensor_data<const float>(s, op.inputs[0]), rows_of_table, n * dim,
+                       tensor_data<float>(s, op.outputs[0]));
   return Status();
 }
 
@@ -153,7 +190,8 @@ Status run_attention(SessionImpl& s, const BoundOperator& op, size_t rows) {
   float* q = tensor_data<float>(s, op.inputs[0]);
   float* k = tensor_data<float>(s, op.inputs[1]);
   const float* v = tensor_data<const float>(s, op.inputs[2]);
-  kernels::rope_f32_ref(q, q_dim, heads, k, kv_dim, kv_heads, n, head_dim, position, a.rope_theta(), style);
+  if (a.rope_style() != schema::RopeStyle::None)
+    kernels::rope_f32_ref(q, q_dim, heads, k, kv_dim, kv_heads, n, head_dim, position, a.rope_theta(), style);
   uint8_t* k_cache_data = s.address(k_cache);
   uint8_t* v_cache_data = s.address(s.impl_->tensors[a.v_cache()]);
   AttentionTask task{};
@@ -212,6 +250,9 @@ Status execute_operator(SessionImpl& s, const BoundOperator& op, size_t rows) {
     case OperatorOptions::SwiGluOptions:
     case OperatorOptions::AddOptions: return run_elementwise(s, op, rows);
     case OperatorOptions::LastRowOptions: return run_last_row(s, op, rows);
+    case OperatorOptions::LayerNormOptions: return run_layer_norm(s, op, rows);
+    case OperatorOptions::GeluOptions: return run_gelu(s, op, rows);
+    case OperatorOptions::PositionEmbeddingOptions: return run_position_embedding(s, op, rows);
     default: return Status(StatusCode::kInternal, "unknown operator");
   }
 }

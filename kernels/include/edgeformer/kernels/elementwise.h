@@ -7,6 +7,10 @@ namespace edgeformer::kernels {
 // y = a + b (residual connection); y may alias a or b.
 void add_f32_ref(const float* a, const float* b, size_t count, float* y);
 
+// GELU: x * Phi(x). tanh: 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))) (GPT-2's gelu_new); exact: with erf
+// (BERT's gelu). y may alias x.
+void gelu_f32_ref(const float* x, size_t count, bool tanh_approximation, float* y);
+
 // SwiGLU gate: y = silu(gate) * up, silu(x) = x / (1 + exp(-x)); y may alias gate or up.
 using SwiGluF32Fn = void (*)(const float* gate, const float* up, size_t count, float* y);
 void swiglu_f32_ref(const float* gate, const float* up, size_t count, float* y);

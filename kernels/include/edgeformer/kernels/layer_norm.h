@@ -1,0 +1,12 @@
+#pragma once
+// LayerNorm over the last dimension: y = (x - mean) / sqrt(var + eps) * weight + bias, var the biased variance (as
+// torch.nn.functional.layer_norm).
+#include <cstddef>
+
+namespace edgeformer::kernels {
+
+// y may alias x.
+void layer_norm_f32_ref(const float* x, const float* weight, const float* bias, size_t rows, size_t dim,
+                        float epsilon, float* y);
+
+}  // namespace edgeformer::kernels
