@@ -30,6 +30,9 @@ fb::Offset<void> operator_options(fb::FlatBufferBuilder& b, const converter::Ope
     case OperatorOptions::SwiGluOptions: return CreateSwiGluOptions(b).Union();
     case OperatorOptions::AddOptions: return CreateAddOptions(b).Union();
     case OperatorOptions::LastRowOptions: return CreateLastRowOptions(b).Union();
+    case OperatorOptions::LayerNormOptions: return CreateLayerNormOptions(b, o.epsilon).Union();
+    case OperatorOptions::GeluOptions: return CreateGeluOptions(b, o.gelu_tanh).Union();
+    case OperatorOptions::PositionEmbeddingOptions: return CreatePositionEmbeddingOptions(b).Union();
     case OperatorOptions::NONE: break;
   }
   throw ConvertError("internal: operator without options");

@@ -39,7 +39,8 @@ struct AttentionParams {
 struct Operator {
   schema::OperatorOptions type = schema::OperatorOptions::NONE;
   std::vector<int> inputs, outputs;
-  float epsilon = 0.0f;     // RmsNorm
+  float epsilon = 0.0f;     // RmsNorm, LayerNorm
+  bool gelu_tanh = true;    // Gelu: the tanh approximation, else erf
   int scratch = -1;         // FullyConnected with int8 weights
   AttentionParams attention;
 };

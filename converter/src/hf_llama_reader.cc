@@ -13,36 +13,7 @@
 
 namespace edgeformer::converter {
 
-namespace {
-
 using nlohmann::json;
-
-template <typename T>
-T config_value(const json& config, const std::string& path, const char* key) {
-  if (!config.contains(key)) throw ConvertError(path + ": missing key \"" + key + "\"");
-  try {
-    return config.at(key).get<T>();
-  } catch (const std::exception&) {
-    throw ConvertError(path + ": key \"" + key + "\" has an unexpected type: " + config.at(key).dump());
-  }
-}
-
-template <typename T>
-T config_value_or(const json& config, const std::string& path, const char* key, T fallback) {
-  if (!config.contains(key) || config.at(key).is_null()) return fallback;
-  return config_value<T>(config, path, key);
-}
-
-// A special token id from config.json; some models list several end-of-sequence ids, the first is kept.
-int special_id(const json& config, const char* key) {
-  if (!config.contains(key)) return -1;
-  const json& value = config.at(key);
-  if (value.is_number_integer()) return value.get<int>();
-  if (value.is_array() && !value.empty() && value[0].is_number_integer()) return value[0].get<int>();
-  return -1;
-}
-
-}  // namespace
 
 LlamaCheckpoint read_hf_llama(const std::string& folder) {
   namespace fs = std::filesystem;
@@ -50,7 +21,7 @@ LlamaCheckpoint read_hf_llama(const std::string& folder) {
   const json config = read_json(config_path);
   const std::string model_type = config.value("model_type", "");
   if (model_type != "llama")
-    throw ConvertError(config_path + ": model_type \"" + model_type + "\" is not supported (supported: llama)");
+    throw ConvertError(config_path + ": model_type \"" + model_type + "\" is not supported (supported: llama, gpt2)");
   for (const char* key : {"rope_scaling", "quantization_config"})
     if (config.contains(key) && !config[key].is_null())
       throw ConvertError(config_path + ": \"" + key + "\" is not supported: " + config[key].dump());

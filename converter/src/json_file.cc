@@ -16,4 +16,12 @@ nlohmann::json read_json(const std::string& path) {
   }
 }
 
+int special_id(const nlohmann::json& config, const char* key) {
+  if (!config.contains(key)) return -1;
+  const nlohmann::json& value = config.at(key);
+  if (value.is_number_integer()) return value.get<int>();
+  if (value.is_array() && !value.empty() && value[0].is_number_integer()) return value[0].get<int>();
+  return -1;
+}
+
 }  // namespace edgeformer::converter

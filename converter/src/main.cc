@@ -8,7 +8,9 @@
 #include "convert_error.h"
 #include "edgeformer/schema/operator_name.h"
 #include "eft_writer.h"
+#include "gpt2_graph.h"
 #include "hf_llama_reader.h"
+#include "json_file.h"
 #include "hf_tokenizer_reader.h"
 #include "llama2c_reader.h"
 #include "llama_graph.h"
@@ -23,7 +25,7 @@ constexpr const char* kUsage =
     "usage: edgeformer-convert INPUT -o MODEL.eft [--quant f32|int8|int4] [--kv f32|f16|int8] [--max-seq N] [--prefill-chunk N]\n"
     "                          [--tokenizer TOK.bin|tokenizer.json|vocab.txt]\n"
     "       edgeformer-convert --synthetic llama:dim=768,layers=12,heads=12,kv_heads=12,ffn=2048,vocab=32000 -o M.eft\n"
-    "  INPUT: a Hugging Face folder (config.json, *.safetensors, tokenizer.json) of model_type llama,\n"
+    "  INPUT: a Hugging Face folder (config.json, *.safetensors, tokenizer.json) of model_type llama or gpt2,\n"
     "         or a llama2.c checkpoint (.bin); its tokenizer is --tokenizer, else the one tok*.bin beside it\n"
     "  --tokenizer F.json a Hugging Face tokenizer.json (SentencePiece BPE, byte-level BPE or WordPiece), or a\n"
     "                     BERT vocab.txt, for a synthetic model or in place of a folder's own; ids must fit\n"
@@ -102,30 +104,50 @@ int run(int argc, char** argv) {
   // A tokenizer.json or a BERT vocab.txt replaces the model's own; a .bin is a llama2.c tokenizer.
   const bool json_tokenizer = fs::path(tokenizer).extension() == ".json";
   const bool vocab_tokenizer = fs::path(tokenizer).extension() == ".txt";
-  LlamaCheckpoint checkpoint;
-  if (!synthetic.empty()) {
-    checkpoint = synthetic_llama(synthetic);
-  } else if (fs::is_directory(input)) {
-    checkpoint = read_hf_llama(input);
-  } else if (json_tokenizer || vocab_tokenizer) {
-    throw ConvertError("--tokenizer " + tokenizer + ": a llama2.c checkpoint takes its tok*.bin tokenizer");
-  } else if (fs::is_regular_file(input)) {
-    checkpoint = read_llama2c(input, tokenizer.empty() ? find_llama2c_tokenizer(input) : tokenizer);
+  const auto replace_tokenizer = [&](TokenizerData& tok, std::string& note, int vocab_size) {
+    if (json_tokenizer) {
+      std::string why_not;
+      tok = read_hf_tokenizer(tokenizer, vocab_size, -1, -1, why_not);
+      if (!why_not.empty()) throw ConvertError(tokenizer + ": " + why_not);
+      note.clear();
+    } else if (vocab_tokenizer) {
+      tok = read_wordpiece_vocab(tokenizer, vocab_size);
+      note.clear();
+    }
+    if (!note.empty()) std::fprintf(stderr, "note: %s\n", note.c_str());
+  };
+  std::string model_type = "llama", shape;
+  if (synthetic.empty() && fs::is_directory(input))
+    model_type = read_json((fs::path(input) / "config.json").string()).value("model_type", std::string());
+  Graph graph;
+  if (model_type == "gpt2") {
+    Gpt2Checkpoint checkpoint = read_hf_gpt2(input);
+    replace_tokenizer(checkpoint.tokenizer, checkpoint.tokenizer_note, checkpoint.config.vocab_size);
+    graph = build_gpt2_graph(checkpoint, options);
+    const Gpt2Config& c = checkpoint.config;
+    shape = "gpt2: dim " + std::to_string(c.dim) + ", inner " + std::to_string(c.inner) + ", layers " +
+            std::to_string(c.layers) + ", heads " + std::to_string(c.heads) + ", positions " +
+            std::to_string(c.positions) + ", vocab " + std::to_string(c.vocab_size);
   } else {
-    throw ConvertError(input + ": no such file or folder");
+    LlamaCheckpoint checkpoint;
+    if (!synthetic.empty()) {
+      checkpoint = synthetic_llama(synthetic);
+    } else if (fs::is_directory(input)) {
+      checkpoint = read_hf_llama(input);
+    } else if (json_tokenizer || vocab_tokenizer) {
+      throw ConvertError("--tokenizer " + tokenizer + ": a llama2.c checkpoint takes its tok*.bin tokenizer");
+    } else if (fs::is_regular_file(input)) {
+      checkpoint = read_llama2c(input, tokenizer.empty() ? find_llama2c_tokenizer(input) : tokenizer);
+    } else {
+      throw ConvertError(input + ": no such file or folder");
+    }
+    replace_tokenizer(checkpoint.tokenizer, checkpoint.tokenizer_note, checkpoint.config.vocab_size);
+    graph = build_llama_graph(checkpoint, options);
+    const LlamaConfig& c = checkpoint.config;
+    shape = "llama: dim " + std::to_string(c.dim) + ", hidden " + std::to_string(c.hidden_dim) + ", layers " +
+            std::to_string(c.layers) + ", heads " + std::to_string(c.heads) + ", kv heads " +
+            std::to_string(c.kv_heads) + ", vocab " + std::to_string(c.vocab_size);
   }
-  if (json_tokenizer) {
-    std::string why_not;
-    checkpoint.tokenizer = read_hf_tokenizer(tokenizer, checkpoint.config.vocab_size, -1, -1, why_not);
-    if (!why_not.empty()) throw ConvertError(tokenizer + ": " + why_not);
-    checkpoint.tokenizer_note.clear();
-  } else if (vocab_tokenizer) {
-    checkpoint.tokenizer = read_wordpiece_vocab(tokenizer, checkpoint.config.vocab_size);
-    checkpoint.tokenizer_note.clear();
-  }
-  if (!checkpoint.tokenizer_note.empty()) std::fprintf(stderr, "note: %s\n", checkpoint.tokenizer_note.c_str());
-
-  Graph graph = build_llama_graph(checkpoint, options);
   const uint64_t file_bytes = write_eft(graph, output);
 
   std::map<std::string, int> op_counts;
@@ -134,10 +156,8 @@ int run(int argc, char** argv) {
     ops += entry.operators.size();
     for (const Operator& op : entry.operators) ++op_counts[edgeformer::schema::operator_name(op.type)];
   }
-  const LlamaConfig& c = checkpoint.config;
   std::printf("wrote %s (%llu bytes)\n", output.c_str(), static_cast<unsigned long long>(file_bytes));
-  std::printf("  architecture  llama: dim %d, hidden %d, layers %d, heads %d, kv heads %d, vocab %d\n", c.dim,
-              c.hidden_dim, c.layers, c.heads, c.kv_heads, c.vocab_size);
+  std::printf("  architecture  %s\n", shape.c_str());
   std::printf("  quantization  %s\n", graph.quantization.c_str());
   std::printf("  entries       ");
   for (const Entry& entry : graph.entries)
