@@ -47,6 +47,29 @@ def read_npy(path):
     return shape, struct.unpack(f"<{count}f", data[10 + length:10 + length + 4 * count])
 
 
+GPT2_FIXTURE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "gpt2-tiny")
+
+
+class Gpt2Cli(unittest.TestCase):
+    """A Hugging Face gpt2 folder (the PyTorch-generated test fixture) through convert, inspect and generate."""
+
+    def test_convert_inspect_and_generate_the_reference_continuation(self):
+        with open(os.path.join(GPT2_FIXTURE, "reference.json")) as f:
+            prompt = json.load(f)["prompts"][0]
+        with tempfile.TemporaryDirectory() as tmp:
+            for quant in ("f32", "int8"):
+                out = os.path.join(tmp, quant + ".eft")
+                self.assertIn("gpt2: dim 32", run(CONVERT, GPT2_FIXTURE, "-o", out, "--quant", quant).stdout)
+                info = json.loads(run(EDGEFORMER, "inspect", out, "--json").stdout)
+                self.assertEqual((info["architecture"], info["quantization"]), ("gpt2", quant))
+                self.assertEqual(info["ops"]["LayerNorm"], 10)
+                self.assertEqual(info["max_context"], 32)
+                ids = ",".join(str(i) for i in prompt["ids"])
+                result = json.loads(run(EDGEFORMER, "generate", out, "--prompt-ids", ids, "-n",
+                                        str(len(prompt["greedy"])), "--json").stdout)
+                self.assertEqual(result["ids"], prompt["greedy"], quant)
+
+
 @unittest.skipUnless(os.path.exists(os.path.join(STORIES, "stories260K.bin")),
                      "../shared/models/stories260K not found (set EDGEFORMER_SHARED)")
 class Cli(unittest.TestCase):
