@@ -17,7 +17,9 @@
 #include "edgeformer/schema/edgeformer_generated.h"
 #include "eft_writer.h"
 #include "file_bytes.h"
+#include "llama_graph.h"
 #include "memory_planner.h"
+#include "synthetic_llama.h"
 #include "test_support.h"
 
 namespace edgeformer::testing {
@@ -890,6 +892,58 @@ TEST_F(ModelLoader, ByteFlipFuzz) {
 
 // Scalar fields set to boundary values: the verifier still passes (but for some changed union tags), so the loader's
 // own checks judge them.
+// A synthetic model carrying a small tokenizer of `kind`: the 256 single bytes, "ab" (merge 0: a + b), and
+// [UNK] [CLS] [SEP] for WordPiece.
+std::vector<uint8_t> model_with_small_tokenizer(const TempDir& tmp, schema::TokenizerKind kind) {
+  converter::LlamaCheckpoint checkpoint =
+      converter::synthetic_llama("llama:dim=8,layers=1,heads=1,kv_heads=1,ffn=8,context=8,vocab=260");
+  converter::TokenizerData& tok = checkpoint.tokenizer;
+  tok = {};
+  tok.kind = kind;
+  tok.add_dummy_prefix = false;
+  for (int b = 0; b < 256; ++b) tok.pieces.push_back(std::string(1, static_cast<char>(b)));
+  tok.pieces.insert(tok.pieces.end(), {"ab", "[UNK]", "[CLS]", "[SEP]"});
+  tok.merge_left = {'a'};
+  tok.merge_right = {'b'};
+  tok.special_ids = {258};
+  if (kind == schema::TokenizerKind::WordPiece) {
+    tok.merge_left.clear(), tok.merge_right.clear();
+    tok.unk_id = 257, tok.cls_id = 258, tok.sep_id = 259;
+    tok.continuing_prefix = "##";
+  }
+  converter::Graph graph = converter::build_llama_graph(checkpoint, {});
+  converter::write_eft(graph, tmp.file("small_tokenizer.eft"));
+  return converter::read_file_bytes(tmp.file("small_tokenizer.eft"));
+}
+
+// Corrupt byte-level BPE and WordPiece tables are refused at load, naming what is wrong; the valid ones tokenize.
+TEST_F(ModelLoader, CorruptTokenizerTablesAreRefused) {
+  const auto bpe = model_with_small_tokenizer(tmp_, schema::TokenizerKind::ByteLevelBpe);
+  ModelPtr model;
+  ASSERT_TRUE(open_both(bpe, &model).ok());
+  std::vector<int32_t> ids;
+  ASSERT_TRUE(model->tokenize("abc", false, &ids).ok());
+  EXPECT_EQ(ids, (std::vector<int32_t>{256, 'c'}));
+  expect_rejected(bpe, [](Model& m) { m.mutable_tokenizer()->mutable_merge_left()->Mutate(0, 9999); },
+                  "names a piece out of range");
+  expect_rejected(bpe, [](Model& m) { m.mutable_tokenizer()->mutable_merge_right()->Mutate(0, 'c'); },
+                  "not in the vocabulary");
+  expect_rejected(bpe, [](Model& m) { m.mutable_tokenizer()->mutable_special_ids()->Mutate(0, -5); },
+                  "added token id out of range");
+
+  const auto wordpiece = model_with_small_tokenizer(tmp_, schema::TokenizerKind::WordPiece);
+  ASSERT_TRUE(open_both(wordpiece, &model).ok());
+  ids.clear();
+  ASSERT_TRUE(model->tokenize("ab", true, &ids).ok());
+  EXPECT_EQ(ids, (std::vector<int32_t>{258, 256, 259}));
+  expect_rejected(wordpiece, [](Model& m) { ASSERT_TRUE(m.mutable_tokenizer()->mutate_unk_id(-1)); },
+                  "needs an unknown token");
+  expect_rejected(wordpiece, [](Model& m) { ASSERT_TRUE(m.mutable_tokenizer()->mutate_max_word_chars(0)); },
+                  "max_word_chars must be positive");
+  expect_rejected(wordpiece, [](Model& m) { ASSERT_TRUE(m.mutable_tokenizer()->mutate_cls_id(4000)); },
+                  "special token id out of range");
+}
+
 TEST_F(ModelLoader, FieldMutationFuzz) {
   for (const auto* base : {&valid_, &valid_int8_}) {
     Fuzzer fuzzer(*base, base == &valid_ ? 11 : 12);
