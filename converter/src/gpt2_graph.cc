@@ -46,12 +46,7 @@ class Gpt2GraphBuilder : GraphBuilder {
     }
     final_weight_ = f32_weight("ln_f.weight", ckpt_.final_norm_weight, {c_.dim});
     final_bias_ = f32_weight("ln_f.bias", ckpt_.final_norm_bias, {c_.dim});
-    if (options_.weights == WeightFormat::kF32) {
-      classifier_ = embedding_;  // tied: the embedding table is the classifier, stored once
-    } else {
-      classifier_ = linear_weight("classifier", ckpt_.token_embedding, c_.vocab_size, c_.dim);
-      graph_.params -= ckpt_.token_embedding.size();  // a quantized copy of the embedding table
-    }
+    classifier_ = tied_classifier(embedding_, ckpt_.token_embedding, c_.vocab_size, c_.dim);
     const int prefill_rows = std::max(1, std::min(options_.prefill_rows, graph_.max_context));
     build_entry("prefill", prefill_rows);
     build_entry("decode", 1);
@@ -121,7 +116,7 @@ Graph build_gpt2_graph(const Gpt2Checkpoint& checkpoint, const LlamaGraphOptions
   Graph graph;
   graph.architecture = "gpt2";
   graph.source = checkpoint.source;
-  graph.quantization = options.weights == WeightFormat::kF32 ? "f32" : options.weights == WeightFormat::kInt8 ? "int8" : "int4";
+  graph.quantization = weight_format_name(options.weights);
   graph.vocab_size = checkpoint.config.vocab_size;
   graph.hidden_size = checkpoint.config.dim;
   graph.layers = checkpoint.config.layers;

@@ -168,6 +168,13 @@ int GraphBuilder::add(const std::string& name, int a, int b, int cols) {
   return y;
 }
 
+int GraphBuilder::tied_classifier(int embedding, const std::vector<float>& table, int vocab, int dim) {
+  if (weights_ == WeightFormat::kF32) return embedding;
+  const int classifier = linear_weight("classifier", table, vocab, dim);
+  graph_.params -= table.size();
+  return classifier;
+}
+
 GraphBuilder::KvCache GraphBuilder::kv_cache(const std::string& prefix, int kv_heads, int head_dim,
                                              KvCacheFormat format) {
   const DType dtype = format == KvCacheFormat::kF16 ? DType::F16 : format == KvCacheFormat::kInt8 ? DType::I8 : DType::F32;

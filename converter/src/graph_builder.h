@@ -37,6 +37,9 @@ class GraphBuilder {
   // y = x W^T (+ bias, an f32 [n] weight id, or -1).
   int fully_connected(const std::string& name, int x, int weight, bool dynamic, int bias = -1);
   int add(const std::string& name, int a, int b, int cols);
+  // A classifier tied to the token embeddings: the embedding table itself with f32 weights (stored once), else a
+  // quantized copy (not counted again in the parameters).
+  int tied_classifier(int embedding, const std::vector<float>& table, int vocab, int dim);
   // The K and V caches of one layer in the requested format (int8 with their scales).
   struct KvCache {
     int k = -1, v = -1, k_scales = -1, v_scales = -1;

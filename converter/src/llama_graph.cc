@@ -38,12 +38,9 @@ class LlamaGraphBuilder : GraphBuilder {
       layers_.push_back(ids);
     }
     final_norm_ = f32_weight("final_norm", ckpt_.final_norm, {c_.dim});
-    const std::vector<float>& classifier = ckpt_.classifier.empty() ? ckpt_.token_embedding : ckpt_.classifier;
-    if (ckpt_.classifier.empty() && options_.weights == WeightFormat::kF32)
-      classifier_ = embedding_;  // tied: the embedding table is the classifier, stored once
-    else
-      classifier_ = linear_weight("classifier", classifier, c_.vocab_size, c_.dim);
-    if (ckpt_.classifier.empty() && classifier_ != embedding_) graph_.params -= classifier.size();  // a copy
+    classifier_ = ckpt_.classifier.empty()
+                      ? tied_classifier(embedding_, ckpt_.token_embedding, c_.vocab_size, c_.dim)
+                      : linear_weight("classifier", ckpt_.classifier, c_.vocab_size, c_.dim);
 
     const int prefill_rows = std::max(1, std::min(options_.prefill_rows, graph_.max_context));
     build_entry("prefill", prefill_rows);
@@ -110,11 +107,19 @@ class LlamaGraphBuilder : GraphBuilder {
 
 }  // namespace
 
+const char* weight_format_name(WeightFormat format) {
+  switch (format) {
+    case WeightFormat::kInt8: return "int8";
+    case WeightFormat::kInt4: return "int4";
+    default: return "f32";
+  }
+}
+
 Graph build_llama_graph(const LlamaCheckpoint& checkpoint, const LlamaGraphOptions& options) {
   Graph graph;
   graph.architecture = "llama";
   graph.source = checkpoint.source;
-  graph.quantization = options.weights == WeightFormat::kF32 ? "f32" : options.weights == WeightFormat::kInt8 ? "int8" : "int4";
+  graph.quantization = weight_format_name(options.weights);
   graph.vocab_size = checkpoint.config.vocab_size;
   graph.hidden_size = checkpoint.config.dim;
   graph.layers = checkpoint.config.layers;

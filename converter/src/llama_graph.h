@@ -6,6 +6,8 @@
 namespace edgeformer::converter {
 
 enum class WeightFormat { kF32, kInt8, kInt4 };
+// "f32", "int8" or "int4", as the .eft metadata names it.
+const char* weight_format_name(WeightFormat format);
 // What the KV cache holds: f32, f16, or int8 with a scale per position and KV head.
 enum class KvCacheFormat { kF32, kF16, kInt8 };
 
