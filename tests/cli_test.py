@@ -99,11 +99,18 @@ class Cli(unittest.TestCase):
 
     def test_convert_errors_are_one_line_and_leave_no_file(self):
         out = os.path.join(self.tmp.name, "bad.eft")
-        result = run(CONVERT, os.path.join(SHARED, "tokenizers", "minilm"), "-o", out, check=False)
-        self.assertEqual(result.returncode, 1)
-        self.assertIn("model_type", result.stderr)
-        self.assertEqual(len(result.stderr.strip().splitlines()), 1, result.stderr)
-        self.assertFalse(os.path.exists(out))
+        unsupported = os.path.join(self.tmp.name, "t5")
+        os.makedirs(unsupported, exist_ok=True)
+        with open(os.path.join(unsupported, "config.json"), "w") as f:
+            json.dump({"model_type": "t5"}, f)
+        # A folder of an unsupported family, and a bert folder without weights (the MiniLM tokenizer's).
+        for folder, word in ((unsupported, "model_type"), (os.path.join(SHARED, "tokenizers", "minilm"),
+                                                           "model.safetensors")):
+            result = run(CONVERT, folder, "-o", out, check=False)
+            self.assertEqual(result.returncode, 1)
+            self.assertIn(word, result.stderr)
+            self.assertEqual(len(result.stderr.strip().splitlines()), 1, result.stderr)
+            self.assertFalse(os.path.exists(out))
         self.assertNotEqual(run(CONVERT, STORIES + "/stories260K.bin", "-o", out, "--quant", "int3",
                                 check=False).returncode, 0)
 

@@ -58,7 +58,7 @@ class Concurrency : public ::testing::TestWithParam<converter::WeightFormat> {};
 TEST_P(Concurrency, SessionsSharingOneModelOnParallelThreadsMatchRunningAlone) {
   EDGEFORMER_REQUIRE_STORIES260K(dir);
   TempDir tmp;
-  converter::LlamaGraphOptions graph;
+  converter::GraphOptions graph;
   graph.weights = GetParam();
   convert_llama2c(dir + "/stories260K.bin", dir + "/tok512.bin", tmp.file("m.eft"), graph);
   const auto model = open_or_fail(tmp.file("m.eft"));

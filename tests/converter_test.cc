@@ -305,7 +305,7 @@ class Stories260kVariants : public ::testing::Test {
     return folder;
   }
 
-  std::string convert(const std::string& folder, const converter::LlamaGraphOptions& options = {}) {
+  std::string convert(const std::string& folder, const converter::GraphOptions& options = {}) {
     const std::string path = folder + ".eft";
     convert_hf(folder, path, options);
     return path;
@@ -559,7 +559,7 @@ TEST_F(Stories260kVariants, Llama2cSeparateClassifierIsReadFromTheEnd) {
 }
 
 TEST_F(Stories260kVariants, Int8ShrinksTheWeightsAndKeepsTheParameterCount) {
-  converter::LlamaGraphOptions int8;
+  converter::GraphOptions int8;
   int8.weights = converter::WeightFormat::kInt8;
   convert_llama2c(dir_ + "/stories260K.bin", dir_ + "/tok512.bin", tmp_.file("f32.eft"));
   convert_llama2c(dir_ + "/stories260K.bin", dir_ + "/tok512.bin", tmp_.file("int8.eft"), int8);
@@ -576,7 +576,7 @@ TEST_F(Stories260kVariants, Int8ShrinksTheWeightsAndKeepsTheParameterCount) {
 }
 
 TEST_F(Stories260kVariants, MaxContextSizesTheKvCache) {
-  converter::LlamaGraphOptions options;
+  converter::GraphOptions options;
   options.max_context = 64;
   convert_llama2c(dir_ + "/stories260K.bin", dir_ + "/tok512.bin", tmp_.file("short.eft"), options);
   convert_llama2c(dir_ + "/stories260K.bin", dir_ + "/tok512.bin", tmp_.file("full.eft"));
@@ -590,7 +590,7 @@ TEST_F(Stories260kVariants, MaxContextSizesTheKvCache) {
 }
 
 TEST_F(Stories260kVariants, PromptLongerThanTheContextChangesNothing) {
-  converter::LlamaGraphOptions options;
+  converter::GraphOptions options;
   options.max_context = 64;
   convert_llama2c(dir_ + "/stories260K.bin", dir_ + "/tok512.bin", tmp_.file("short.eft"), options);
   auto model = open_or_fail(tmp_.file("short.eft"));
@@ -1071,7 +1071,7 @@ TEST_P(GeneralConfig, MatchesTheReferenceAndChunkingIsConsistent) {
   TempDir tmp;
   const TinyLlama m = random_llama(c, 20240611);
   write_hf_folder(m, tmp.file("hf"));
-  converter::LlamaGraphOptions chunked;
+  converter::GraphOptions chunked;
   chunked.prefill_rows = 2;
   convert_hf(tmp.file("hf"), tmp.file("big.eft"));
   convert_hf(tmp.file("hf"), tmp.file("chunked.eft"), chunked);

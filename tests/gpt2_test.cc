@@ -30,7 +30,7 @@ nlohmann::json reference() {
 }
 
 std::shared_ptr<const Model> convert(const TempDir& temp, converter::WeightFormat weights) {
-  converter::LlamaGraphOptions options;
+  converter::GraphOptions options;
   options.weights = weights;
   converter::Graph graph = converter::build_gpt2_graph(converter::read_hf_gpt2(kFixture), options);
   const std::string path = temp.file(weights == converter::WeightFormat::kF32 ? "f32.eft" : "q.eft");

@@ -841,6 +841,7 @@ INSTANTIATE_TEST_SUITE_P(Styles, RopeTest, testing::Values(RopeStyle::kInterleav
 struct AttentionProblem {
   size_t rows, heads, kv_heads, head_dim, pos0;
   float score_scale = 0.0f;  // 0: 1 / sqrt(head_dim)
+  size_t bidirectional_keys = 0;  // 0: causal; else every row sees keys 0 .. bidirectional_keys - 1
   std::vector<float> q, k_cache, v_cache;
   size_t q_stride, kv_stride, out_stride, context;
 
@@ -866,6 +867,8 @@ struct AttentionProblem {
   AttentionArgs args(float* out) const {
     AttentionArgs a{q.data(), q_stride, k_cache.data(), v_cache.data(), kv_stride, out, out_stride,
                     rows,     heads,    kv_heads,       head_dim,       pos0,      scale()};
+    a.causal = bidirectional_keys == 0;
+    a.keys = bidirectional_keys;
     if (cache_type == KvCacheType::kF16) {
       a.cache_type = cache_type;
       a.k_cache = k_half.data();
@@ -901,7 +904,8 @@ struct AttentionProblem {
       v_scales.assign(context * kv_heads, 0.0f);
       // Only the filled positions: past them the f32 caches hold NaN, which int8 cannot (the kernels must not
       // read there anyway).
-      for (size_t t = 0; t < pos0 + rows; ++t)
+      const size_t filled = bidirectional_keys != 0 ? bidirectional_keys : pos0 + rows;
+      for (size_t t = 0; t < filled; ++t)
         for (size_t h = 0; h < kv_heads; ++h)
           for (auto [values, codes, scales] : {std::tuple{&k_cache, &k_codes, &k_scales}, {&v_cache, &v_codes, &v_scales}}) {
             float* x = values->data() + t * kv_stride + h * head_dim;
@@ -927,7 +931,7 @@ struct AttentionProblem {
     std::vector<double> out(rows * out_stride, 0.0);
     const size_t group = heads / kv_heads;
     for (size_t r = 0; r < rows; ++r) {
-      const size_t keys = pos0 + r + 1;
+      const size_t keys = bidirectional_keys != 0 ? bidirectional_keys : pos0 + r + 1;
       for (size_t h = 0; h < heads; ++h) {
         const float* qh = q.data() + r * q_stride + h * head_dim;
         const size_t kv_head = h / group;
@@ -999,6 +1003,28 @@ TEST_P(AttentionTest, HalfAndInt8CachesMatchNaiveOfWhatTheyHold) {
 TEST_P(AttentionTest, GroupedQueryMatchesNaive) { ExpectMatchesNaiveOverShapes(8, 2); }
 
 TEST_P(AttentionTest, MultiQueryMatchesNaive) { ExpectMatchesNaiveOverShapes(6, 1); }
+
+// Encoders and cross-attention: every row sees the same keys, fewer than the rows (padding) or more; keys past them
+// hold NaN. All caches, tiles and partial tiles.
+TEST_P(AttentionTest, BidirectionalRowsSeeExactlyTheirKeys) {
+  std::mt19937 rng(23);
+  for (KvCacheType type : {KvCacheType::kF32, KvCacheType::kF16, KvCacheType::kI8})
+    for (size_t head_dim : {16, 17, 64})
+      for (size_t rows : {1, 3, 20, 33})
+        for (size_t keys : {size_t{1}, size_t{5}, rows, rows + 19}) {
+          if (type != KvCacheType::kF32 && head_dim % 8 != 0) continue;
+          SCOPED_TRACE(testing::Message() << "cache " << int(type) << " head_dim=" << head_dim << " rows=" << rows
+                                          << " keys=" << keys);
+          // The filled positions are pos0 + rows: make them cover `keys`, then poison everything past `keys`.
+          AttentionProblem p(rng, rows, 4, 2, head_dim, keys > rows ? keys - rows : 0);
+          p.bidirectional_keys = keys;
+          const float nan = std::numeric_limits<float>::quiet_NaN();
+          std::fill(p.k_cache.begin() + keys * p.kv_stride, p.k_cache.end(), nan);
+          std::fill(p.v_cache.begin() + keys * p.kv_stride, p.v_cache.end(), nan);
+          p.store_caches_as(type);
+          ExpectMatchesNaive(p, kAttentionMaxAbsError);
+        }
+}
 
 // Prefill of several rows after a cached prefix: row r must see keys 0 .. pos0 + r only.
 TEST_P(AttentionTest, RowsAfterPrefixAreCausal) {
@@ -1076,16 +1102,16 @@ TEST_P(AttentionTest, LargeScoresDoNotOverflow) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Variants, AttentionTest,
-                         testing::Values(Variant<AttentionF32Fn>{"reference", attention_causal_f32_ref, Isa::kScalar}
+                         testing::Values(Variant<AttentionF32Fn>{"reference", attention_f32_ref, Isa::kScalar}
 #if defined(EDGEFORMER_HAVE_X86_KERNELS)
                                          ,
-                                         Variant<AttentionF32Fn>{"avx2", attention_causal_f32_avx2, Isa::kAvx2},
-                                         Variant<AttentionF32Fn>{"avx512", attention_causal_f32_avx512,
+                                         Variant<AttentionF32Fn>{"avx2", attention_f32_avx2, Isa::kAvx2},
+                                         Variant<AttentionF32Fn>{"avx512", attention_f32_avx512,
                                                                  Isa::kAvx512Vnni}
 #endif
 #if defined(EDGEFORMER_HAVE_ARM_KERNELS) && defined(__aarch64__)
                                          ,
-                                         Variant<AttentionF32Fn>{"neon", attention_causal_f32_neon, Isa::kNeon}
+                                         Variant<AttentionF32Fn>{"neon", attention_f32_neon, Isa::kNeon}
 #endif
                                          ),
                          variant_name<AttentionF32Fn>);

@@ -163,7 +163,7 @@ void expect_valid_entry_plan(const converter::Graph& graph, const converter::Ent
 }
 
 converter::Graph stories260k_graph(const std::string& dir, converter::WeightFormat format) {
-  converter::LlamaGraphOptions options;
+  converter::GraphOptions options;
   options.weights = format;
   options.prefill_rows = 37;  // not a multiple of anything
   return converter::build_llama_graph(converter::read_llama2c(dir + "/stories260K.bin", dir + "/tok512.bin"),

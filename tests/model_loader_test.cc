@@ -92,12 +92,12 @@ class ModelLoader : public ::testing::Test {
     dir_ = stories260k_dir();
     if (dir_.empty()) GTEST_SKIP() << "../shared/models/stories260K not found (set EDGEFORMER_SHARED)";
     convert_llama2c(dir_ + "/stories260K.bin", dir_ + "/tok512.bin", tmp_.file("f32.eft"));
-    converter::LlamaGraphOptions int8;
+    converter::GraphOptions int8;
     int8.weights = converter::WeightFormat::kInt8;
     convert_llama2c(dir_ + "/stories260K.bin", dir_ + "/tok512.bin", tmp_.file("int8.eft"), int8);
     valid_ = converter::read_file_bytes(tmp_.file("f32.eft"));
     valid_int8_ = converter::read_file_bytes(tmp_.file("int8.eft"));
-    converter::LlamaGraphOptions int4;
+    converter::GraphOptions int4;
     int4.weights = converter::WeightFormat::kInt4;
     convert_llama2c(dir_ + "/stories260K.bin", dir_ + "/tok512.bin", tmp_.file("int4.eft"), int4);
     valid_int4_ = converter::read_file_bytes(tmp_.file("int4.eft"));
@@ -544,7 +544,7 @@ TEST_F(ModelLoader, Int4WeightWithWrongScalesOrKind) {
 }
 
 TEST_F(ModelLoader, QuantizedKvCacheWithWrongScalesOrTypes) {
-  converter::LlamaGraphOptions options;
+  converter::GraphOptions options;
   options.kv_cache = converter::KvCacheFormat::kInt8;
   convert_llama2c(dir_ + "/stories260K.bin", dir_ + "/tok512.bin", tmp_.file("kv8.eft"), options);
   const std::vector<uint8_t> kv8 = converter::read_file_bytes(tmp_.file("kv8.eft"));

@@ -76,7 +76,7 @@ class Stories260k : public ::testing::Test {
   std::string convert(converter::WeightFormat format,
                       converter::KvCacheFormat kv_cache = converter::KvCacheFormat::kF32) {
     const std::string path = tmp_.file("w" + std::to_string(int(format)) + "_kv" + std::to_string(int(kv_cache)) + ".eft");
-    converter::LlamaGraphOptions options;
+    converter::GraphOptions options;
     options.weights = format;
     options.kv_cache = kv_cache;
     convert_llama2c(dir_ + "/stories260K.bin", dir_ + "/tok512.bin", path, options);
@@ -194,7 +194,7 @@ TEST_F(Stories260k, QuantizedTeacherForcedAgreesWithF32) {
 }
 
 TEST_F(Stories260k, ContextOverflowIsAnErrorThatChangesNothing) {
-  converter::LlamaGraphOptions options;
+  converter::GraphOptions options;
   options.max_context = 16;
   const std::string path = tmp_.file("short.eft");
   convert_llama2c(dir_ + "/stories260K.bin", dir_ + "/tok512.bin", path, options);

@@ -38,12 +38,12 @@ TempDir::~TempDir() {
 }
 
 void convert_llama2c(const std::string& checkpoint, const std::string& tokenizer, const std::string& output,
-                     const converter::LlamaGraphOptions& options) {
+                     const converter::GraphOptions& options) {
   converter::Graph graph = converter::build_llama_graph(converter::read_llama2c(checkpoint, tokenizer), options);
   converter::write_eft(graph, output);
 }
 
-void convert_hf(const std::string& folder, const std::string& output, const converter::LlamaGraphOptions& options) {
+void convert_hf(const std::string& folder, const std::string& output, const converter::GraphOptions& options) {
   converter::Graph graph = converter::build_llama_graph(converter::read_hf_llama(folder), options);
   converter::write_eft(graph, output);
 }

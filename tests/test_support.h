@@ -27,8 +27,8 @@ class TempDir {
 
 // Converts a llama2.c checkpoint or a Hugging Face folder to `output` (as edgeformer-convert does).
 void convert_llama2c(const std::string& checkpoint, const std::string& tokenizer, const std::string& output,
-                     const converter::LlamaGraphOptions& options = {});
-void convert_hf(const std::string& folder, const std::string& output, const converter::LlamaGraphOptions& options = {});
+                     const converter::GraphOptions& options = {});
+void convert_hf(const std::string& folder, const std::string& output, const converter::GraphOptions& options = {});
 
 std::shared_ptr<const Model> open_or_fail(const std::string& path);
 

@@ -68,7 +68,7 @@ void expect_no_allocations(int threads, converter::WeightFormat format) {
   const std::string dir = stories260k_dir();
   if (dir.empty()) GTEST_SKIP() << "../shared/models/stories260K not found (set EDGEFORMER_SHARED)";
   TempDir tmp;
-  converter::LlamaGraphOptions options;
+  converter::GraphOptions options;
   options.weights = format;
   convert_llama2c(dir + "/stories260K.bin", dir + "/tok512.bin", tmp.file("m.eft"), options);
   auto model = open_or_fail(tmp.file("m.eft"));

@@ -24,7 +24,7 @@ fb::Offset<void> operator_options(fb::FlatBufferBuilder& b, const converter::Ope
     case OperatorOptions::AttentionOptions: {
       const AttentionParams& a = o.attention;
       return CreateAttentionOptions(b, a.heads, a.kv_heads, a.head_dim, a.rope_theta, a.rope_style, a.k_cache,
-                                    a.v_cache, a.k_scales, a.v_scales)
+                                    a.v_cache, a.k_scales, a.v_scales, a.causal)
           .Union();
     }
     case OperatorOptions::SwiGluOptions: return CreateSwiGluOptions(b).Union();
@@ -33,6 +33,9 @@ fb::Offset<void> operator_options(fb::FlatBufferBuilder& b, const converter::Ope
     case OperatorOptions::LayerNormOptions: return CreateLayerNormOptions(b, o.epsilon).Union();
     case OperatorOptions::GeluOptions: return CreateGeluOptions(b, o.gelu_tanh).Union();
     case OperatorOptions::PositionEmbeddingOptions: return CreatePositionEmbeddingOptions(b).Union();
+    case OperatorOptions::TanhOptions: return CreateTanhOptions(b).Union();
+    case OperatorOptions::PoolOptions: return CreatePoolOptions(b, o.pool).Union();
+    case OperatorOptions::L2NormalizeOptions: return CreateL2NormalizeOptions(b, o.epsilon).Union();
     case OperatorOptions::NONE: break;
   }
   throw ConvertError("internal: operator without options");
@@ -84,8 +87,9 @@ fb::DetachedBuffer build_model(const Graph& graph, uint64_t weights_offset) {
   const auto architecture = b.CreateString(graph.architecture);
   const auto source = b.CreateString(graph.source);
   const auto quantization = b.CreateString(graph.quantization);
+  const auto labels = b.CreateVectorOfStrings(graph.labels);
   const auto metadata = CreateMetadata(b, architecture, source, quantization, graph.params, graph.vocab_size,
-                                       graph.hidden_size, graph.layers, graph.max_context);
+                                       graph.hidden_size, graph.layers, graph.max_context, labels, graph.multi_label);
   const auto tensor_vector = b.CreateVector(tensors);
   const auto entry_vector = b.CreateVector(entries);
   const auto model = CreateModel(b, kFormatVersion, metadata, tensor_vector, entry_vector, graph.arena_bytes(),

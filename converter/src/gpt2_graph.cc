@@ -14,7 +14,7 @@ namespace {
 // embeddings, biases on every linear layer, GELU (tanh), and the classifier tied to the token embeddings.
 class Gpt2GraphBuilder : GraphBuilder {
  public:
-  Gpt2GraphBuilder(const Gpt2Checkpoint& ckpt, const LlamaGraphOptions& options, Graph& graph)
+  Gpt2GraphBuilder(const Gpt2Checkpoint& ckpt, const GraphOptions& options, Graph& graph)
       : GraphBuilder(graph, options.weights), ckpt_(ckpt), c_(ckpt.config), options_(options) {}
 
   void build() {
@@ -58,14 +58,6 @@ class Gpt2GraphBuilder : GraphBuilder {
     KvCache cache;
   };
 
-  int layer_norm(const std::string& name, int x, int weight, int bias, bool dynamic) {
-    const int y = rows_tensor(name, c_.dim, dynamic);
-    Operator o;
-    o.epsilon = c_.epsilon;
-    op(OperatorOptions::LayerNormOptions, {x, weight, bias}, {y}, o);
-    return y;
-  }
-
   void build_entry(const std::string& name, int rows) {
     begin_entry(name, rows);
     const int head_dim = c_.dim / c_.heads;
@@ -79,7 +71,7 @@ class Gpt2GraphBuilder : GraphBuilder {
     for (int l = 0; l < c_.layers; ++l) {
       const LayerIds& w = layers_[l];
       const std::string p = "layers." + std::to_string(l) + ".";
-      const int h = layer_norm(p + "ln_1", x, w.ln1_weight, w.ln1_bias, true);
+      const int h = layer_norm(p + "ln_1", x, w.ln1_weight, w.ln1_bias, c_.epsilon, true);
       const int q = fully_connected(p + "q", h, w.wq, true, w.bq);
       const int k = fully_connected(p + "k", h, w.wk, true, w.bk);
       const int v = fully_connected(p + "v", h, w.wv, true, w.bv);
@@ -89,7 +81,7 @@ class Gpt2GraphBuilder : GraphBuilder {
                              w.cache.k, w.cache.v, w.cache.k_scales, w.cache.v_scales};
       op(OperatorOptions::AttentionOptions, {q, k, v, position}, {attended}, attention);
       x = add(p + "attention_residual", x, fully_connected(p + "o", attended, w.wo, true, w.bo), c_.dim);
-      const int g = layer_norm(p + "ln_2", x, w.ln2_weight, w.ln2_bias, true);
+      const int g = layer_norm(p + "ln_2", x, w.ln2_weight, w.ln2_bias, c_.epsilon, true);
       const int fc = fully_connected(p + "fc", g, w.w_fc, true, w.b_fc);
       const int gelu = rows_tensor(p + "gelu", c_.inner, true);
       op(OperatorOptions::GeluOptions, {fc}, {gelu});
@@ -97,7 +89,7 @@ class Gpt2GraphBuilder : GraphBuilder {
     }
     const int last = rows_tensor("last_row", c_.dim, false);
     op(OperatorOptions::LastRowOptions, {x}, {last});
-    const int normed = layer_norm("ln_f", last, final_weight_, final_bias_, false);
+    const int normed = layer_norm("ln_f", last, final_weight_, final_bias_, c_.epsilon, false);
     const int logits = fully_connected("logits", normed, classifier_, false);
     entry_->outputs = {logits};
     plan_entry(graph_, *entry_);
@@ -105,14 +97,14 @@ class Gpt2GraphBuilder : GraphBuilder {
 
   const Gpt2Checkpoint& ckpt_;
   const Gpt2Config& c_;
-  const LlamaGraphOptions& options_;
+  const GraphOptions& options_;
   int embedding_ = -1, positions_ = -1, final_weight_ = -1, final_bias_ = -1, classifier_ = -1;
   std::vector<LayerIds> layers_;
 };
 
 }  // namespace
 
-Graph build_gpt2_graph(const Gpt2Checkpoint& checkpoint, const LlamaGraphOptions& options) {
+Graph build_gpt2_graph(const Gpt2Checkpoint& checkpoint, const GraphOptions& options) {
   Graph graph;
   graph.architecture = "gpt2";
   graph.source = checkpoint.source;

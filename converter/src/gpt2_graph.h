@@ -2,10 +2,10 @@
 // Lowers a GPT-2 checkpoint to the static graph of an .eft file: entries `prefill` and `decode`, like LLaMA's.
 #include "gpt2_checkpoint.h"
 #include "graph.h"
-#include "llama_graph.h"
+#include "graph_options.h"
 
 namespace edgeformer::converter {
 
-Graph build_gpt2_graph(const Gpt2Checkpoint& checkpoint, const LlamaGraphOptions& options);
+Graph build_gpt2_graph(const Gpt2Checkpoint& checkpoint, const GraphOptions& options);
 
 }  // namespace edgeformer::converter

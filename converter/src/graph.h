@@ -34,6 +34,7 @@ struct AttentionParams {
   schema::RopeStyle rope_style = schema::RopeStyle::Interleaved;
   int k_cache = -1, v_cache = -1;
   int k_scales = -1, v_scales = -1;  // int8 caches
+  bool causal = true;                // false: encoder self-attention over the rows, with a padding mask
 };
 
 struct Operator {
@@ -42,6 +43,7 @@ struct Operator {
   float epsilon = 0.0f;     // RmsNorm, LayerNorm
   bool gelu_tanh = true;    // Gelu: the tanh approximation, else erf
   int scratch = -1;         // FullyConnected with int8 weights
+  schema::PoolMode pool = schema::PoolMode::First;
   AttentionParams attention;
 };
 
@@ -71,6 +73,8 @@ struct Graph {
   std::string architecture, source, quantization;
   int vocab_size = 0, hidden_size = 0, layers = 0, max_context = 0;
   uint64_t params = 0;
+  std::vector<std::string> labels;  // sequence classifiers: class names by output index
+  bool multi_label = false;
   std::vector<Tensor> tensors;
   std::vector<Entry> entries;
   uint64_t state_bytes = 0;

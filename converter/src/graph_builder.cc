@@ -20,6 +20,23 @@ std::vector<uint8_t> bytes_of(const void* data, size_t size) {
 
 }  // namespace
 
+const char* weight_format_name(WeightFormat format) {
+  switch (format) {
+    case WeightFormat::kInt8: return "int8";
+    case WeightFormat::kInt4: return "int4";
+    default: return "f32";
+  }
+}
+
+int GraphBuilder::layer_norm(const std::string& name, int x, int weight, int bias, float epsilon, bool dynamic) {
+  const int cols = static_cast<int>(graph_.tensors[x].shape[1]);
+  const int y = rows_tensor(name, cols, dynamic);
+  Operator o;
+  o.epsilon = epsilon;
+  op(OperatorOptions::LayerNormOptions, {x, weight, bias}, {y}, o);
+  return y;
+}
+
 int GraphBuilder::f32_weight(const std::string& name, const std::vector<float>& values, std::vector<int64_t> shape) {
   Tensor t;
   t.name = name;

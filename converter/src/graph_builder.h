@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "graph.h"
-#include "llama_graph.h"
+#include "graph_options.h"
 
 namespace edgeformer::converter {
 
@@ -37,6 +37,8 @@ class GraphBuilder {
   // y = x W^T (+ bias, an f32 [n] weight id, or -1).
   int fully_connected(const std::string& name, int x, int weight, bool dynamic, int bias = -1);
   int add(const std::string& name, int a, int b, int cols);
+  // (x - mean) / sqrt(var + epsilon) * weight + bias over each row of x.
+  int layer_norm(const std::string& name, int x, int weight, int bias, float epsilon, bool dynamic);
   // A classifier tied to the token embeddings: the embedding table itself with f32 weights (stored once), else a
   // quantized copy (not counted again in the parameters).
   int tied_classifier(int embedding, const std::vector<float>& table, int vocab, int dim);

@@ -14,7 +14,7 @@ namespace {
 
 class LlamaGraphBuilder : GraphBuilder {
  public:
-  LlamaGraphBuilder(const LlamaCheckpoint& ckpt, const LlamaGraphOptions& options, Graph& graph)
+  LlamaGraphBuilder(const LlamaCheckpoint& ckpt, const GraphOptions& options, Graph& graph)
       : GraphBuilder(graph, options.weights), ckpt_(ckpt), c_(ckpt.config), options_(options) {}
 
   void build() {
@@ -100,22 +100,14 @@ class LlamaGraphBuilder : GraphBuilder {
 
   const LlamaCheckpoint& ckpt_;
   const LlamaConfig& c_;
-  const LlamaGraphOptions& options_;
+  const GraphOptions& options_;
   int embedding_ = -1, final_norm_ = -1, classifier_ = -1;
   std::vector<LayerIds> layers_;
 };
 
 }  // namespace
 
-const char* weight_format_name(WeightFormat format) {
-  switch (format) {
-    case WeightFormat::kInt8: return "int8";
-    case WeightFormat::kInt4: return "int4";
-    default: return "f32";
-  }
-}
-
-Graph build_llama_graph(const LlamaCheckpoint& checkpoint, const LlamaGraphOptions& options) {
+Graph build_llama_graph(const LlamaCheckpoint& checkpoint, const GraphOptions& options) {
   Graph graph;
   graph.architecture = "llama";
   graph.source = checkpoint.source;

@@ -1,23 +1,11 @@
 #pragma once
 // Lowers a LLaMA checkpoint to the static graph of an .eft file: entries `prefill` and `decode`.
 #include "graph.h"
+#include "graph_options.h"
 #include "llama_checkpoint.h"
 
 namespace edgeformer::converter {
 
-enum class WeightFormat { kF32, kInt8, kInt4 };
-// "f32", "int8" or "int4", as the .eft metadata names it.
-const char* weight_format_name(WeightFormat format);
-// What the KV cache holds: f32, f16, or int8 with a scale per position and KV head.
-enum class KvCacheFormat { kF32, kF16, kInt8 };
-
-struct LlamaGraphOptions {
-  WeightFormat weights = WeightFormat::kF32;
-  int max_context = 0;  // KV-cache positions; 0 = the model's own context
-  int prefill_rows = 512;  // tokens one prefill call takes at most (capped by max_context)
-  KvCacheFormat kv_cache = KvCacheFormat::kF32;
-};
-
-Graph build_llama_graph(const LlamaCheckpoint& checkpoint, const LlamaGraphOptions& options);
+Graph build_llama_graph(const LlamaCheckpoint& checkpoint, const GraphOptions& options);
 
 }  // namespace edgeformer::converter

@@ -5,6 +5,7 @@
 #include <map>
 #include <string>
 
+#include "bert_graph.h"
 #include "convert_error.h"
 #include "edgeformer/schema/operator_name.h"
 #include "eft_writer.h"
@@ -25,12 +26,13 @@ constexpr const char* kUsage =
     "usage: edgeformer-convert INPUT -o MODEL.eft [--quant f32|int8|int4] [--kv f32|f16|int8] [--max-seq N] [--prefill-chunk N]\n"
     "                          [--tokenizer TOK.bin|tokenizer.json|vocab.txt]\n"
     "       edgeformer-convert --synthetic llama:dim=768,layers=12,heads=12,kv_heads=12,ffn=2048,vocab=32000 -o M.eft\n"
-    "  INPUT: a Hugging Face folder (config.json, *.safetensors, tokenizer.json) of model_type llama or gpt2,\n"
+    "  INPUT: a Hugging Face folder (config.json, *.safetensors, tokenizer.json) of model_type llama, gpt2 or\n"
+    "         bert (also a sentence-transformers folder),\n"
     "         or a llama2.c checkpoint (.bin); its tokenizer is --tokenizer, else the one tok*.bin beside it\n"
     "  --tokenizer F.json a Hugging Face tokenizer.json (SentencePiece BPE, byte-level BPE or WordPiece), or a\n"
     "                     BERT vocab.txt, for a synthetic model or in place of a folder's own; ids must fit\n"
     "                     the model's vocab\n"
-    "  --max-seq N        KV-cache positions (default: the model's context)\n"
+    "  --max-seq N        KV-cache positions, or an encoder's longest sequence (default: the model's context)\n"
     "  --prefill-chunk N  tokens one prefill call takes at most (default 512, capped by --max-seq)\n"
     "  --synthetic SPEC   random weights of a given shape (keys dim, layers, heads, kv_heads, ffn, vocab, context,\n"
     "                     seed), to measure realistic sizes without a download\n";
@@ -56,7 +58,7 @@ std::string find_llama2c_tokenizer(const fs::path& checkpoint) {
 
 int run(int argc, char** argv) {
   std::string input, output, tokenizer, synthetic;
-  LlamaGraphOptions options;
+  GraphOptions options;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     auto value = [&]() -> std::string {
@@ -120,7 +122,16 @@ int run(int argc, char** argv) {
   if (synthetic.empty() && fs::is_directory(input))
     model_type = read_json((fs::path(input) / "config.json").string()).value("model_type", std::string());
   Graph graph;
-  if (model_type == "gpt2") {
+  if (model_type == "bert") {
+    BertCheckpoint checkpoint = read_hf_bert(input);
+    replace_tokenizer(checkpoint.tokenizer, checkpoint.tokenizer_note, checkpoint.config.vocab_size);
+    graph = build_bert_graph(checkpoint, options);
+    const BertConfig& c = checkpoint.config;
+    shape = "bert: dim " + std::to_string(c.dim) + ", inner " + std::to_string(c.inner) + ", layers " +
+            std::to_string(c.layers) + ", heads " + std::to_string(c.heads) + ", sequence " +
+            std::to_string(graph.max_context) + ", vocab " + std::to_string(c.vocab_size);
+    if (!checkpoint.labels.empty()) shape += ", " + std::to_string(checkpoint.labels.size()) + " labels";
+  } else if (model_type == "gpt2") {
     Gpt2Checkpoint checkpoint = read_hf_gpt2(input);
     replace_tokenizer(checkpoint.tokenizer, checkpoint.tokenizer_note, checkpoint.config.vocab_size);
     graph = build_gpt2_graph(checkpoint, options);

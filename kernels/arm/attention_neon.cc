@@ -58,7 +58,7 @@ void attend_one(const AttentionArgs& args, size_t r, size_t h) {
   float running_max = score_of(0);  // key 0 always exists and seeds the running max
   float running_sum = 1.0f;
   for (size_t c = 0; c < C; ++c) acc[c] = value(0, c);
-  const size_t last_key = args.pos0 + r;
+  const size_t last_key = visible_keys(args, r) - 1;
   for (size_t t = 1; t <= last_key; ++t) {
     const float score = score_of(t);
     if (score > running_max) {
@@ -98,12 +98,12 @@ constexpr auto attend_table(std::index_sequence<C...>) {
 
 }  // namespace
 
-void attention_causal_f32_neon(const AttentionArgs& args, size_t row_begin, size_t row_end, size_t head_begin,
+void attention_f32_neon(const AttentionArgs& args, size_t row_begin, size_t row_end, size_t head_begin,
                                size_t head_end) {
   static constexpr auto kByChunks = attend_table(std::make_index_sequence<kMaxChunks>{});
   const size_t chunks = args.head_dim / kLanes;
   if (chunks == 0 || chunks > kMaxChunks || args.head_dim % kLanes != 0) {
-    attention_causal_f32_ref(args, row_begin, row_end, head_begin, head_end);
+    attention_f32_ref(args, row_begin, row_end, head_begin, head_end);
     return;
   }
   kByChunks[chunks - 1](args, row_begin, row_end, head_begin, head_end);

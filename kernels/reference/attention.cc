@@ -42,7 +42,7 @@ void attention(const AttentionArgs& args, size_t row_begin, size_t row_end, size
     return cache_at<T>(args.v_cache, t * args.kv_stride + kv_head * head_dim + i);
   };
   for (size_t r = row_begin; r < row_end; ++r) {
-    const size_t last_key = args.pos0 + r;  // causal: a row attends to itself and to earlier positions only
+    const size_t last_key = visible_keys(args, r) - 1;
     for (size_t h = head_begin; h < head_end; ++h) {
       const float* q = args.q + r * args.q_stride + h * head_dim;
       float* acc = args.out + r * args.out_stride + h * head_dim;
@@ -77,7 +77,7 @@ void attention(const AttentionArgs& args, size_t row_begin, size_t row_end, size
 
 }  // namespace
 
-void attention_causal_f32_ref(const AttentionArgs& args, size_t row_begin, size_t row_end, size_t head_begin,
+void attention_f32_ref(const AttentionArgs& args, size_t row_begin, size_t row_end, size_t head_begin,
                               size_t head_end) {
   switch (args.cache_type) {
     case KvCacheType::kF32: return attention<KvCacheType::kF32>(args, row_begin, row_end, head_begin, head_end);

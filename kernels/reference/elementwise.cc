@@ -19,6 +19,10 @@ void gelu_f32_ref(const float* x, size_t count, bool tanh_approximation, float* 
   }
 }
 
+void tanh_f32_ref(const float* x, size_t count, float* y) {
+  for (size_t i = 0; i < count; ++i) y[i] = std::tanh(x[i]);
+}
+
 // Same float operations as llama2.c's forward(): val *= 1.0f / (1.0f + expf(-val)); val *= up.
 void swiglu_f32_ref(const float* gate, const float* up, size_t count, float* y) {
   for (size_t i = 0; i < count; ++i) {

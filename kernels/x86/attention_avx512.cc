@@ -88,7 +88,7 @@ void attend_one(const AttentionArgs& args, size_t r, size_t h) {
   // once per block, so the accumulator is rescaled at most once per 16 keys.
   float running_max = -INFINITY, running_sum = 0.0f;
   for (size_t c = 0; c < C; ++c) acc[c] = _mm512_setzero_ps();
-  const size_t keys = args.pos0 + r + 1;
+  const size_t keys = visible_keys(args, r);
   alignas(64) float scores[kLanes];
   for (size_t t0 = 0; t0 < keys; t0 += kLanes) {
     const size_t count = std::min(kLanes, keys - t0);
@@ -194,8 +194,10 @@ void attend_tile(const AttentionArgs& args, size_t r0, size_t rows, size_t h) {
     for (size_t i = 0; i < kLanes; ++i)
       q_lanes[d][i] = i < rows ? args.q[(r0 + i) * args.q_stride + h * head_dim + d] * args.scale : 0.0f;
 
-  // Row i sees keys 0 .. first + i; lanes past `rows` compute harmless values that are never stored.
-  const size_t first = args.pos0 + r0, keys = first + rows;
+  // Causal: row i sees keys 0 .. first + i. Bidirectional: every row sees all `keys` (first = keys masks none).
+  // Lanes past `rows` compute harmless values that are never stored.
+  const size_t keys = args.causal ? args.pos0 + r0 + rows : args.keys;
+  const size_t first = args.causal ? args.pos0 + r0 : keys;
   const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
   __m512 running_max = _mm512_set1_ps(-INFINITY), running_sum = _mm512_setzero_ps();
   for (size_t t0 = 0; t0 < keys; t0 += kLanes) {
@@ -277,14 +279,14 @@ void attend(const AttentionArgs& args, size_t row_begin, size_t row_end, size_t 
 
 }  // namespace
 
-void attention_causal_f32_avx512(const AttentionArgs& args, size_t row_begin, size_t row_end, size_t head_begin,
+void attention_f32_avx512(const AttentionArgs& args, size_t row_begin, size_t row_end, size_t head_begin,
                                  size_t head_end) {
   using Attend = void (*)(const AttentionArgs&, size_t, size_t, size_t, size_t);
   static constexpr Attend kByChunks[kMaxChunks] = {attend<1>, attend<2>, attend<3>, attend<4>,
                                                    attend<5>, attend<6>, attend<7>, attend<8>};
   const size_t chunks = (args.head_dim + kLanes - 1) / kLanes;
   if (chunks == 0 || chunks > kMaxChunks) {
-    attention_causal_f32_ref(args, row_begin, row_end, head_begin, head_end);
+    attention_f32_ref(args, row_begin, row_end, head_begin, head_end);
     return;
   }
   kByChunks[chunks - 1](args, row_begin, row_end, head_begin, head_end);

@@ -24,8 +24,10 @@ std::string base_name(const std::string& tensor_name) {
   return slash == std::string::npos ? tensor_name : tensor_name.substr(slash + 1);
 }
 
-// Checks an array against an entry input and returns the rows it carries (its first dimension when dynamic).
-std::string match_input(const TensorInfo& t, NpyArray& array, size_t* rows) {
+// Checks an array against an entry input. An array with one more leading dimension is a batch of items, each
+// checked as the input; *batch gets that dimension (0: not a batch) and *rows the rows an item carries (its first
+// dimension when dynamic).
+std::string match_input(const TensorInfo& t, NpyArray& array, int64_t* batch, size_t* rows) {
   if (array.dtype == "<i8" && t.dtype == DType::kI32) {  // NumPy's default integer: narrow it
     std::vector<uint8_t> narrowed(array.data.size() / 2);
     for (size_t i = 0; i < narrowed.size() / 4; ++i) {
@@ -40,16 +42,21 @@ std::string match_input(const TensorInfo& t, NpyArray& array, size_t* rows) {
   }
   if (array.dtype != npy_dtype(t.dtype))
     return t.name + ": expected dtype " + npy_dtype(t.dtype) + ", the file has " + array.dtype;
-  bool same = array.shape.size() == t.shape.size();
-  for (size_t i = 0; same && i < t.shape.size(); ++i)
-    same = (i == 0 && t.dynamic_rows) ? (array.shape[0] >= 1 && array.shape[0] <= t.shape[0]) : array.shape[i] == t.shape[i];
+  const bool batched = array.shape.size() == t.shape.size() + 1 && array.shape[0] >= 1;
+  const size_t first = batched ? 1 : 0;
+  bool same = array.shape.size() == t.shape.size() + first;
+  for (size_t i = 0; same && i < t.shape.size(); ++i) {
+    const int64_t n = array.shape[i + first];
+    same = (i == 0 && t.dynamic_rows) ? (n >= 1 && n <= t.shape[0]) : n == t.shape[i];
+  }
   if (!same) {
     std::string expected;
     for (size_t i = 0; i < t.shape.size(); ++i)
       expected += (i ? ", " : "") + std::string(i == 0 && t.dynamic_rows ? "1.." : "") + std::to_string(t.shape[i]);
-    return t.name + ": expected shape (" + expected + ")";
+    return t.name + ": expected shape (" + expected + "), or (batch, " + expected + ")";
   }
-  if (t.dynamic_rows) *rows = static_cast<size_t>(array.shape[0]);
+  *batch = batched ? array.shape[0] : 0;
+  if (t.dynamic_rows) *rows = static_cast<size_t>(array.shape[first]);
   return "";
 }
 
@@ -79,44 +86,69 @@ int command_run(int argc, char** argv) {
     if (eq == std::string::npos) return fail("--input: expected NAME=FILE.npy, got '" + input + "'");
     given.emplace_back(input.substr(0, eq), input.substr(eq + 1));
   }
+  // Every input read and checked before anything runs; all of them agree on the rows and on the batch.
   size_t rows = 0;
-  for (const TensorInfo& t : entry->inputs) {
+  int64_t batch = -1;
+  std::vector<NpyArray> arrays(entry->inputs.size());
+  for (size_t i = 0; i < entry->inputs.size(); ++i) {
+    const TensorInfo& t = entry->inputs[i];
     const std::string name = base_name(t.name);
     const std::string* path = nullptr;
     for (const auto& [key, file] : given)
       if (key == name || key == t.name) path = &file;
     if (path == nullptr) return fail("entry '" + entry_name + "' needs --input " + name + "=FILE.npy");
-    NpyArray array;
-    if (std::string error = read_npy(*path, &array); !error.empty()) return fail(error);
+    if (std::string error = read_npy(*path, &arrays[i]); !error.empty()) return fail(error);
     size_t input_rows = rows;
-    if (std::string error = match_input(t, array, &input_rows); !error.empty()) return fail(error);
+    int64_t input_batch = 0;
+    if (std::string error = match_input(t, arrays[i], &input_batch, &input_rows); !error.empty()) return fail(error);
     if (rows != 0 && input_rows != rows) return fail(name + ": row count differs from the other inputs");
+    if (batch >= 0 && input_batch != batch) return fail(name + ": batch size differs from the other inputs");
     rows = input_rows;
-    void* data = nullptr;
-    size_t bytes = 0;
-    if (Status s = session->input(entry_name, name, &data, &bytes); !s.ok()) return fail(s.message());
-    std::memcpy(data, array.data.data(), std::min(bytes, array.data.size()));
+    batch = input_batch;
   }
   for (const auto& [key, file] : given) {
     bool known = false;
     for (const TensorInfo& t : entry->inputs) known |= key == base_name(t.name) || key == t.name;
     if (!known) return fail("entry '" + entry_name + "' has no input '" + key + "'");
   }
-  if (Status s = session->run(entry_name, rows == 0 ? 1 : rows); !s.ok()) return fail(s.message());
+
+  // One run per batch item; each output gathers the items' results behind a leading batch dimension.
+  const size_t items = batch > 0 ? static_cast<size_t>(batch) : 1;
+  std::vector<NpyArray> results(entry->outputs.size());
+  for (size_t item = 0; item < items; ++item) {
+    for (size_t i = 0; i < entry->inputs.size(); ++i) {
+      const std::string name = base_name(entry->inputs[i].name);
+      void* data = nullptr;
+      size_t bytes = 0;
+      if (Status s = session->input(entry_name, name, &data, &bytes); !s.ok()) return fail(s.message());
+      const size_t item_bytes = arrays[i].data.size() / items;
+      std::memcpy(data, arrays[i].data.data() + item * item_bytes, std::min(bytes, item_bytes));
+    }
+    if (Status s = session->run(entry_name, rows == 0 ? 1 : rows); !s.ok())
+      return fail(batch > 0 ? "batch item " + std::to_string(item) + ": " + s.message() : s.message());
+    for (size_t o = 0; o < entry->outputs.size(); ++o) {
+      const TensorInfo& t = entry->outputs[o];
+      const std::string name = base_name(t.name);
+      const void* data = nullptr;
+      size_t bytes = 0;
+      if (Status s = session->output(entry_name, name, &data, &bytes); !s.ok()) return fail(s.message());
+      if (item == 0) {
+        results[o].dtype = npy_dtype(t.dtype);
+        results[o].shape = session->output_shape(entry_name, name);
+        if (batch > 0) results[o].shape.insert(results[o].shape.begin(), batch);
+      }
+      const auto* bytes_begin = static_cast<const uint8_t*>(data);
+      results[o].data.insert(results[o].data.end(), bytes_begin, bytes_begin + bytes);
+    }
+  }
 
   const std::string out_dir = args.get("--out");
   std::error_code ec;
   std::filesystem::create_directories(out_dir, ec);
   if (ec) return fail(out_dir + ": " + ec.message());
-  for (const TensorInfo& t : entry->outputs) {
-    const std::string name = base_name(t.name);
-    const void* data = nullptr;
-    size_t bytes = 0;
-    if (Status s = session->output(entry_name, name, &data, &bytes); !s.ok()) return fail(s.message());
-    NpyArray array{npy_dtype(t.dtype), session->output_shape(entry_name, name),
-                   std::vector<uint8_t>(static_cast<const uint8_t*>(data), static_cast<const uint8_t*>(data) + bytes)};
-    const std::string path = (std::filesystem::path(out_dir) / (name + ".npy")).string();
-    if (std::string error = write_npy(path, array); !error.empty()) return fail(error);
+  for (size_t o = 0; o < entry->outputs.size(); ++o) {
+    const std::string path = (std::filesystem::path(out_dir) / (base_name(entry->outputs[o].name) + ".npy")).string();
+    if (std::string error = write_npy(path, results[o]); !error.empty()) return fail(error);
     std::printf("wrote %s\n", path.c_str());
   }
   return 0;

@@ -38,5 +38,7 @@ int command_inspect(int argc, char** argv);
 int command_generate(int argc, char** argv);
 int command_run(int argc, char** argv);
 int command_bench(int argc, char** argv);
+int command_embed(int argc, char** argv);
+int command_classify(int argc, char** argv);
 
 }  // namespace edgeformer::cli

@@ -1,4 +1,4 @@
-// edgeformer: the device-side command line (inspect, generate, run, bench).
+// edgeformer: the device-side command line (inspect, generate, embed, classify, run, bench).
 #include <sys/resource.h>
 
 #include <chrono>
@@ -121,7 +121,10 @@ constexpr const char* kUsage =
     "  inspect  MODEL.eft [--json] [--check]\n"
     "  generate MODEL.eft [--prompt TEXT | --prompt-ids 1,2,3] [-n N] [--temperature T] [--top-k K]\n"
     "           [--top-p P] [--seed S] [--threads N] [--json]\n"
+    "  embed    MODEL.eft TEXT [TEXT ...] [--threads N] [--json]   (sentence embeddings, cosine similarities)\n"
+    "  classify MODEL.eft TEXT [TEXT ...] [--threads N] [--json]   (label probabilities)\n"
     "  run      MODEL.eft [--entry NAME] --input NAME=FILE.npy ... --out DIR [--threads N]\n"
+    "           (an input with one more leading dimension than the entry's is a batch: one run per item)\n"
     "  bench    MODEL.eft [--prompt-len N] [--gen N] [--threads N] [--reps N] [--profile] [--json]\n";
 
 }  // namespace
@@ -136,6 +139,8 @@ int main(int argc, char** argv) {
   try {
     if (command == "inspect") return command_inspect(argc - 2, argv + 2);
     if (command == "generate") return command_generate(argc - 2, argv + 2);
+    if (command == "embed") return command_embed(argc - 2, argv + 2);
+    if (command == "classify") return command_classify(argc - 2, argv + 2);
     if (command == "run") return command_run(argc - 2, argv + 2);
     if (command == "bench") return command_bench(argc - 2, argv + 2);
   } catch (const std::exception& e) {

@@ -163,6 +163,39 @@ ef_status ef_session_decode(ef_session* session, int32_t token) {
   return guarded([&] { return report(session->session->decode(token)); });
 }
 
+ef_status ef_session_encode(ef_session* session, const int32_t* tokens, const int32_t* token_types,
+                            const int32_t* mask, size_t count) {
+  if (session == nullptr) return null_argument("session");
+  if (tokens == nullptr) return null_argument("tokens");
+  return guarded([&] { return report(session->session->encode(tokens, token_types, mask, count)); });
+}
+
+ef_status ef_session_output(const ef_session* session, const char* entry, const char* name, const float** data,
+                            size_t* count) {
+  if (session == nullptr) return null_argument("session");
+  if (entry == nullptr) return null_argument("entry");
+  if (name == nullptr) return null_argument("name");
+  if (data == nullptr) return null_argument("data");
+  if (count == nullptr) return null_argument("count");
+  return guarded([&] {
+    const void* bytes = nullptr;
+    size_t size = 0;
+    if (ef_status s = report(session->session->output(entry, name, &bytes, &size)); s != EF_OK) return s;
+    *data = static_cast<const float*>(bytes);
+    *count = size / sizeof(float);
+    return EF_OK;
+  });
+}
+
+int ef_model_label_count(const ef_model* model) {
+  return model ? static_cast<int>(model->model->info().labels.size()) : 0;
+}
+
+const char* ef_model_label(const ef_model* model, int index) {
+  if (model == nullptr || index < 0 || index >= ef_model_label_count(model)) return nullptr;
+  return model->model->info().labels[static_cast<size_t>(index)].c_str();
+}
+
 const float* ef_session_logits(const ef_session* session) { return session ? session->session->logits() : nullptr; }
 size_t ef_session_position(const ef_session* session) { return session ? session->session->position() : 0; }
 void ef_session_reset(ef_session* session) {

@@ -188,8 +188,11 @@ class OperatorChecker {
       case OperatorOptions::AddOptions: return check_elementwise(op);
       case OperatorOptions::LastRowOptions: return check_last_row(op);
       case OperatorOptions::LayerNormOptions: return check_layer_norm(op);
-      case OperatorOptions::GeluOptions: return check_gelu(op);
+      case OperatorOptions::GeluOptions:
+      case OperatorOptions::TanhOptions: return check_unary(op);
       case OperatorOptions::PositionEmbeddingOptions: return check_position_embedding(op);
+      case OperatorOptions::PoolOptions: return check_pool(op);
+      case OperatorOptions::L2NormalizeOptions: return check_l2_normalize(op);
       default: return invalid(prefix_ + "unknown operator type");
     }
   }
@@ -260,7 +263,14 @@ class OperatorChecker {
     return Status();
   }
 
-  Status check_gelu(const BoundOperator& op) {
+  // An i32 [rows] activation with the same rows as activation `like`.
+  bool is_row_mask(int id, int like) const {
+    const BoundTensor &m = tensors_[id], &x = tensors_[like];
+    return m.storage == Storage::Arena && m.dtype == DType::I32 && m.rank == 1 && m.dynamic_rows == x.dynamic_rows &&
+           m.shape[0] == x.shape[0];
+  }
+
+  Status check_unary(const BoundOperator& op) {
     if (Status s = arity(op, 1, 1); !s.ok()) return s;
     const int64_t cols = tensors_[op.inputs[0]].rank == 2 ? tensors_[op.inputs[0]].shape[1] : -1;
     if (!is_matrix(op.inputs[0], cols) || !is_matrix(op.outputs[0], cols) || !same_rows(op.inputs[0], op.outputs[0]))
@@ -268,16 +278,38 @@ class OperatorChecker {
     return Status();
   }
 
+  Status check_pool(const BoundOperator& op) {
+    if (Status s = arity(op, 2, 1); !s.ok()) return s;
+    const schema::PoolMode mode = op.def->options_as_PoolOptions()->mode();
+    if (mode != schema::PoolMode::First && mode != schema::PoolMode::Mean) return fail("unknown pooling mode");
+    const int64_t dim = tensors_[op.inputs[0]].rank == 2 ? tensors_[op.inputs[0]].shape[1] : -1;
+    const BoundTensor& y = tensors_[op.outputs[0]];
+    if (!is_matrix(op.inputs[0], dim) || !is_row_mask(op.inputs[1], op.inputs[0]) || !is_matrix(op.outputs[0], dim) ||
+        y.dynamic_rows || y.shape[0] != 1)
+      return fail("expects x f32 [rows, dim], mask i32 [rows] and y f32 [1, dim]");
+    return Status();
+  }
+
+  Status check_l2_normalize(const BoundOperator& op) {
+    const float eps = op.def->options_as_L2NormalizeOptions()->epsilon();
+    if (!(eps > 0.0f) || !std::isfinite(eps)) return fail("epsilon must be positive");
+    return check_unary(op);
+  }
+
   Status check_position_embedding(const BoundOperator& op) {
-    if (Status s = arity(op, 3, 1); !s.ok()) return s;
+    if (op.inputs.size() != 2) {
+      if (Status s = arity(op, 3, 1); !s.ok()) return s;
+      const BoundTensor& position = tensors_[op.inputs[2]];
+      if (position.storage != Storage::Arena || position.dtype != DType::I32 || position.rank != 1 ||
+          position.shape[0] != 1 || position.dynamic_rows)
+        return fail("position must be an i32 [1] activation");
+    } else if (op.outputs.size() != 1) {
+      return fail("expects 1 output");
+    }
     const BoundTensor& table = tensors_[op.inputs[1]];
     const int64_t dim = tensors_[op.inputs[0]].rank == 2 ? tensors_[op.inputs[0]].shape[1] : -1;
     if (table.storage != Storage::Weight || table.dtype != DType::F32 || table.rank != 2 || table.shape[1] != dim)
       return fail("table must be an f32 [positions, dim] weight");
-    const BoundTensor& position = tensors_[op.inputs[2]];
-    if (position.storage != Storage::Arena || position.dtype != DType::I32 || position.rank != 1 ||
-        position.shape[0] != 1 || position.dynamic_rows)
-      return fail("position must be an i32 [1] activation");
     if (!is_matrix(op.inputs[0], dim) || !is_matrix(op.outputs[0], dim) || !same_rows(op.inputs[0], op.outputs[0]))
       return fail("expects x and y f32 [rows, " + std::to_string(dim) + "]");
     return Status();
@@ -331,6 +363,12 @@ class OperatorChecker {
         !same_rows(q, k) || !same_rows(q, v) || !same_rows(q, op.outputs[0]))
       return fail("expects q/out [rows, " + std::to_string(q_dim) + "] and k/v [rows, " + std::to_string(kv_dim) +
                   "]");
+    if (!a->causal()) {
+      if (!is_row_mask(op.inputs[3], q)) return fail("bidirectional attention's mask must be an i32 [rows] activation");
+      if (a->k_cache() != -1 || a->v_cache() != -1 || a->k_scales() != -1 || a->v_scales() != -1)
+        return fail("bidirectional attention has no KV cache");
+      return Status();
+    }
     const BoundTensor& pos = tensors_[position];
     if (pos.storage != Storage::Arena || pos.dtype != DType::I32 || pos.rank != 1 || pos.shape[0] != 1 ||
         pos.dynamic_rows)
@@ -616,7 +654,7 @@ void describe(ModelImpl* impl) {
   info.kv_cache = "none";
   for (const BoundEntry& entry : impl->entries)
     for (const BoundOperator& op : entry.operators)
-      if (op.type == OperatorOptions::AttentionOptions) {
+      if (op.type == OperatorOptions::AttentionOptions && op.def->options_as_AttentionOptions()->causal()) {
         const DType dtype = impl->tensors[op.def->options_as_AttentionOptions()->k_cache()].dtype;
         info.kv_cache = dtype == DType::F16 ? "f16" : dtype == DType::I8 ? "int8" : "f32";
       }
@@ -625,6 +663,9 @@ void describe(ModelImpl* impl) {
   info.hidden_size = meta.hidden_size();
   info.layers = meta.layers();
   info.max_context = meta.max_context();
+  if (meta.labels() != nullptr)
+    for (const flatbuffers::String* label : *meta.labels()) info.labels.push_back(str(label));
+  info.multi_label = meta.multi_label();
   info.has_tokenizer = impl->tokenizer.kind != schema::TokenizerKind::None;
   switch (impl->tokenizer.kind) {
     case schema::TokenizerKind::SentencePieceBpe: info.tokenizer_kind = "sentencepiece_bpe"; break;

@@ -10,6 +10,7 @@
 #include "edgeformer/kernels/fully_connected.h"
 #include "edgeformer/kernels/half.h"
 #include "edgeformer/kernels/layer_norm.h"
+#include "edgeformer/kernels/pooling.h"
 #include "edgeformer/kernels/quantize.h"
 #include "edgeformer/kernels/rms_norm.h"
 #include "session_impl.h"
@@ -44,8 +45,9 @@ Status run_embedding(SessionImpl& s, const BoundOperator& op, size_t rows) {
                                   tensor_data<float>(s, op.outputs[0]))) {
     for (size_t i = 0; i < rows; ++i)
       if (ids[i] < 0 || static_cast<size_t>(ids[i]) >= vocab)
-        return Status(StatusCode::kOutOfRange, "token id " + std::to_string(ids[i]) + " is outside the vocabulary [0, " +
-                                                   std::to_string(vocab) + ")");
+        return Status(StatusCode::kOutOfRange, "id " + std::to_string(ids[i]) + " is outside the table " +
+                                                   (table.def->name() ? table.def->name()->str() : std::string()) +
+                                                   " [0, " + std::to_string(vocab) + ")");
   }
   return Status();
 }
@@ -130,7 +132,7 @@ Status run_position_embedding(SessionImpl& s, const BoundOperator& op, size_t ro
   const BoundTensor& x = s.impl_->tensors[op.inputs[0]];
   const BoundTensor& table = s.impl_->tensors[op.inputs[1]];
   const size_t n = s.rows_of(x, rows), dim = x.shape[1], positions = table.shape[0];
-  const int32_t position = *tensor_data<const int32_t>(s, op.inputs[2]);
+  const int32_t position = op.inputs.size() == 3 ? *tensor_data<const int32_t>(s, op.inputs[2]) : 0;
   if (position < 0 || static_cast<size_t>(position) > positions || n > positions - static_cast<size_t>(position))
     return Status(StatusCode::kOutOfRange, "positions " + std::to_string(position) + ".." +
                                                std::to_string(int64_t(position) + int64_t(n) - 1) +
@@ -173,8 +175,50 @@ void append_to_cache(SessionImpl& s, schema::DType dtype, const float* rows, siz
   }
 }
 
+// Heads x row tiles over the pool, or on the calling thread when the work is too small to pay for waking it.
+void run_attention_task(SessionImpl& s, AttentionTask& task, size_t keys) {
+  const kernels::AttentionArgs& a = task.args;
+  // Scores and value sums touch about rows * heads * keys * head_dim * 2 elements.
+  const size_t work = a.rows * a.heads * keys * a.head_dim * 2;
+  task.attention = s.impl_->kernels->attention_f32;
+  if (s.pool_.threads() <= 1 || work < kMinParallelMacs)
+    task.attention(a, 0, a.rows, 0, a.heads);
+  else
+    s.pool_.parallel_2d(a.heads, a.rows, kernels::kAttentionRowTile, &AttentionTask::run, &task);
+}
+
+// Encoder self-attention: every row attends to the sequence's tokens, i.e. the rows before the padding.
+Status run_bidirectional_attention(SessionImpl& s, const BoundOperator& op, size_t rows) {
+  const schema::AttentionOptions& a = *op.def->options_as_AttentionOptions();
+  const size_t n = s.rows_of(s.impl_->tensors[op.inputs[0]], rows);
+  const int32_t* mask = tensor_data<const int32_t>(s, op.inputs[3]);
+  size_t tokens = 0;
+  while (tokens < n && mask[tokens] == 1) ++tokens;
+  for (size_t r = tokens; r < n; ++r)
+    if (mask[r] != 0)
+      return Status(StatusCode::kInvalidArgument, "mask: expected 1 for each token then 0 for the padding after "
+                                                  "them, found " + std::to_string(mask[r]) + " at row " + std::to_string(r));
+  if (tokens == 0) return Status(StatusCode::kInvalidArgument, "mask: the sequence has no token (mask[0] is 0)");
+  const size_t heads = a.heads(), kv_heads = a.kv_heads(), head_dim = a.head_dim();
+  const size_t q_dim = heads * head_dim, kv_dim = kv_heads * head_dim;
+  float* q = tensor_data<float>(s, op.inputs[0]);
+  float* k = tensor_data<float>(s, op.inputs[1]);
+  if (a.rope_style() != schema::RopeStyle::None)
+    kernels::rope_f32_ref(q, q_dim, heads, k, kv_dim, kv_heads, n, head_dim, 0, a.rope_theta(),
+                          static_cast<kernels::RopeStyle>(a.rope_style()));
+  AttentionTask task{};
+  task.args = {q, q_dim, k, tensor_data<const float>(s, op.inputs[2]), kv_dim,
+               tensor_data<float>(s, op.outputs[0]), q_dim, n, heads, kv_heads, head_dim,
+               0, 1.0f / std::sqrt(static_cast<float>(head_dim))};
+  task.args.causal = false;
+  task.args.keys = tokens;
+  run_attention_task(s, task, tokens);
+  return Status();
+}
+
 Status run_attention(SessionImpl& s, const BoundOperator& op, size_t rows) {
   const schema::AttentionOptions& a = *op.def->options_as_AttentionOptions();
+  if (!a.causal()) return run_bidirectional_attention(s, op, rows);
   const BoundTensor& q_tensor = s.impl_->tensors[op.inputs[0]];
   const BoundTensor& k_cache = s.impl_->tensors[a.k_cache()];
   const size_t n = s.rows_of(q_tensor, rows);
@@ -208,13 +252,7 @@ Status run_attention(SessionImpl& s, const BoundOperator& op, size_t rows) {
     task.args.k_scales = tensor_data<const float>(s, a.k_scales());
     task.args.v_scales = tensor_data<const float>(s, a.v_scales());
   }
-  // Scores and value sums touch about rows * heads * context * head_dim * 2 elements.
-  const size_t work = n * heads * (static_cast<size_t>(position) + n) * head_dim * 2;
-  task.attention = s.impl_->kernels->attention_f32;
-  if (s.pool_.threads() <= 1 || work < kMinParallelMacs)
-    task.attention(task.args, 0, n, 0, heads);
-  else
-    s.pool_.parallel_2d(heads, n, kernels::kAttentionRowTile, &AttentionTask::run, &task);
+  run_attention_task(s, task, static_cast<size_t>(position) + n);
   return Status();
 }
 
@@ -239,6 +277,33 @@ Status run_last_row(SessionImpl& s, const BoundOperator& op, size_t rows) {
   return Status();
 }
 
+Status run_tanh(SessionImpl& s, const BoundOperator& op, size_t rows) {
+  const BoundTensor& x = s.impl_->tensors[op.inputs[0]];
+  kernels::tanh_f32_ref(tensor_data<const float>(s, op.inputs[0]), s.rows_of(x, rows) * x.shape[1],
+                        tensor_data<float>(s, op.outputs[0]));
+  return Status();
+}
+
+Status run_pool(SessionImpl& s, const BoundOperator& op, size_t rows) {
+  const BoundTensor& x = s.impl_->tensors[op.inputs[0]];
+  const size_t n = s.rows_of(x, rows), dim = x.shape[1];
+  const float* x_data = tensor_data<const float>(s, op.inputs[0]);
+  float* y = tensor_data<float>(s, op.outputs[0]);
+  if (op.def->options_as_PoolOptions()->mode() == schema::PoolMode::First) {
+    std::memcpy(y, x_data, dim * sizeof(float));
+  } else if (!kernels::mean_pool_f32_ref(x_data, n, dim, tensor_data<const int32_t>(s, op.inputs[1]), y)) {
+    return Status(StatusCode::kInvalidArgument, "mask: the sequence has no token to pool");
+  }
+  return Status();
+}
+
+Status run_l2_normalize(SessionImpl& s, const BoundOperator& op, size_t rows) {
+  const BoundTensor& x = s.impl_->tensors[op.inputs[0]];
+  kernels::l2_normalize_f32_ref(tensor_data<const float>(s, op.inputs[0]), s.rows_of(x, rows), x.shape[1],
+                                op.def->options_as_L2NormalizeOptions()->epsilon(), tensor_data<float>(s, op.outputs[0]));
+  return Status();
+}
+
 }  // namespace
 
 Status execute_operator(SessionImpl& s, const BoundOperator& op, size_t rows) {
@@ -253,6 +318,9 @@ Status execute_operator(SessionImpl& s, const BoundOperator& op, size_t rows) {
     case OperatorOptions::LayerNormOptions: return run_layer_norm(s, op, rows);
     case OperatorOptions::GeluOptions: return run_gelu(s, op, rows);
     case OperatorOptions::PositionEmbeddingOptions: return run_position_embedding(s, op, rows);
+    case OperatorOptions::TanhOptions: return run_tanh(s, op, rows);
+    case OperatorOptions::PoolOptions: return run_pool(s, op, rows);
+    case OperatorOptions::L2NormalizeOptions: return run_l2_normalize(s, op, rows);
     default: return Status(StatusCode::kInternal, "unknown operator");
   }
 }

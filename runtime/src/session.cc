@@ -142,6 +142,29 @@ Status SessionImpl::prefill(const int32_t* tokens, size_t count) {
 
 Status SessionImpl::decode(int32_t token) { return prefill(&token, 1); }
 
+Status SessionImpl::encode(const int32_t* tokens, const int32_t* token_types, const int32_t* mask, size_t count) {
+  const BoundEntry* entry = impl_->find_entry("encode");
+  if (entry == nullptr || entry->inputs.size() != 3)
+    return Status(StatusCode::kUnsupported, "this model has no encode entry (it is not an encoder)");
+  if (tokens == nullptr) return Status(StatusCode::kInvalidArgument, "tokens is null");
+  if (count == 0 || count > static_cast<size_t>(entry->max_rows))
+    return Status(StatusCode::kOutOfRange, "encode takes 1.." + std::to_string(entry->max_rows) + " tokens, got " +
+                                               std::to_string(count));
+  const size_t bytes = count * sizeof(int32_t);
+  std::memcpy(address(impl_->tensors[entry->inputs[0]]), tokens, bytes);
+  int32_t* types = reinterpret_cast<int32_t*>(address(impl_->tensors[entry->inputs[1]]));
+  int32_t* mask_rows = reinterpret_cast<int32_t*>(address(impl_->tensors[entry->inputs[2]]));
+  if (token_types != nullptr)
+    std::memcpy(types, token_types, bytes);
+  else
+    std::fill(types, types + count, 0);
+  if (mask != nullptr)
+    std::memcpy(mask_rows, mask, bytes);
+  else
+    std::fill(mask_rows, mask_rows + count, 1);
+  return run_entry(*entry, count);
+}
+
 const float* SessionImpl::logits() const {
   if (last_entry_ == nullptr || (last_entry_ != prefill_ && last_entry_ != decode_)) return nullptr;
   return reinterpret_cast<const float*>(address(impl_->tensors[last_entry_->outputs[0]]));
@@ -165,6 +188,9 @@ Status Session::create(std::shared_ptr<const Model> model, const SessionOptions&
 
 Status Session::prefill(const int32_t* tokens, size_t count) { return impl_->prefill(tokens, count); }
 Status Session::decode(int32_t token) { return impl_->decode(token); }
+Status Session::encode(const int32_t* tokens, const int32_t* token_types, const int32_t* mask, size_t count) {
+  return impl_->encode(tokens, token_types, mask, count);
+}
 const float* Session::logits() const { return impl_->logits(); }
 int Session::vocab_size() const { return impl_->vocab_size_; }
 size_t Session::position() const { return impl_->position_; }

@@ -20,6 +20,7 @@ class SessionImpl {
 
   Status prefill(const int32_t* tokens, size_t count);
   Status decode(int32_t token);
+  Status encode(const int32_t* tokens, const int32_t* token_types, const int32_t* mask, size_t count);
   const float* logits() const;
 
   uint8_t* address(const BoundTensor& t) const;

@@ -12,11 +12,12 @@ reads the safetensors file back and cross-checks the forward pass against a seco
 import json
 import math
 import os
-import struct
 import sys
 
 import torch
 import torch.nn.functional as F
+
+from fixture_io import SIGNIFICANT_DIGITS, compact_json, read_safetensors, rounded, write_safetensors
 
 CONFIG = {
     "vocab_size": 96,
@@ -31,7 +32,6 @@ LAYER_NORM_EPSILON = 1e-5
 WEIGHT_STD = 0.2  # large enough that activations, and so the logits, are far from zero
 GREEDY_STEPS = 12
 PROMPT_LENGTHS = (1, 7, CONFIG["n_positions"])  # the last one fills the whole context
-SIGNIFICANT_DIGITS = 7
 CHECK_TOLERANCE = 1e-12
 
 
@@ -109,62 +109,6 @@ def make_weights(cfg):
     weights["ln_f.weight"] = norm_weight(embd)
     weights["ln_f.bias"] = bias(embd)
     return {name: t.to(torch.float32).contiguous() for name, t in weights.items()}
-
-
-# ---------------------------------------------------------------------------------------------------------------------
-# safetensors, written and read by hand so that the fixture does not depend on the library under test's assumptions
-# ---------------------------------------------------------------------------------------------------------------------
-
-def f32_bytes(tensor):
-    # numpy's '<f4' pins little-endian whatever the host is.
-    return tensor.detach().to(torch.float32).contiguous().numpy().astype("<f4").tobytes()
-
-
-def write_safetensors(path, tensors):
-    header, chunks, offset = {}, [], 0
-    for name, tensor in tensors.items():  # data laid out contiguously in header order
-        data = f32_bytes(tensor)
-        header[name] = {"dtype": "F32", "shape": list(tensor.shape), "data_offsets": [offset, offset + len(data)]}
-        chunks.append(data)
-        offset += len(data)
-    header["__metadata__"] = {"format": "pt"}
-    header_bytes = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    # Pad with spaces to a multiple of 8 (as the safetensors library does) so the data section is 8-byte aligned.
-    header_bytes += b" " * (-len(header_bytes) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(header_bytes)))
-        f.write(header_bytes)
-        for chunk in chunks:
-            f.write(chunk)
-
-
-def read_safetensors(path):
-    """Parses the file strictly: every byte after the header must belong to exactly one tensor."""
-    with open(path, "rb") as f:
-        blob = f.read()
-    if len(blob) < 8:
-        raise ValueError("file shorter than the 8-byte header length")
-    (header_len,) = struct.unpack("<Q", blob[:8])
-    if 8 + header_len > len(blob):
-        raise ValueError(f"header length {header_len} runs past the end of the {len(blob)}-byte file")
-    header = json.loads(blob[8:8 + header_len].decode("utf-8"))
-    data = blob[8 + header_len:]
-    metadata = header.pop("__metadata__", None)
-    tensors, expected_begin = {}, 0
-    for name, entry in sorted(header.items(), key=lambda item: item[1]["data_offsets"][0]):
-        begin, end = entry["data_offsets"]
-        if entry["dtype"] != "F32":
-            raise ValueError(f"{name}: dtype {entry['dtype']}, expected F32")
-        if begin != expected_begin:
-            raise ValueError(f"{name}: begins at {begin}, expected {expected_begin} (gap or overlap)")
-        if end - begin != 4 * math.prod(entry["shape"]):
-            raise ValueError(f"{name}: {end - begin} bytes for shape {entry['shape']}")
-        values = torch.frombuffer(bytearray(data[begin:end]), dtype=torch.float32)  # host is checked little-endian
-        tensors[name] = values.reshape(entry["shape"])
-        expected_begin = end
-    if expected_begin != len(data):
-        raise ValueError(f"tensors cover {expected_begin} of the {len(data)} data bytes")
-    return list(header), metadata, tensors
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -305,24 +249,6 @@ def cross_check(w64, w32, cfg, prompts):
 # ---------------------------------------------------------------------------------------------------------------------
 # Output
 # ---------------------------------------------------------------------------------------------------------------------
-
-def rounded(values):
-    return [float(f"{float(v):.{SIGNIFICANT_DIGITS}g}") for v in values]
-
-
-def compact_json(obj, indent=0):
-    """Indented JSON, except that lists of scalars stay on one line."""
-    pad, inner = " " * indent, " " * (indent + 2)
-    if isinstance(obj, dict):
-        items = [f"{inner}{json.dumps(k)}: {compact_json(v, indent + 2)}" for k, v in obj.items()]
-        return "{\n" + ",\n".join(items) + "\n" + pad + "}"
-    if isinstance(obj, list) and any(isinstance(v, (dict, list)) for v in obj):
-        return "[\n" + ",\n".join(inner + compact_json(v, indent + 2) for v in obj) + "\n" + pad + "]"
-    if isinstance(obj, list):
-        return "[" + ", ".join(format(v, f".{SIGNIFICANT_DIGITS}g") if isinstance(v, float) else json.dumps(v)
-                               for v in obj) + "]"
-    return json.dumps(obj)
-
 
 def main():
     if sys.byteorder != "little":

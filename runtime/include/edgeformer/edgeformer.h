@@ -65,6 +65,18 @@ const float* ef_session_logits(const ef_session* session);
 size_t ef_session_position(const ef_session* session);
 void ef_session_reset(ef_session* session);
 
+/* Encoders (BERT): one sequence of `count` tokens (from ef_tokenize with add_bos = 1: [CLS] ... [SEP]).
+ * token_types may be NULL (all 0); mask may be NULL (all 1), else 1 for each token then 0 for trailing padding. */
+ef_status ef_session_encode(ef_session* session, const int32_t* tokens, const int32_t* token_types,
+                            const int32_t* mask, size_t count);
+/* An f32 output of the entry that ran last ("encode": "hidden", "embedding", "pooled" or "logits"; "prefill" or
+ * "decode": "logits"), valid until the next run; *count gets its number of floats. */
+ef_status ef_session_output(const ef_session* session, const char* entry, const char* name, const float** data,
+                            size_t* count);
+/* Sequence classifiers: the number of classes (0 for other models) and the name of class `index` (NULL if none). */
+int ef_model_label_count(const ef_model* model);
+const char* ef_model_label(const ef_model* model, int index);
+
 /* temperature 0 = greedy; top_k 0 = off; top_p 1 = off. */
 ef_status ef_sampler_create(int vocab_size, float temperature, int top_k, float top_p, uint64_t seed,
                             ef_sampler** sampler);

@@ -64,6 +64,10 @@ struct ModelInfo {
   // sentencepiece_bpe, byte_level_bpe, wordpiece or none. Only wordpiece loses text (case, accents, spacing).
   std::string tokenizer_kind;
   std::string kernel_isa;  // the kernels this CPU runs: scalar, avx2, avx512vnni (EDGEFORMER_ISA may lower it)
+  // Sequence classifiers: the class of each logit (config.json id2label), and whether classes are independent
+  // (multi-label: a sigmoid each) or exclusive (a softmax over all).
+  std::vector<std::string> labels;
+  bool multi_label = false;
 };
 
 // A weight whose values cannot be right, found by Model::check_weights().
@@ -131,6 +135,11 @@ class Session {
   Status prefill(const int32_t* tokens, size_t count);
   Status decode(int32_t token);
   const float* logits() const;  // vocab_size floats, valid until the next call
+
+  // Encoders (BERT): runs the `encode` entry on one sequence of `count` tokens ([CLS] ... [SEP] from tokenize()).
+  // token_types may be null (all 0); mask may be null (all 1), else 1 for each token then 0 for the padding after
+  // them. Read the results with output("encode", "hidden" | "embedding" | "pooled" | "logits").
+  Status encode(const int32_t* tokens, const int32_t* token_types, const int32_t* mask, size_t count);
   int vocab_size() const;
   size_t position() const;      // tokens in the context
   size_t max_context() const;

@@ -1,5 +1,6 @@
 #pragma once
-// Causal multi-head attention with grouped-query heads over a KV cache, and rotary position embedding.
+// Multi-head attention with grouped-query heads, causal over a KV cache or bidirectional over a sequence (encoders,
+// cross-attention), and rotary position embedding.
 #include <cstddef>
 
 namespace edgeformer::kernels {
@@ -30,7 +31,14 @@ struct AttentionArgs {
   KvCacheType cache_type = KvCacheType::kF32;
   const float* k_scales = nullptr;  // int8 caches: [context][kv_heads]
   const float* v_scales = nullptr;
+  // Causal: row r sees keys 0 .. pos0 + r. Bidirectional: every row sees keys 0 .. keys - 1 (keys >= 1).
+  bool causal = true;
+  size_t keys = 0;
 };
+
+// How many keys row r sees: [0, visible_keys(args, r)).
+inline size_t visible_keys(const AttentionArgs& args, size_t r) { return args.causal ? args.pos0 + r + 1 : args.keys; }
+
 // Computes the heads [head_begin, head_end) of rows [row_begin, row_end). One pass over the keys with an online
 // softmax (running max and sum): no [rows x context] score matrix is ever stored. An int8 key scores
 // (q . codes) * k_scale, an int8 value adds weight * v_scale * codes.
@@ -39,22 +47,22 @@ struct AttentionArgs {
 constexpr size_t kAttentionRowTile = 16;
 using AttentionF32Fn = void (*)(const AttentionArgs& args, size_t row_begin, size_t row_end, size_t head_begin,
                                 size_t head_end);
-void attention_causal_f32_ref(const AttentionArgs& args, size_t row_begin, size_t row_end, size_t head_begin,
+void attention_f32_ref(const AttentionArgs& args, size_t row_begin, size_t row_end, size_t head_begin,
                               size_t head_end);
 
 #if defined(EDGEFORMER_HAVE_X86_KERNELS)
 // x86 variants (kernels/x86/): the same algorithm with head vectors in registers; heads wider than 128 (and, for
 // AVX2, f16 and int8 caches whose head_dim is not a multiple of 8) use the reference. Call only where
 // isa_supported() says so.
-void attention_causal_f32_avx2(const AttentionArgs& args, size_t row_begin, size_t row_end, size_t head_begin,
+void attention_f32_avx2(const AttentionArgs& args, size_t row_begin, size_t row_end, size_t head_begin,
                                size_t head_end);
-void attention_causal_f32_avx512(const AttentionArgs& args, size_t row_begin, size_t row_end, size_t head_begin,
+void attention_f32_avx512(const AttentionArgs& args, size_t row_begin, size_t row_end, size_t head_begin,
                                  size_t head_end);
 #endif
 
 #if defined(EDGEFORMER_HAVE_ARM_KERNELS) && defined(__aarch64__)
 // NEON (kernels/arm/): heads whose head_dim is a multiple of 4, up to 128; others use the reference.
-void attention_causal_f32_neon(const AttentionArgs& args, size_t row_begin, size_t row_end, size_t head_begin,
+void attention_f32_neon(const AttentionArgs& args, size_t row_begin, size_t row_end, size_t head_begin,
                                size_t head_end);
 #endif
 

@@ -11,6 +11,9 @@ void add_f32_ref(const float* a, const float* b, size_t count, float* y);
 // (BERT's gelu). y may alias x.
 void gelu_f32_ref(const float* x, size_t count, bool tanh_approximation, float* y);
 
+// y = tanh(x) (BERT's pooler); y may alias x.
+void tanh_f32_ref(const float* x, size_t count, float* y);
+
 // SwiGLU gate: y = silu(gate) * up, silu(x) = x / (1 + exp(-x)); y may alias gate or up.
 using SwiGluF32Fn = void (*)(const float* gate, const float* up, size_t count, float* y);
 void swiglu_f32_ref(const float* gate, const float* up, size_t count, float* y);
