@@ -70,6 +70,105 @@ class Gpt2Cli(unittest.TestCase):
                 self.assertEqual(result["ids"], prompt["greedy"], quant)
 
 
+BERT_CLASSIFIER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "bert-tiny-classifier")
+BERT_SENTENCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "bert-tiny-sentence")
+
+
+def assert_close(test, got, want, what, relative=1e-4):
+    scale = max(abs(w) for w in want)
+    test.assertEqual(len(got), len(want), what)
+    for i, (g, w) in enumerate(zip(got, want)):
+        test.assertLessEqual(abs(g - w), relative * scale, f"{what} element {i}: {g} vs {w}")
+
+
+class BertCli(unittest.TestCase):
+    """Hugging Face bert folders (the PyTorch-generated fixtures) through convert, inspect, embed, classify and run."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.sentence = os.path.join(cls.tmp.name, "sentence.eft")
+        cls.classifier = os.path.join(cls.tmp.name, "classifier.eft")
+        run(CONVERT, BERT_SENTENCE, "-o", cls.sentence)
+        cls.classifier_output = run(CONVERT, BERT_CLASSIFIER, "-o", cls.classifier).stdout
+        with open(os.path.join(BERT_SENTENCE, "reference.json")) as f:
+            cls.sentence_ref = json.load(f)
+        with open(os.path.join(BERT_CLASSIFIER, "reference.json")) as f:
+            cls.classifier_ref = json.load(f)
+
+    def test_inspect_lists_the_encode_entry_and_its_tensors(self):
+        self.assertIn("bert: dim 32", self.classifier_output)
+        self.assertIn("3 labels", self.classifier_output)
+        info = json.loads(run(EDGEFORMER, "inspect", self.classifier, "--json").stdout)
+        self.assertEqual(info["architecture"], "bert")
+        (entry,) = info["entries"]
+        self.assertEqual(entry["name"], "encode")
+        self.assertEqual([t["name"] for t in entry["inputs"]], ["encode/tokens", "encode/token_types", "encode/mask"])
+        self.assertEqual([t["name"] for t in entry["outputs"]], ["encode/hidden", "encode/pooled", "encode/logits"])
+        self.assertEqual(info["labels"], ["negative", "neutral", "positive"])
+        text = run(EDGEFORMER, "inspect", self.sentence).stdout
+        self.assertIn("entry encode", text)
+        self.assertIn("encode/embedding: f32[1, 32]", text)
+
+    def test_embed_prints_the_reference_embeddings_and_their_cosine_similarities(self):
+        texts = self.sentence_ref["texts"]
+        result = json.loads(run(EDGEFORMER, "embed", self.sentence, *[t["text"] for t in texts], "--json").stdout)
+        for got, want in zip(result["embeddings"], texts):
+            assert_close(self, got["embedding"], want["embedding"], want["text"])
+            self.assertEqual(got["tokens"], len(want["ids"]))
+        self.assertEqual([e["truncated"] for e in result["embeddings"]], [False] * (len(texts) - 1) + [True])
+        for got, want in zip(result["similarity"], self.sentence_ref["similarity"]):
+            assert_close(self, got, want, "similarity")
+        text = run(EDGEFORMER, "embed", self.sentence, texts[0]["text"], texts[1]["text"]).stdout
+        self.assertIn("cosine similarity", text)
+
+    def test_classify_prints_label_probabilities(self):
+        texts = self.classifier_ref["texts"]
+        result = json.loads(run(EDGEFORMER, "classify", self.classifier, *[t["text"] for t in texts],
+                                "--json").stdout)["results"]
+        labels = ["negative", "neutral", "positive"]
+        for got, want in zip(result, texts):
+            assert_close(self, [got["probabilities"][label] for label in labels], want["probabilities"], want["text"])
+            probabilities = want["probabilities"]
+            self.assertEqual(got["label"], labels[probabilities.index(max(probabilities))])
+        self.assertIn("positive", run(EDGEFORMER, "classify", self.classifier, texts[0]["text"]).stdout)
+
+    def test_commands_refuse_a_model_without_their_head(self):
+        for command, model in (("embed", self.classifier), ("classify", self.sentence)):
+            result = run(EDGEFORMER, command, model, "text", check=False)
+            self.assertEqual(result.returncode, 1)
+            self.assertIn("no encode/", result.stderr)
+        self.assertNotEqual(run(EDGEFORMER, "embed", self.sentence, check=False).returncode, 0)
+
+    def test_run_takes_a_padded_batch(self):
+        batch = self.classifier_ref["batch"]
+        shape = (len(batch["ids"]), len(batch["ids"][0]))
+        flat = lambda rows: [v for row in rows for v in row]
+        inputs = []
+        for name in ("tokens", "token_types", "mask"):
+            path = os.path.join(self.tmp.name, name + ".npy")
+            key = {"tokens": "ids"}.get(name, name)
+            write_npy(path, "<i8", shape, flat(batch[key]))
+            inputs += ["--input", f"{name}={path}"]
+        out = os.path.join(self.tmp.name, "out")
+        run(EDGEFORMER, "run", self.classifier, *inputs, "--out", out)
+        hidden_shape, hidden = read_npy(os.path.join(out, "hidden.npy"))
+        self.assertEqual(hidden_shape, (shape[0], shape[1], 32))
+        logits_shape, logits = read_npy(os.path.join(out, "logits.npy"))
+        self.assertEqual(logits_shape, (shape[0], 1, 3))
+        per_item = shape[1] * 32
+        for b in range(shape[0]):
+            assert_close(self, hidden[b * per_item:(b + 1) * per_item], batch["hidden"][b], f"hidden {b}")
+            assert_close(self, logits[3 * b:3 * b + 3], batch["logits"][b], f"logits {b}")
+        # A batch whose inputs disagree on the batch size is refused.
+        short = os.path.join(self.tmp.name, "short.npy")
+        write_npy(short, "<i8", (1, shape[1]), [0] * shape[1])
+        result = run(EDGEFORMER, "run", self.classifier, *inputs[:4], "--input", f"mask={short}", "--out", out,
+                     check=False)
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn("batch", result.stderr)
+
+
 @unittest.skipUnless(os.path.exists(os.path.join(STORIES, "stories260K.bin")),
                      "../shared/models/stories260K not found (set EDGEFORMER_SHARED)")
 class Cli(unittest.TestCase):

@@ -70,6 +70,11 @@ int command_inspect(int argc, char** argv) {
       json.end_object();
     }
     json.end_array();
+    if (!info.labels.empty()) {
+      json.key("labels").begin_array();
+      for (const std::string& label : info.labels) json.value(label);
+      json.end_array().key("multi_label").value(info.multi_label);
+    }
     if (check) {
       json.key("weight_issues").begin_array();
       for (const WeightIssue& issue : issues)
@@ -92,6 +97,11 @@ int command_inspect(int argc, char** argv) {
   std::printf("  state bytes    %llu\n", static_cast<unsigned long long>(info.state_bytes));
   std::printf("  tokenizer      %s\n", info.tokenizer_kind.c_str());
   std::printf("  kernels        %s\n", info.kernel_isa.c_str());
+  if (!info.labels.empty()) {
+    std::printf("  labels         %s:", info.multi_label ? "multi-label" : "one of");
+    for (const std::string& label : info.labels) std::printf(" %s", label.c_str());
+    std::printf("\n");
+  }
   std::printf("  load           %.2f ms\n", load_ms);
   std::printf("  ops           ");
   for (const auto& [name, count] : info.op_counts) std::printf(" %s=%d", name.c_str(), count);
