@@ -1,5 +1,5 @@
-// Fuzz target: a mutated small model either is refused, or opens and runs one prefill and one decode step (or,
-// for other graphs, each entry once) returning statuses: no out-of-bounds access, no crash, whatever the weights,
+// Fuzz target: a mutated small model either is refused, or opens and runs one prefill and one decode step, or one
+// encode (and, for any graph, each entry once) returning statuses: no out-of-bounds access, no crash, whatever the weights,
 // shapes, plan or options say.
 #include <cstdint>
 #include <cstdlib>
@@ -32,6 +32,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     session->reset();
   }
+  // Encoders: a sequence of two tokens, then the same with its second row as padding.
+  const int32_t tokens[2] = {0, 1}, padding[2] = {1, 0};
+  if (session->encode(tokens, nullptr, nullptr, 2).ok()) (void)session->encode(tokens, nullptr, padding, 2);
   // The low-level entry points, with inputs zeroed (token 0, position 0) so that each entry can run.
   for (const edgeformer::EntryInfo& entry : model->info().entries) {
     for (const edgeformer::TensorInfo& input : entry.inputs) {

@@ -175,5 +175,55 @@ TEST_F(CApiModel, OneModelManySessions) {
   ef_session_free(b);
 }
 
+// An encoder through the C API: tokenize with [CLS]/[SEP], encode with a padding mask, read the head's output and
+// the labels; bad arguments are statuses.
+TEST(CApi, EncoderClassifiesAndReportsItsLabels) {
+  const std::string fixture = std::string(EDGEFORMER_SOURCE_DIR) + "/tests/fixtures/bert-tiny-classifier";
+  TempDir temp;
+  convert_hf_bert(fixture, temp.file("bert.eft"));
+  ef_model* model = nullptr;
+  ASSERT_EQ(ef_model_open_file(temp.file("bert.eft").c_str(), &model), EF_OK) << ef_last_error();
+  ASSERT_EQ(ef_model_label_count(model), 3);
+  EXPECT_STREQ(ef_model_label(model, 2), "positive");
+  EXPECT_EQ(ef_model_label(model, 3), nullptr);
+  EXPECT_EQ(ef_model_label(nullptr, 0), nullptr);
+  ef_session* session = nullptr;
+  ASSERT_EQ(ef_session_create(model, nullptr, &session), EF_OK) << ef_last_error();
+
+  std::ifstream in(fixture + "/reference.json");
+  const nlohmann::json text = nlohmann::json::parse(in).at("texts").at(2);
+  int32_t ids[16];
+  size_t count = 0;
+  ASSERT_EQ(ef_tokenize(model, text.at("text").get<std::string>().c_str(), 1, ids, 13, &count), EF_OK);
+  ASSERT_EQ(std::vector<int32_t>(ids, ids + count), text.at("ids").get<std::vector<int32_t>>());
+  // Padded to 16 rows: the padding changes nothing.
+  int32_t mask[16] = {};
+  for (size_t i = 0; i < count; ++i) mask[i] = 1;
+  for (size_t i = count; i < 16; ++i) ids[i] = 0;
+  ASSERT_EQ(ef_session_encode(session, ids, nullptr, mask, 16), EF_OK) << ef_last_error();
+  const float* logits = nullptr;
+  size_t logit_count = 0;
+  ASSERT_EQ(ef_session_output(session, "encode", "logits", &logits, &logit_count), EF_OK) << ef_last_error();
+  ASSERT_EQ(logit_count, 3u);
+  const std::vector<double> want = text.at("logits").get<std::vector<double>>();
+  for (size_t i = 0; i < 3; ++i) EXPECT_NEAR(logits[i], want[i], 1e-4);
+  const float* hidden = nullptr;
+  size_t hidden_count = 0;
+  ASSERT_EQ(ef_session_output(session, "encode", "hidden", &hidden, &hidden_count), EF_OK);
+  EXPECT_EQ(hidden_count, 16u * 32u);
+
+  EXPECT_EQ(ef_session_encode(nullptr, ids, nullptr, mask, 16), EF_INVALID_ARGUMENT);
+  EXPECT_EQ(ef_session_encode(session, nullptr, nullptr, mask, 16), EF_INVALID_ARGUMENT);
+  mask[0] = 0;
+  EXPECT_EQ(ef_session_encode(session, ids, nullptr, mask, 16), EF_INVALID_ARGUMENT);
+  EXPECT_NE(std::strstr(ef_last_error(), "mask"), nullptr) << ef_last_error();
+  EXPECT_EQ(ef_session_output(session, "encode", "nothing", &logits, &logit_count), EF_INVALID_ARGUMENT);
+  EXPECT_EQ(ef_session_output(session, "encode", nullptr, &logits, &logit_count), EF_INVALID_ARGUMENT);
+  EXPECT_EQ(ef_session_output(session, "encode", "logits", nullptr, &logit_count), EF_INVALID_ARGUMENT);
+  EXPECT_EQ(ef_session_prefill(session, ids, 3), EF_UNSUPPORTED);
+  ef_session_free(session);
+  ef_model_free(model);
+}
+
 }  // namespace
 }  // namespace edgeformer::testing

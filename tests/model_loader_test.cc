@@ -959,5 +959,42 @@ TEST_F(ModelLoader, FieldMutationFuzz) {
   }
 }
 
+// An encoder's operators: bidirectional attention takes a mask and no cache, pooling a known mode and an i32 mask,
+// L2 normalization a positive epsilon.
+TEST_F(ModelLoader, CorruptEncoderOperatorsAreRefused) {
+  converter::GraphOptions options;
+  convert_hf_bert(std::string(EDGEFORMER_SOURCE_DIR) + "/tests/fixtures/bert-tiny-sentence", tmp_.file("bert.eft"),
+                  options);
+  const std::vector<uint8_t> bert = converter::read_file_bytes(tmp_.file("bert.eft"));
+  ASSERT_TRUE(open_both(bert).ok());
+  const auto op_of = [](Model& m, schema::OperatorOptions type) -> schema::Operator& {
+    auto* ops = entry_named(m, "encode").mutable_operators();
+    for (flatbuffers::uoffset_t i = 0; i < ops->size(); ++i)
+      if (ops->Get(i)->options_type() == type) return *ops->GetMutableObject(i);
+    throw std::runtime_error("no such operator");
+  };
+  const int hidden = [&] {
+    std::vector<uint8_t> copy = bert;
+    return tensor_id(*schema::GetMutableSizePrefixedModel(copy.data()), "encode/hidden");
+  }();
+  expect_rejected(bert, [](Model& m) { ASSERT_TRUE(first_attention(m, "encode").mutate_k_cache(0)); }, "no KV cache");
+  expect_rejected(bert, [](Model& m) { ASSERT_TRUE(first_attention(m, "encode").mutate_causal(true)); },
+                  "position");
+  expect_rejected(bert, [&](Model& m) {
+    op_of(m, schema::OperatorOptions::AttentionOptions).mutable_inputs()->Mutate(3, hidden);
+  }, "mask");
+  expect_rejected(bert, [&](Model& m) {
+    auto& pool = op_of(m, schema::OperatorOptions::PoolOptions);
+    ASSERT_TRUE(const_cast<schema::PoolOptions*>(pool.options_as_PoolOptions())->mutate_mode(schema::PoolMode(7)));
+  }, "pooling mode");
+  expect_rejected(bert, [&](Model& m) {
+    op_of(m, schema::OperatorOptions::PoolOptions).mutable_inputs()->Mutate(1, hidden);
+  }, "mask");
+  expect_rejected(bert, [&](Model& m) {
+    auto& normalize = op_of(m, schema::OperatorOptions::L2NormalizeOptions);
+    ASSERT_TRUE(const_cast<schema::L2NormalizeOptions*>(normalize.options_as_L2NormalizeOptions())->mutate_epsilon(0));
+  }, "epsilon");
+}
+
 }  // namespace
 }  // namespace edgeformer::testing

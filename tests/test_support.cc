@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "bert_graph.h"
 #include "eft_writer.h"
 #include "hf_llama_reader.h"
 #include "llama2c_reader.h"
@@ -45,6 +46,11 @@ void convert_llama2c(const std::string& checkpoint, const std::string& tokenizer
 
 void convert_hf(const std::string& folder, const std::string& output, const converter::GraphOptions& options) {
   converter::Graph graph = converter::build_llama_graph(converter::read_hf_llama(folder), options);
+  converter::write_eft(graph, output);
+}
+
+void convert_hf_bert(const std::string& folder, const std::string& output, const converter::GraphOptions& options) {
+  converter::Graph graph = converter::build_bert_graph(converter::read_hf_bert(folder), options);
   converter::write_eft(graph, output);
 }
 

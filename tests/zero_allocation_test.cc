@@ -104,5 +104,30 @@ TEST(ZeroAllocation, DecodeF32OneThread) { expect_no_allocations(1, converter::W
 TEST(ZeroAllocation, DecodeInt8OneThread) { expect_no_allocations(1, converter::WeightFormat::kInt8); }
 TEST(ZeroAllocation, DecodeF32TwoThreads) { expect_no_allocations(2, converter::WeightFormat::kF32); }
 
+// An encoder's encode, and reading its outputs, allocate nothing either (int8: the activation quantization too).
+TEST(ZeroAllocation, EncodeBertInt8TwoThreads) {
+  TempDir tmp;
+  converter::GraphOptions options;
+  options.weights = converter::WeightFormat::kInt8;
+  convert_hf_bert(std::string(EDGEFORMER_SOURCE_DIR) + "/tests/fixtures/bert-tiny-classifier", tmp.file("b.eft"),
+                  options);
+  auto model = open_or_fail(tmp.file("b.eft"));
+  std::unique_ptr<Session> session;
+  SessionOptions session_options;
+  session_options.threads = 2;
+  ASSERT_TRUE(Session::create(model, session_options, &session).ok());
+  const int32_t ids[8] = {2, 11, 12, 14, 15, 11, 16, 3}, mask[8] = {1, 1, 1, 1, 1, 1, 0, 0};
+  allocations = 0;
+  counting = true;
+  bool ok = true;
+  for (int i = 0; ok && i < 20; ++i) ok = session->encode(ids, nullptr, i % 2 ? mask : nullptr, 8).ok();
+  const void* logits = nullptr;
+  size_t bytes = 0;
+  ok = ok && session->output("encode", "logits", &logits, &bytes).ok();
+  counting = false;
+  EXPECT_TRUE(ok);
+  EXPECT_EQ(allocations.load(), 0) << "heap allocations during encode";
+}
+
 }  // namespace
 }  // namespace edgeformer::testing
