@@ -119,7 +119,9 @@ class BertGraphBuilder : GraphBuilder {
     } else if (pooler_.weight >= 0) {
       const int cls = pool("cls", x, mask, schema::PoolMode::First);
       const int pooled = rows_tensor("pooled", c_.dim, false);
-      op(OperatorOptions::TanhOptions, {dense("pooler", cls, pooler_, false)}, {pooled});
+      Operator tanh;
+      tanh.activation = schema::ActivationFunction::Tanh;
+      op(OperatorOptions::ActivationOptions, {dense("pooler", cls, pooler_, false)}, {pooled}, tanh);
       entry_->outputs.push_back(pooled);
       if (classifier_.weight >= 0) entry_->outputs.push_back(dense("logits", pooled, classifier_, false));
     }

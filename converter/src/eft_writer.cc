@@ -18,7 +18,7 @@ uint64_t align_up(uint64_t value, uint64_t alignment) { return (value + alignmen
 
 fb::Offset<void> operator_options(fb::FlatBufferBuilder& b, const converter::Operator& o) {
   switch (o.type) {
-    case OperatorOptions::EmbeddingOptions: return CreateEmbeddingOptions(b).Union();
+    case OperatorOptions::EmbeddingOptions: return CreateEmbeddingOptions(b, o.embedding_scale).Union();
     case OperatorOptions::RmsNormOptions: return CreateRmsNormOptions(b, o.epsilon).Union();
     case OperatorOptions::FullyConnectedOptions: return CreateFullyConnectedOptions(b, o.scratch).Union();
     case OperatorOptions::AttentionOptions: {
@@ -33,7 +33,8 @@ fb::Offset<void> operator_options(fb::FlatBufferBuilder& b, const converter::Ope
     case OperatorOptions::LayerNormOptions: return CreateLayerNormOptions(b, o.epsilon).Union();
     case OperatorOptions::GeluOptions: return CreateGeluOptions(b, o.gelu_tanh).Union();
     case OperatorOptions::PositionEmbeddingOptions: return CreatePositionEmbeddingOptions(b).Union();
-    case OperatorOptions::TanhOptions: return CreateTanhOptions(b).Union();
+    case OperatorOptions::ActivationOptions: return CreateActivationOptions(b, o.activation).Union();
+    case OperatorOptions::StoreOptions: return CreateStoreOptions(b).Union();
     case OperatorOptions::PoolOptions: return CreatePoolOptions(b, o.pool).Union();
     case OperatorOptions::L2NormalizeOptions: return CreateL2NormalizeOptions(b, o.epsilon).Union();
     case OperatorOptions::NONE: break;

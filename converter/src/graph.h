@@ -44,6 +44,8 @@ struct Operator {
   bool gelu_tanh = true;    // Gelu: the tanh approximation, else erf
   int scratch = -1;         // FullyConnected with int8 weights
   schema::PoolMode pool = schema::PoolMode::First;
+  schema::ActivationFunction activation = schema::ActivationFunction::Tanh;
+  float embedding_scale = 1.0f;
   AttentionParams attention;
 };
 

@@ -15,6 +15,7 @@
 #include "hf_tokenizer_reader.h"
 #include "llama2c_reader.h"
 #include "llama_graph.h"
+#include "marian_graph.h"
 #include "synthetic_llama.h"
 
 namespace {
@@ -27,7 +28,7 @@ constexpr const char* kUsage =
     "                          [--tokenizer TOK.bin|tokenizer.json|vocab.txt]\n"
     "       edgeformer-convert --synthetic llama:dim=768,layers=12,heads=12,kv_heads=12,ffn=2048,vocab=32000 -o M.eft\n"
     "  INPUT: a Hugging Face folder (config.json, *.safetensors, tokenizer.json) of model_type llama, gpt2 or\n"
-    "         bert (also a sentence-transformers folder),\n"
+    "         bert (also a sentence-transformers folder) or marian,\n"
     "         or a llama2.c checkpoint (.bin); its tokenizer is --tokenizer, else the one tok*.bin beside it\n"
     "  --tokenizer F.json a Hugging Face tokenizer.json (SentencePiece BPE, byte-level BPE or WordPiece), or a\n"
     "                     BERT vocab.txt, for a synthetic model or in place of a folder's own; ids must fit\n"
@@ -131,6 +132,15 @@ int run(int argc, char** argv) {
             std::to_string(c.layers) + ", heads " + std::to_string(c.heads) + ", sequence " +
             std::to_string(graph.max_context) + ", vocab " + std::to_string(c.vocab_size);
     if (!checkpoint.labels.empty()) shape += ", " + std::to_string(checkpoint.labels.size()) + " labels";
+  } else if (model_type == "marian") {
+    MarianCheckpoint checkpoint = read_hf_marian(input);
+    replace_tokenizer(checkpoint.tokenizer, checkpoint.tokenizer_note, checkpoint.config.vocab_size);
+    graph = build_marian_graph(checkpoint, options);
+    const MarianConfig& c = checkpoint.config;
+    shape = "marian: dim " + std::to_string(c.dim) + ", layers " + std::to_string(c.encoder_layers) + "+" +
+            std::to_string(c.decoder_layers) + ", heads " + std::to_string(c.encoder_heads) + ", ffn " +
+            std::to_string(c.encoder_ffn) + ", positions " + std::to_string(graph.max_context) + ", vocab " +
+            std::to_string(c.vocab_size);
   } else if (model_type == "gpt2") {
     Gpt2Checkpoint checkpoint = read_hf_gpt2(input);
     replace_tokenizer(checkpoint.tokenizer, checkpoint.tokenizer_note, checkpoint.config.vocab_size);

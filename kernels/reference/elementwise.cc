@@ -23,6 +23,14 @@ void tanh_f32_ref(const float* x, size_t count, float* y) {
   for (size_t i = 0; i < count; ++i) y[i] = std::tanh(x[i]);
 }
 
+void silu_f32_ref(const float* x, size_t count, float* y) {
+  for (size_t i = 0; i < count; ++i) y[i] = x[i] / (1.0f + expf(-x[i]));
+}
+
+void relu_f32_ref(const float* x, size_t count, float* y) {
+  for (size_t i = 0; i < count; ++i) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+}
+
 // Same float operations as llama2.c's forward(): val *= 1.0f / (1.0f + expf(-val)); val *= up.
 void swiglu_f32_ref(const float* gate, const float* up, size_t count, float* y) {
   for (size_t i = 0; i < count; ++i) {

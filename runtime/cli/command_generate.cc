@@ -1,7 +1,6 @@
 #include <chrono>
 #include <climits>
 #include <cstdio>
-#include <sstream>
 
 #include "commands.h"
 #include "json_writer.h"
@@ -14,18 +13,6 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-bool parse_ids(const std::string& text, std::vector<int32_t>* ids) {
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    char* end = nullptr;
-    const long id = std::strtol(item.c_str(), &end, 10);
-    if (item.empty() || *end != '\0' || id < 0 || id > INT32_MAX) return false;
-    ids->push_back(static_cast<int32_t>(id));
-  }
-  return !ids->empty();
 }
 
 }  // namespace

@@ -28,6 +28,8 @@ class Arguments {
 };
 
 int fail(const std::string& message);
+// Comma-separated token ids ("1,2,3"), each in [0, INT32_MAX]; false if malformed or empty.
+bool parse_ids(const std::string& text, std::vector<int32_t>* ids);
 Status open_model(const std::string& path, std::shared_ptr<const Model>* model, double* load_ms);
 // open_model, then a session with `threads` threads on it.
 Status open_session(const std::string& path, long threads, std::shared_ptr<const Model>* model,
@@ -40,5 +42,6 @@ int command_run(int argc, char** argv);
 int command_bench(int argc, char** argv);
 int command_embed(int argc, char** argv);
 int command_classify(int argc, char** argv);
+int command_translate(int argc, char** argv);
 
 }  // namespace edgeformer::cli

@@ -2,9 +2,11 @@
 #include <sys/resource.h>
 
 #include <chrono>
+#include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <sstream>
 
 #include "commands.h"
 
@@ -76,6 +78,19 @@ double Arguments::get_double(const std::string& flag, double fallback, double mi
   return value;
 }
 
+bool parse_ids(const std::string& text, std::vector<int32_t>* ids) {
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    char* end = nullptr;
+    const long id = std::strtol(item.c_str(), &end, 10);
+    if (item.empty() || *end != '\0' || id < 0 || id > INT32_MAX) return false;
+    ids->push_back(static_cast<int32_t>(id));
+  }
+  return !ids->empty();
+}
+
+
 int fail(const std::string& message) {
   std::fprintf(stderr, "edgeformer: error: %s\n", message.c_str());
   return 1;
@@ -123,6 +138,7 @@ constexpr const char* kUsage =
     "           [--top-p P] [--seed S] [--threads N] [--json]\n"
     "  embed    MODEL.eft TEXT [TEXT ...] [--threads N] [--json]   (sentence embeddings, cosine similarities)\n"
     "  classify MODEL.eft TEXT [TEXT ...] [--threads N] [--json]   (label probabilities)\n"
+    "  translate MODEL.eft TEXT | --source-ids 5,6,0 [--beam N] [-n N] [--threads N] [--json]\n"
     "  run      MODEL.eft [--entry NAME] --input NAME=FILE.npy ... --out DIR [--threads N]\n"
     "           (an input with one more leading dimension than the entry's is a batch: one run per item)\n"
     "  bench    MODEL.eft [--prompt-len N] [--gen N] [--threads N] [--reps N] [--profile] [--json]\n";
@@ -141,6 +157,7 @@ int main(int argc, char** argv) {
     if (command == "generate") return command_generate(argc - 2, argv + 2);
     if (command == "embed") return command_embed(argc - 2, argv + 2);
     if (command == "classify") return command_classify(argc - 2, argv + 2);
+    if (command == "translate") return command_translate(argc - 2, argv + 2);
     if (command == "run") return command_run(argc - 2, argv + 2);
     if (command == "bench") return command_bench(argc - 2, argv + 2);
   } catch (const std::exception& e) {

@@ -189,7 +189,8 @@ class OperatorChecker {
       case OperatorOptions::LastRowOptions: return check_last_row(op);
       case OperatorOptions::LayerNormOptions: return check_layer_norm(op);
       case OperatorOptions::GeluOptions:
-      case OperatorOptions::TanhOptions: return check_unary(op);
+      case OperatorOptions::ActivationOptions: return check_activation(op);
+      case OperatorOptions::StoreOptions: return check_store(op);
       case OperatorOptions::PositionEmbeddingOptions: return check_position_embedding(op);
       case OperatorOptions::PoolOptions: return check_pool(op);
       case OperatorOptions::L2NormalizeOptions: return check_l2_normalize(op);
@@ -230,6 +231,7 @@ class OperatorChecker {
     const BoundTensor &table = tensors_[op.inputs[0]], &ids = tensors_[op.inputs[1]];
     if (table.storage != Storage::Weight || table.dtype != DType::F32 || table.rank != 2)
       return fail("table must be an f32 [vocab, dim] weight");
+    if (!std::isfinite(op.def->options_as_EmbeddingOptions()->scale())) return fail("scale must be finite");
     if (ids.storage != Storage::Arena || ids.dtype != DType::I32 || ids.rank != 1 ||
         (ids.dynamic_rows && ids.shape[0] != entry_.max_rows))
       return fail("ids must be an i32 [rows] activation");
@@ -275,6 +277,27 @@ class OperatorChecker {
     const int64_t cols = tensors_[op.inputs[0]].rank == 2 ? tensors_[op.inputs[0]].shape[1] : -1;
     if (!is_matrix(op.inputs[0], cols) || !is_matrix(op.outputs[0], cols) || !same_rows(op.inputs[0], op.outputs[0]))
       return fail("expects x and y, equal f32 matrices");
+    return Status();
+  }
+
+  Status check_activation(const BoundOperator& op) {
+    const schema::ActivationFunction f = op.def->options_as_ActivationOptions()->function();
+    if (f != schema::ActivationFunction::Tanh && f != schema::ActivationFunction::Silu &&
+        f != schema::ActivationFunction::Relu)
+      return fail("unknown activation function");
+    return check_unary(op);
+  }
+
+  Status check_store(const BoundOperator& op) {
+    if (Status s = arity(op, 1, 1); !s.ok()) return s;
+    const BoundTensor &x = tensors_[op.inputs[0]], &state = tensors_[op.outputs[0]];
+    const bool f32_rows = x.dtype == DType::F32 && x.rank == 2 && is_matrix(op.inputs[0], x.shape[1]);
+    const bool i32_rows = x.dtype == DType::I32 && x.rank == 1 && x.storage == Storage::Arena &&
+                          (!x.dynamic_rows || x.shape[0] == entry_.max_rows);
+    if (!f32_rows && !i32_rows) return fail("x must be an f32 [rows, n] or i32 [rows] activation");
+    if (state.storage != Storage::State || state.dtype != x.dtype || state.rank != x.rank ||
+        state.shape[0] < x.shape[0] || (x.rank == 2 && state.shape[1] != x.shape[1]))
+      return fail("the output must be a state tensor of x's dtype and columns with at least x's rows");
     return Status();
   }
 
@@ -359,14 +382,17 @@ class OperatorChecker {
       return fail("rope_theta must be positive");
     const int64_t q_dim = int64_t{heads} * head_dim, kv_dim = int64_t{kv_heads} * head_dim;
     const int q = op.inputs[0], k = op.inputs[1], v = op.inputs[2], position = op.inputs[3];
-    if (!is_matrix(q, q_dim) || !is_matrix(k, kv_dim) || !is_matrix(v, kv_dim) || !is_matrix(op.outputs[0], q_dim) ||
-        !same_rows(q, k) || !same_rows(q, v) || !same_rows(q, op.outputs[0]))
+    if (!is_matrix(q, q_dim) || !is_matrix(op.outputs[0], q_dim) || !same_rows(q, op.outputs[0]))
+      return fail("expects q and out [rows, " + std::to_string(q_dim) + "]");
+    const bool cross = !a->causal() && tensors_[k].storage == Storage::State;
+    if (!cross && (!is_matrix(k, kv_dim) || !is_matrix(v, kv_dim) || !same_rows(q, k) || !same_rows(q, v)))
       return fail("expects q/out [rows, " + std::to_string(q_dim) + "] and k/v [rows, " + std::to_string(kv_dim) +
                   "]");
     if (!a->causal()) {
-      if (!is_row_mask(op.inputs[3], q)) return fail("bidirectional attention's mask must be an i32 [rows] activation");
       if (a->k_cache() != -1 || a->v_cache() != -1 || a->k_scales() != -1 || a->v_scales() != -1)
         return fail("bidirectional attention has no KV cache");
+      if (cross) return check_cross_attention(op, kv_dim);
+      if (!is_row_mask(op.inputs[3], q)) return fail("bidirectional attention's mask must be an i32 [rows] activation");
       return Status();
     }
     const BoundTensor& pos = tensors_[position];
@@ -401,6 +427,20 @@ class OperatorChecker {
                     std::to_string(kv_heads) + "]");
     }
     if (int8 && a->k_scales() == a->v_scales()) return fail("K and V caches share their scales");
+    return Status();
+  }
+
+  // Cross-attention over a stored source: k and v f32 state [keys, kv_dim], the mask i32 state [keys].
+  Status check_cross_attention(const BoundOperator& op, int64_t kv_dim) {
+    const schema::AttentionOptions* a = op.def->options_as_AttentionOptions();
+    const BoundTensor &k = tensors_[op.inputs[1]], &v = tensors_[op.inputs[2]], &mask = tensors_[op.inputs[3]];
+    for (const BoundTensor* t : {&k, &v})
+      if (t->storage != Storage::State || t->dtype != DType::F32 || t->rank != 2 || t->shape[1] != kv_dim ||
+          t->shape[0] != k.shape[0])
+        return fail("cross-attention keys and values must be f32 state [keys, " + std::to_string(kv_dim) + "]");
+    if (mask.storage != Storage::State || mask.dtype != DType::I32 || mask.rank != 1 || mask.shape[0] != k.shape[0])
+      return fail("cross-attention's mask must be an i32 state [" + std::to_string(k.shape[0]) + "]");
+    if (a->rope_style() != schema::RopeStyle::None) return fail("cross-attention takes no rotary embedding");
     return Status();
   }
 
@@ -526,7 +566,8 @@ Status bind_entry(const schema::Entry& def, const std::vector<BoundTensor>& tens
       if (tensors[id].storage == Storage::Arena && !written[id])
         return invalid(op_where + ": reads " + tensor_label(tensors[id], id) + " before any operator writes it");
     for (int id : op.outputs) {
-      if (tensors[id].storage != Storage::Arena) return invalid(op_where + ": outputs must be arena tensors");
+      if (tensors[id].storage != Storage::Arena && op.type != OperatorOptions::StoreOptions)
+        return invalid(op_where + ": outputs must be arena tensors (only Store writes state)");
       written[id] = true;
     }
     entry->operators.push_back(std::move(op));
@@ -570,10 +611,11 @@ Status bind_tokenizer(const schema::Model& m, TokenizerTables* tok) {
   if (def->kind() == schema::TokenizerKind::None) {
     // No pieces, but the special ids generation needs.
     const int32_t vocab = m.metadata()->vocab_size();
-    if (def->bos_id() < -1 || def->bos_id() >= vocab || def->eos_id() < -1 || def->eos_id() >= vocab)
-      return invalid("tokenizer: special token id out of range");
+    for (int32_t id : {def->bos_id(), def->eos_id(), def->pad_id()})
+      if (id < -1 || id >= vocab) return invalid("tokenizer: special token id out of range");
     tok->bos = def->bos_id();
     tok->eos = def->eos_id();
+    tok->pad = def->pad_id();
     return Status();
   }
   const schema::TokenizerKind kind = def->kind();

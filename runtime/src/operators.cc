@@ -49,6 +49,11 @@ Status run_embedding(SessionImpl& s, const BoundOperator& op, size_t rows) {
                                                    (table.def->name() ? table.def->name()->str() : std::string()) +
                                                    " [0, " + std::to_string(vocab) + ")");
   }
+  const float scale = op.def->options_as_EmbeddingOptions()->scale();
+  if (scale != 1.0f) {
+    float* y = tensor_data<float>(s, op.outputs[0]);
+    for (size_t i = 0; i < rows * dim; ++i) y[i] *= scale;
+  }
   return Status();
 }
 
@@ -187,23 +192,29 @@ void run_attention_task(SessionImpl& s, AttentionTask& task, size_t keys) {
     s.pool_.parallel_2d(a.heads, a.rows, kernels::kAttentionRowTile, &AttentionTask::run, &task);
 }
 
-// Encoder self-attention: every row attends to the sequence's tokens, i.e. the rows before the padding.
+// Every row attends to the sequence's tokens, i.e. the keys before the padding: the rows' own (encoder
+// self-attention) or a stored source's (cross-attention).
 Status run_bidirectional_attention(SessionImpl& s, const BoundOperator& op, size_t rows) {
   const schema::AttentionOptions& a = *op.def->options_as_AttentionOptions();
   const size_t n = s.rows_of(s.impl_->tensors[op.inputs[0]], rows);
+  const size_t key_rows = s.rows_of(s.impl_->tensors[op.inputs[1]], rows);
   const int32_t* mask = tensor_data<const int32_t>(s, op.inputs[3]);
   size_t tokens = 0;
-  while (tokens < n && mask[tokens] == 1) ++tokens;
-  for (size_t r = tokens; r < n; ++r)
+  while (tokens < key_rows && mask[tokens] == 1) ++tokens;
+  for (size_t r = tokens; r < key_rows; ++r)
     if (mask[r] != 0)
       return Status(StatusCode::kInvalidArgument, "mask: expected 1 for each token then 0 for the padding after "
                                                   "them, found " + std::to_string(mask[r]) + " at row " + std::to_string(r));
-  if (tokens == 0) return Status(StatusCode::kInvalidArgument, "mask: the sequence has no token (mask[0] is 0)");
+  if (tokens == 0)
+    return Status(StatusCode::kInvalidArgument, s.impl_->tensors[op.inputs[3]].storage == schema::Storage::State
+                                                    ? "no source: encode one before decoding"
+                                                    : "mask: the sequence has no token (mask[0] is 0)");
   const size_t heads = a.heads(), kv_heads = a.kv_heads(), head_dim = a.head_dim();
   const size_t q_dim = heads * head_dim, kv_dim = kv_heads * head_dim;
   float* q = tensor_data<float>(s, op.inputs[0]);
   float* k = tensor_data<float>(s, op.inputs[1]);
-  if (a.rope_style() != schema::RopeStyle::None)
+  const bool self_attention = s.impl_->tensors[op.inputs[1]].storage == schema::Storage::Arena;
+  if (a.rope_style() != schema::RopeStyle::None && self_attention)
     kernels::rope_f32_ref(q, q_dim, heads, k, kv_dim, kv_heads, n, head_dim, 0, a.rope_theta(),
                           static_cast<kernels::RopeStyle>(a.rope_style()));
   AttentionTask task{};
@@ -277,10 +288,26 @@ Status run_last_row(SessionImpl& s, const BoundOperator& op, size_t rows) {
   return Status();
 }
 
-Status run_tanh(SessionImpl& s, const BoundOperator& op, size_t rows) {
+Status run_activation(SessionImpl& s, const BoundOperator& op, size_t rows) {
   const BoundTensor& x = s.impl_->tensors[op.inputs[0]];
-  kernels::tanh_f32_ref(tensor_data<const float>(s, op.inputs[0]), s.rows_of(x, rows) * x.shape[1],
-                        tensor_data<float>(s, op.outputs[0]));
+  const size_t count = s.rows_of(x, rows) * x.shape[1];
+  const float* in = tensor_data<const float>(s, op.inputs[0]);
+  float* out = tensor_data<float>(s, op.outputs[0]);
+  switch (op.def->options_as_ActivationOptions()->function()) {
+    case schema::ActivationFunction::Silu: kernels::silu_f32_ref(in, count, out); break;
+    case schema::ActivationFunction::Relu: kernels::relu_f32_ref(in, count, out); break;
+    default: kernels::tanh_f32_ref(in, count, out); break;
+  }
+  return Status();
+}
+
+Status run_store(SessionImpl& s, const BoundOperator& op, size_t rows) {
+  const BoundTensor& x = s.impl_->tensors[op.inputs[0]];
+  const BoundTensor& state = s.impl_->tensors[op.outputs[0]];
+  const size_t bytes = s.rows_of(x, rows) * x.row_bytes;
+  uint8_t* out = s.address(state);
+  std::memcpy(out, tensor_data<const uint8_t>(s, op.inputs[0]), bytes);
+  std::memset(out + bytes, 0, state.bytes - bytes);
   return Status();
 }
 
@@ -318,7 +345,8 @@ Status execute_operator(SessionImpl& s, const BoundOperator& op, size_t rows) {
     case OperatorOptions::LayerNormOptions: return run_layer_norm(s, op, rows);
     case OperatorOptions::GeluOptions: return run_gelu(s, op, rows);
     case OperatorOptions::PositionEmbeddingOptions: return run_position_embedding(s, op, rows);
-    case OperatorOptions::TanhOptions: return run_tanh(s, op, rows);
+    case OperatorOptions::ActivationOptions: return run_activation(s, op, rows);
+    case OperatorOptions::StoreOptions: return run_store(s, op, rows);
     case OperatorOptions::PoolOptions: return run_pool(s, op, rows);
     case OperatorOptions::L2NormalizeOptions: return run_l2_normalize(s, op, rows);
     default: return Status(StatusCode::kInternal, "unknown operator");

@@ -144,25 +144,54 @@ Status SessionImpl::decode(int32_t token) { return prefill(&token, 1); }
 
 Status SessionImpl::encode(const int32_t* tokens, const int32_t* token_types, const int32_t* mask, size_t count) {
   const BoundEntry* entry = impl_->find_entry("encode");
-  if (entry == nullptr || entry->inputs.size() != 3)
-    return Status(StatusCode::kUnsupported, "this model has no encode entry (it is not an encoder)");
+  if (entry == nullptr) return Status(StatusCode::kUnsupported, "this model has no encode entry (it is not an encoder)");
   if (tokens == nullptr) return Status(StatusCode::kInvalidArgument, "tokens is null");
   if (count == 0 || count > static_cast<size_t>(entry->max_rows))
     return Status(StatusCode::kOutOfRange, "encode takes 1.." + std::to_string(entry->max_rows) + " tokens, got " +
                                                std::to_string(count));
+  // Inputs by name: tokens and mask always, token_types for models that have them (BERT).
   const size_t bytes = count * sizeof(int32_t);
-  std::memcpy(address(impl_->tensors[entry->inputs[0]]), tokens, bytes);
-  int32_t* types = reinterpret_cast<int32_t*>(address(impl_->tensors[entry->inputs[1]]));
-  int32_t* mask_rows = reinterpret_cast<int32_t*>(address(impl_->tensors[entry->inputs[2]]));
-  if (token_types != nullptr)
-    std::memcpy(types, token_types, bytes);
-  else
-    std::fill(types, types + count, 0);
-  if (mask != nullptr)
-    std::memcpy(mask_rows, mask, bytes);
-  else
-    std::fill(mask_rows, mask_rows + count, 1);
-  return run_entry(*entry, count);
+  for (int id : entry->inputs) {
+    const BoundTensor& t = impl_->tensors[id];
+    const std::string name = t.def->name() ? t.def->name()->str() : std::string();
+    int32_t* rows = reinterpret_cast<int32_t*>(address(t));
+    if (t.dtype != schema::DType::I32 || t.rank != 1 || !t.dynamic_rows)
+      return Status(StatusCode::kUnsupported, "encode input " + name + " is not an i32 row per token");
+    if (name == "encode/tokens") {
+      std::memcpy(rows, tokens, bytes);
+    } else if (name == "encode/token_types") {
+      if (token_types != nullptr)
+        std::memcpy(rows, token_types, bytes);
+      else
+        std::fill(rows, rows + count, 0);
+    } else if (name == "encode/mask") {
+      if (mask != nullptr)
+        std::memcpy(rows, mask, bytes);
+      else
+        std::fill(rows, rows + count, 1);
+    } else {
+      return Status(StatusCode::kUnsupported, "encode input " + name + " is not one the session knows");
+    }
+  }
+  if (Status s = run_entry(*entry, count); !s.ok()) return s;
+  // An encoder-decoder's target starts over with every source.
+  position_ = 0;
+  source_rows_ = count;
+  return Status();
+}
+
+Status SessionImpl::copy_context(const SessionImpl& from) {
+  if (from.impl_ != impl_) return Status(StatusCode::kInvalidArgument, "the sessions run different models");
+  // Only the rows in use (positions of the KV caches, rows of a stored source), and one more: the zero that ends
+  // the source's mask, in case this session held a longer source.
+  const size_t used = std::max(from.position_, from.source_rows_) + 1;
+  for (const BoundTensor& t : impl_->tensors)
+    if (t.storage == schema::Storage::State)
+      std::memcpy(address(t), from.address(t), std::min<size_t>(used, size_t(t.shape[0])) * t.row_bytes);
+  position_ = from.position_;
+  source_rows_ = from.source_rows_;
+  last_entry_ = nullptr;
+  return Status();
 }
 
 const float* SessionImpl::logits() const {
@@ -195,6 +224,11 @@ const float* Session::logits() const { return impl_->logits(); }
 int Session::vocab_size() const { return impl_->vocab_size_; }
 size_t Session::position() const { return impl_->position_; }
 size_t Session::max_context() const { return impl_->max_context_; }
+Status Session::copy_context_from(const Session& other) {
+  if (&other == this) return Status();
+  return impl_->copy_context(*other.impl_);
+}
+
 void Session::reset() {
   impl_->position_ = 0;
   impl_->last_entry_ = nullptr;

@@ -21,6 +21,7 @@ class SessionImpl {
   Status prefill(const int32_t* tokens, size_t count);
   Status decode(int32_t token);
   Status encode(const int32_t* tokens, const int32_t* token_types, const int32_t* mask, size_t count);
+  Status copy_context(const SessionImpl& from);
   const float* logits() const;
 
   uint8_t* address(const BoundTensor& t) const;
@@ -37,6 +38,7 @@ class SessionImpl {
   const BoundEntry* last_entry_ = nullptr;
   size_t last_rows_ = 0;
   size_t position_ = 0;
+  size_t source_rows_ = 0;  // rows of the last encoded source (encoder-decoders keep it in state)
   size_t max_context_ = 0;
   int vocab_size_ = 0;
   // Indexed by operator type; fixed-size so that profiling allocates nothing while running.

@@ -139,7 +139,25 @@ class Session {
   // Encoders (BERT): runs the `encode` entry on one sequence of `count` tokens ([CLS] ... [SEP] from tokenize()).
   // token_types may be null (all 0); mask may be null (all 1), else 1 for each token then 0 for the padding after
   // them. Read the results with output("encode", "hidden" | "embedding" | "pooled" | "logits").
+  // Encoder-decoders (Marian): encodes the source (its ids end with EOS) for the decoder, whose context starts
+  // over: prefill/decode then run the target from the model's start token (bos_id()).
   Status encode(const int32_t* tokens, const int32_t* token_types, const int32_t* mask, size_t count);
+
+  // Encoder-decoders: encodes `source` (ids ending with EOS), then generates the target from bos_id() until EOS,
+  // `max_tokens` tokens or the end of the context, never emitting the pad token. beams 1 is greedy; more is beam
+  // search: the best 2 * beams continuations by summed log-probability each step, an EOS among the first `beams`
+  // finishes a hypothesis scored by its summed log-probability over its length (EOS included), and it stops when
+  // `beams` hypotheses are finished (or at the limit, where the live ones finish). Beam search creates `beams`
+  // more sessions of this model, with this session's thread count. `target` gets the ids without BOS and EOS.
+  struct TranslateOptions {
+    int beams = 1;
+    size_t max_tokens = 0;  // 0: up to the context
+  };
+  Status translate(const int32_t* source, size_t count, const TranslateOptions& options, std::vector<int32_t>* target);
+
+  // Makes this session's context (KV caches, stored source, position) that of `other`, a session of the same
+  // model: how beam search forks a hypothesis. Copies only the rows in use.
+  Status copy_context_from(const Session& other);
   int vocab_size() const;
   size_t position() const;      // tokens in the context
   size_t max_context() const;

@@ -11,8 +11,11 @@ void add_f32_ref(const float* a, const float* b, size_t count, float* y);
 // (BERT's gelu). y may alias x.
 void gelu_f32_ref(const float* x, size_t count, bool tanh_approximation, float* y);
 
-// y = tanh(x) (BERT's pooler); y may alias x.
+// Activations of one input; y may alias x. tanh (BERT's pooler), silu(x) = x * sigmoid(x) (Marian's "swish"),
+// relu(x) = max(x, 0).
 void tanh_f32_ref(const float* x, size_t count, float* y);
+void silu_f32_ref(const float* x, size_t count, float* y);
+void relu_f32_ref(const float* x, size_t count, float* y);
 
 // SwiGLU gate: y = silu(gate) * up, silu(x) = x / (1 + exp(-x)); y may alias gate or up.
 using SwiGluF32Fn = void (*)(const float* gate, const float* up, size_t count, float* y);
