@@ -32,6 +32,7 @@ VOCAB, DIM, LAYERS, HEADS, FFN, POSITIONS = 64, 32, 2, 4, 64, 32
 EOS, PAD = 0, VOCAB - 1
 LAYER_NORM_EPS = 1e-5  # nn.LayerNorm's default, as Marian's layers use
 MAX_NEW_TOKENS = 12
+TEACHER_FORCED_TOKENS = 16
 BEAMS = 4
 WEIGHT_STD = 0.2
 EOS_BIAS = 2.5
@@ -292,15 +293,18 @@ def main():
         return torch.randint(1, PAD, (n - 1,), generator=gen).tolist() + [EOS]
     sources = [[EOS], source(2), source(6), source(11), source(POSITIONS)]
 
-    # The encoder over a right-padded batch of all sources, and the decoder teacher-forced on a target.
+    # The encoder over a right-padded batch of all sources, and the decoder teacher-forced on a random target for each.
     seq = max(len(s) for s in sources)
     ids = torch.full((len(sources), seq), PAD, dtype=torch.long)
     mask = torch.zeros((len(sources), seq), dtype=torch.long)
     for b, s in enumerate(sources):
         ids[b, :len(s)], mask[b, :len(s)] = torch.tensor(s), 1
     memory = encode(w, ids, mask)
-    target = torch.tensor([[PAD] + torch.randint(1, PAD, (9,), generator=gen).tolist()])
-    forced = decode(w, memory[3:4], mask[3:4], target)
+    forced = []
+    for b, s in enumerate(sources):
+        target = torch.tensor([[PAD] + torch.randint(1, PAD, (TEACHER_FORCED_TOKENS - 1,), generator=gen).tolist()])
+        logits = decode(w, memory[b:b + 1, :len(s)], mask[b:b + 1, :len(s)], target)
+        forced.append({"source": s, "target": target[0].tolist(), "logits": [rounded(row) for row in logits[0]]})
 
     translations = []
     for s in sources:
@@ -314,8 +318,7 @@ def main():
         "beams": BEAMS, "max_new_tokens": MAX_NEW_TOKENS,
         "encoder": {"ids": ids.tolist(), "mask": mask.tolist(),
                     "hidden": [rounded(memory[b].reshape(-1)) for b in range(len(sources))]},
-        "teacher_forced": {"source": sources[3], "target": target[0].tolist(),
-                           "logits": [rounded(row) for row in forced[0]]},
+        "teacher_forced": forced,
         "translations": translations,
     }
     ref_path = os.path.join(out_dir, "reference.json")
@@ -324,7 +327,7 @@ def main():
     with open(ref_path) as f:
         json.load(f)
     print("cross-checks:")
-    cross_check(w, ids[2:4], mask[2:4], target)
+    cross_check(w, ids[2:4], mask[2:4], torch.tensor([forced[0]["target"]]))
     print(f"wrote {out_dir}")
 
 
