@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <vector>
 
 #include "aligned_copy.h"
 #include "edgeformer/edgeformer.hpp"
@@ -32,9 +33,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     session->reset();
   }
-  // Encoders: a sequence of two tokens, then the same with its second row as padding.
+  // Encoders: a sequence of two tokens, then the same with its second row as padding; encoder-decoders decode a
+  // step after the source and translate it with two beams.
   const int32_t tokens[2] = {0, 1}, padding[2] = {1, 0};
-  if (session->encode(tokens, nullptr, nullptr, 2).ok()) (void)session->encode(tokens, nullptr, padding, 2);
+  if (session->encode(tokens, nullptr, nullptr, 2).ok()) {
+    (void)session->encode(tokens, nullptr, padding, 2);
+    if (session->vocab_size() > 0) {
+      (void)session->decode(0);
+      edgeformer::Session::TranslateOptions options;
+      options.beams = 2;
+      options.max_tokens = 3;
+      std::vector<int32_t> target;
+      (void)session->translate(tokens, 2, options, &target);
+    }
+  }
   // The low-level entry points, with inputs zeroed (token 0, position 0) so that each entry can run.
   for (const edgeformer::EntryInfo& entry : model->info().entries) {
     for (const edgeformer::TensorInfo& input : entry.inputs) {

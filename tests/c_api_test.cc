@@ -225,5 +225,37 @@ TEST(CApi, EncoderClassifiesAndReportsItsLabels) {
   ef_model_free(model);
 }
 
+// An encoder-decoder through the C API: greedy and beam translations equal the PyTorch reference's.
+TEST(CApi, EncoderDecoderTranslates) {
+  const std::string fixture = std::string(EDGEFORMER_SOURCE_DIR) + "/tests/fixtures/marian-tiny";
+  TempDir temp;
+  convert_hf_marian(fixture, temp.file("marian.eft"));
+  ef_model* model = nullptr;
+  ASSERT_EQ(ef_model_open_file(temp.file("marian.eft").c_str(), &model), EF_OK) << ef_last_error();
+  ef_session* session = nullptr;
+  ASSERT_EQ(ef_session_create(model, nullptr, &session), EF_OK) << ef_last_error();
+  std::ifstream in(fixture + "/reference.json");
+  const nlohmann::json ref = nlohmann::json::parse(in);
+  const nlohmann::json& translation = ref.at("translations").at(3);
+  const auto source = translation.at("source").get<std::vector<int32_t>>();
+  int32_t target[64];
+  size_t count = 0;
+  for (int beams : {1, ref.at("beams").get<int>()}) {
+    ASSERT_EQ(ef_session_translate(session, source.data(), source.size(), beams, 12, target, 64, &count), EF_OK)
+        << ef_last_error();
+    EXPECT_EQ(std::vector<int32_t>(target, target + count),
+              translation.at(beams == 1 ? "greedy" : "beam").get<std::vector<int32_t>>());
+  }
+  EXPECT_EQ(ef_session_translate(session, source.data(), source.size(), 1, 12, target, 2, &count), EF_OUT_OF_RANGE);
+  EXPECT_EQ(count, 12u);
+  EXPECT_EQ(ef_session_translate(session, source.data(), source.size(), 0, 12, target, 64, &count),
+            EF_INVALID_ARGUMENT);
+  EXPECT_EQ(ef_session_translate(session, nullptr, 3, 1, 12, target, 64, &count), EF_INVALID_ARGUMENT);
+  EXPECT_EQ(ef_session_translate(nullptr, source.data(), source.size(), 1, 12, target, 64, &count),
+            EF_INVALID_ARGUMENT);
+  ef_session_free(session);
+  ef_model_free(model);
+}
+
 }  // namespace
 }  // namespace edgeformer::testing

@@ -169,6 +169,33 @@ class BertCli(unittest.TestCase):
         self.assertIn("batch", result.stderr)
 
 
+MARIAN_FIXTURE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "marian-tiny")
+
+
+class MarianCli(unittest.TestCase):
+    """A Hugging Face marian folder (the PyTorch-generated fixture) through convert, inspect and translate."""
+
+    def test_translate_reproduces_the_reference_greedy_and_beam_outputs(self):
+        with open(os.path.join(MARIAN_FIXTURE, "reference.json")) as f:
+            ref = json.load(f)
+        with tempfile.TemporaryDirectory() as tmp:
+            model = os.path.join(tmp, "marian.eft")
+            self.assertIn("marian: dim 32, layers 2+2", run(CONVERT, MARIAN_FIXTURE, "-o", model).stdout)
+            info = json.loads(run(EDGEFORMER, "inspect", model, "--json").stdout)
+            self.assertEqual([e["name"] for e in info["entries"]], ["encode", "prefill", "decode"])
+            self.assertEqual([t["name"] for t in info["entries"][0]["inputs"]], ["encode/tokens", "encode/mask"])
+            for translation in ref["translations"]:
+                ids = ",".join(str(i) for i in translation["source"])
+                for beams, key in (("1", "greedy"), (str(ref["beams"]), "beam")):
+                    result = json.loads(run(EDGEFORMER, "translate", model, "--source-ids", ids, "--beam", beams,
+                                            "-n", str(ref["max_new_tokens"]), "--json").stdout)
+                    self.assertEqual(result["ids"], translation[key], f"{key} of {ids}")
+            for bad in (("--beam", "0"), ("--source-ids", "x")):
+                result = run(EDGEFORMER, "translate", model, "--source-ids", "5,0", *bad, check=False)
+                self.assertNotEqual(result.returncode, 0)
+                self.assertIn(bad[0], result.stderr)
+
+
 @unittest.skipUnless(os.path.exists(os.path.join(STORIES, "stories260K.bin")),
                      "../shared/models/stories260K not found (set EDGEFORMER_SHARED)")
 class Cli(unittest.TestCase):

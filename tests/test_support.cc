@@ -10,6 +10,7 @@
 #include "eft_writer.h"
 #include "hf_llama_reader.h"
 #include "llama2c_reader.h"
+#include "marian_graph.h"
 
 namespace edgeformer::testing {
 
@@ -46,6 +47,11 @@ void convert_llama2c(const std::string& checkpoint, const std::string& tokenizer
 
 void convert_hf(const std::string& folder, const std::string& output, const converter::GraphOptions& options) {
   converter::Graph graph = converter::build_llama_graph(converter::read_hf_llama(folder), options);
+  converter::write_eft(graph, output);
+}
+
+void convert_hf_marian(const std::string& folder, const std::string& output, const converter::GraphOptions& options) {
+  converter::Graph graph = converter::build_marian_graph(converter::read_hf_marian(folder), options);
   converter::write_eft(graph, output);
 }
 

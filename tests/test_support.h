@@ -29,6 +29,8 @@ class TempDir {
 void convert_llama2c(const std::string& checkpoint, const std::string& tokenizer, const std::string& output,
                      const converter::GraphOptions& options = {});
 void convert_hf(const std::string& folder, const std::string& output, const converter::GraphOptions& options = {});
+void convert_hf_marian(const std::string& folder, const std::string& output,
+                       const converter::GraphOptions& options = {});
 void convert_hf_bert(const std::string& folder, const std::string& output, const converter::GraphOptions& options = {});
 
 std::shared_ptr<const Model> open_or_fail(const std::string& path);

@@ -1,9 +1,11 @@
 // The C API: wraps the C++ API, turns every failure (including std::bad_alloc) into a status and a message.
 #include "edgeformer/edgeformer.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <new>
+#include <vector>
 
 #include "edgeformer/edgeformer.hpp"
 
@@ -183,6 +185,25 @@ ef_status ef_session_output(const ef_session* session, const char* entry, const 
     if (ef_status s = report(session->session->output(entry, name, &bytes, &size)); s != EF_OK) return s;
     *data = static_cast<const float*>(bytes);
     *count = size / sizeof(float);
+    return EF_OK;
+  });
+}
+
+ef_status ef_session_translate(ef_session* session, const int32_t* source, size_t count, int beams, size_t max_tokens,
+                               int32_t* target, size_t capacity, size_t* target_count) {
+  if (session == nullptr) return null_argument("session");
+  if (source == nullptr) return null_argument("source");
+  if (target == nullptr && capacity > 0) return null_argument("target");
+  if (target_count == nullptr) return null_argument("target_count");
+  return guarded([&] {
+    edgeformer::Session::TranslateOptions options;
+    options.beams = beams;
+    options.max_tokens = max_tokens;
+    std::vector<int32_t> ids;
+    if (ef_status s = report(session->session->translate(source, count, options, &ids)); s != EF_OK) return s;
+    *target_count = ids.size();
+    if (ids.size() > capacity) return fail(EF_OUT_OF_RANGE, "the translation needs more ids than capacity");
+    std::copy(ids.begin(), ids.end(), target);
     return EF_OK;
   });
 }

@@ -188,7 +188,7 @@ class OperatorChecker {
       case OperatorOptions::AddOptions: return check_elementwise(op);
       case OperatorOptions::LastRowOptions: return check_last_row(op);
       case OperatorOptions::LayerNormOptions: return check_layer_norm(op);
-      case OperatorOptions::GeluOptions:
+      case OperatorOptions::GeluOptions: return check_unary(op);
       case OperatorOptions::ActivationOptions: return check_activation(op);
       case OperatorOptions::StoreOptions: return check_store(op);
       case OperatorOptions::PositionEmbeddingOptions: return check_position_embedding(op);

@@ -153,24 +153,25 @@ Status SessionImpl::encode(const int32_t* tokens, const int32_t* token_types, co
   const size_t bytes = count * sizeof(int32_t);
   for (int id : entry->inputs) {
     const BoundTensor& t = impl_->tensors[id];
-    const std::string name = t.def->name() ? t.def->name()->str() : std::string();
+    // Compared in place: the names' bytes are in the mapped file, and encode allocates nothing.
+    const char* name = t.def->name() ? t.def->name()->c_str() : "";
     int32_t* rows = reinterpret_cast<int32_t*>(address(t));
     if (t.dtype != schema::DType::I32 || t.rank != 1 || !t.dynamic_rows)
-      return Status(StatusCode::kUnsupported, "encode input " + name + " is not an i32 row per token");
-    if (name == "encode/tokens") {
+      return Status(StatusCode::kUnsupported, std::string("encode input ") + name + " is not an i32 row per token");
+    if (std::strcmp(name, "encode/tokens") == 0) {
       std::memcpy(rows, tokens, bytes);
-    } else if (name == "encode/token_types") {
+    } else if (std::strcmp(name, "encode/token_types") == 0) {
       if (token_types != nullptr)
         std::memcpy(rows, token_types, bytes);
       else
         std::fill(rows, rows + count, 0);
-    } else if (name == "encode/mask") {
+    } else if (std::strcmp(name, "encode/mask") == 0) {
       if (mask != nullptr)
         std::memcpy(rows, mask, bytes);
       else
         std::fill(rows, rows + count, 1);
     } else {
-      return Status(StatusCode::kUnsupported, "encode input " + name + " is not one the session knows");
+      return Status(StatusCode::kUnsupported, std::string("encode input ") + name + " is not one the session knows");
     }
   }
   if (Status s = run_entry(*entry, count); !s.ok()) return s;

@@ -73,6 +73,11 @@ ef_status ef_session_encode(ef_session* session, const int32_t* tokens, const in
  * "decode": "logits"), valid until the next run; *count gets its number of floats. */
 ef_status ef_session_output(const ef_session* session, const char* entry, const char* name, const float** data,
                             size_t* count);
+/* Encoder-decoders (Marian): translates `source` (ids ending with EOS, as ef_tokenize makes them) with `beams`
+ * beams (1 = greedy) and at most `max_tokens` tokens (0 = up to the context). Writes up to `capacity` target ids
+ * (without start token and EOS); *count gets their number (EF_OUT_OF_RANGE if more than capacity). */
+ef_status ef_session_translate(ef_session* session, const int32_t* source, size_t count, int beams, size_t max_tokens,
+                               int32_t* target, size_t capacity, size_t* target_count);
 /* Sequence classifiers: the number of classes (0 for other models) and the name of class `index` (NULL if none). */
 int ef_model_label_count(const ef_model* model);
 const char* ef_model_label(const ef_model* model, int index);
