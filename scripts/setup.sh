@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config clang-14 libclang-rt-14-dev libfuzzer-14-dev valgrind
   libflatbuffers-dev flatbuffers-compiler flatbuffers-compiler-dev
-  libpthreadpool-dev nlohmann-json3-dev
+  libpthreadpool-dev nlohmann-json3-dev libsentencepiece-dev
   libgtest-dev libgmock-dev libbenchmark-dev libxnnpack-dev
   curl ca-certificates python3
 )

@@ -80,10 +80,12 @@ fb::DetachedBuffer build_model(const Graph& graph, uint64_t weights_offset) {
     const auto merge_right = b.CreateVector(tok.merge_right);
     const auto special_ids = b.CreateVector(tok.special_ids);
     const auto continuing_prefix = b.CreateString(tok.continuing_prefix);
+    const auto charsmap = b.CreateVector(tok.precompiled_charsmap);
     tokenizer = CreateTokenizer(b, tok.kind, pieces, scores, tok.bos_id, tok.eos_id, tok.unk_id,
                                 tok.byte_fallback_base, tok.add_dummy_prefix, merge_left, merge_right, special_ids,
                                 tok.lowercase, tok.strip_accents, tok.split_cjk, continuing_prefix,
-                                tok.max_word_chars, tok.cls_id, tok.sep_id, tok.pad_id);
+                                tok.max_word_chars, tok.cls_id, tok.sep_id, tok.pad_id, charsmap,
+                                tok.remove_extra_whitespaces, tok.append_eos);
   }
   const auto architecture = b.CreateString(graph.architecture);
   const auto source = b.CreateString(graph.source);

@@ -69,6 +69,9 @@ struct TokenizerData {
   bool lowercase = false, strip_accents = false, split_cjk = true;
   std::string continuing_prefix;
   int max_word_chars = 100, cls_id = -1, sep_id = -1, pad_id = -1;
+  // SentencePieceUnigram
+  std::vector<uint8_t> precompiled_charsmap;
+  bool remove_extra_whitespaces = true, append_eos = false;
 };
 
 struct Graph {

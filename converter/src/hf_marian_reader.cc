@@ -5,6 +5,7 @@
 #include "json_file.h"
 #include "marian_checkpoint.h"
 #include "safetensors_reader.h"
+#include "sentencepiece_reader.h"
 
 namespace edgeformer::converter {
 
@@ -121,10 +122,14 @@ MarianCheckpoint read_hf_marian(const std::string& folder) {
   ckpt.encoder = read_layers(weights, "encoder", c.encoder_layers, dim, c.encoder_ffn);
   ckpt.decoder = read_layers(weights, "decoder", c.decoder_layers, dim, c.decoder_ffn);
   // The decoder starts from decoder_start_token_id (the model's BOS), stops at EOS, and never emits the pad token.
-  ckpt.tokenizer.bos_id = c.decoder_start_id;
-  ckpt.tokenizer.eos_id = c.eos_id;
-  ckpt.tokenizer.pad_id = c.pad_id;
-  ckpt.tokenizer_note = folder + ": the SentencePiece tokenizer is not converted yet; translate from ids (--source-ids)";
+  if (fs::exists(fs::path(folder) / "source.spm") && fs::exists(fs::path(folder) / "vocab.json")) {
+    ckpt.tokenizer = read_marian_tokenizer(folder, c.vocab_size, c.decoder_start_id, c.eos_id, c.pad_id);
+  } else {
+    ckpt.tokenizer.bos_id = c.decoder_start_id;
+    ckpt.tokenizer.eos_id = c.eos_id;
+    ckpt.tokenizer.pad_id = c.pad_id;
+    ckpt.tokenizer_note = folder + ": no source.spm and vocab.json; the model has no tokenizer (use --source-ids)";
+  }
   return ckpt;
 }
 

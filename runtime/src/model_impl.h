@@ -65,6 +65,10 @@ struct TokenizerTables {
   std::string continuing_prefix;
   size_t max_word_chars = 100;
   int32_t cls = -1, sep = -1, pad = -1;
+  // SentencePiece unigram.
+  bool remove_extra_whitespaces = true, append_eos = false;
+  size_t max_piece_bytes = 0;
+  float unknown_score = 0.0f;  // SentencePiece's: the lowest piece score minus 10
 };
 
 class ModelImpl {

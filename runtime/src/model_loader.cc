@@ -3,6 +3,8 @@
 // running never needs to check it again.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <limits>
 #include <map>
 
 #include "edgeformer/kernels/int4_packing.h"
@@ -605,6 +607,28 @@ Status bind_byte_level_bpe(const schema::Tokenizer* def, TokenizerTables* tok) {
   return Status();
 }
 
+Status bind_sentencepiece_unigram(const schema::Tokenizer* def, TokenizerTables* tok) {
+  if (const auto* blob = def->precompiled_charsmap(); blob != nullptr && blob->size() > 0) {
+    uint32_t trie_bytes = 0;
+    if (blob->size() >= 4) std::memcpy(&trie_bytes, blob->data(), 4);
+    if (blob->size() < 4 || trie_bytes % 4 != 0 || trie_bytes > blob->size() - 4)
+      return invalid("tokenizer: the precompiled character map is malformed");
+  }
+  float lowest = std::numeric_limits<float>::infinity();
+  for (int32_t id = 0; id < static_cast<int32_t>(def->pieces()->size()); ++id) {
+    const float score = def->scores()->Get(id);
+    if (std::isinf(score) && score > 0) return invalid("tokenizer: piece " + std::to_string(id) + " scores +infinity");
+    if (score == -std::numeric_limits<float>::infinity()) continue;
+    lowest = std::min(lowest, score);
+    tok->max_piece_bytes = std::max<size_t>(tok->max_piece_bytes, def->pieces()->Get(id)->size());
+  }
+  if (tok->max_piece_bytes == 0) return invalid("tokenizer: no piece that text can encode to");
+  tok->unknown_score = lowest - 10.0f;
+  tok->remove_extra_whitespaces = def->remove_extra_whitespaces();
+  tok->append_eos = def->append_eos();
+  return Status();
+}
+
 Status bind_tokenizer(const schema::Model& m, TokenizerTables* tok) {
   const schema::Tokenizer* def = m.tokenizer();
   if (def == nullptr) return Status();
@@ -620,10 +644,11 @@ Status bind_tokenizer(const schema::Model& m, TokenizerTables* tok) {
   }
   const schema::TokenizerKind kind = def->kind();
   if (kind != schema::TokenizerKind::SentencePieceBpe && kind != schema::TokenizerKind::ByteLevelBpe &&
-      kind != schema::TokenizerKind::WordPiece)
+      kind != schema::TokenizerKind::WordPiece && kind != schema::TokenizerKind::SentencePieceUnigram)
     return invalid("tokenizer: unknown kind");
   if (!def->pieces() || def->pieces()->size() == 0) return invalid("tokenizer: no pieces");
-  const bool sentencepiece = kind == schema::TokenizerKind::SentencePieceBpe;
+  const bool sentencepiece =
+      kind == schema::TokenizerKind::SentencePieceBpe || kind == schema::TokenizerKind::SentencePieceUnigram;
   if (sentencepiece && (!def->scores() || def->pieces()->size() != def->scores()->size()))
     return invalid("tokenizer: pieces and scores must be non-empty and of equal length");
   const int32_t count = static_cast<int32_t>(def->pieces()->size());
@@ -667,6 +692,7 @@ Status bind_tokenizer(const schema::Model& m, TokenizerTables* tok) {
                        [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
   }
   if (kind == schema::TokenizerKind::ByteLevelBpe) return bind_byte_level_bpe(def, tok);
+  if (kind == schema::TokenizerKind::SentencePieceUnigram) return bind_sentencepiece_unigram(def, tok);
   if (kind == schema::TokenizerKind::WordPiece) {
     if (tok->unk < 0) return invalid("tokenizer: WordPiece needs an unknown token");
     if (def->max_word_chars() < 1) return invalid("tokenizer: WordPiece max_word_chars must be positive");
@@ -713,6 +739,7 @@ void describe(ModelImpl* impl) {
     case schema::TokenizerKind::SentencePieceBpe: info.tokenizer_kind = "sentencepiece_bpe"; break;
     case schema::TokenizerKind::ByteLevelBpe: info.tokenizer_kind = "byte_level_bpe"; break;
     case schema::TokenizerKind::WordPiece: info.tokenizer_kind = "wordpiece"; break;
+    case schema::TokenizerKind::SentencePieceUnigram: info.tokenizer_kind = "sentencepiece_unigram"; break;
     default: info.tokenizer_kind = "none"; break;
   }
   info.kernel_isa = kernels::isa_name(impl->kernels->isa);

@@ -21,6 +21,7 @@ Status encode_stretch(const TokenizerTables& t, const std::string& text, bool at
     case schema::TokenizerKind::SentencePieceBpe: return encode_sentencepiece_bpe(t, text, at_start, ids);
     case schema::TokenizerKind::ByteLevelBpe: encode_byte_level_bpe(t, text, ids); return Status();
     case schema::TokenizerKind::WordPiece: encode_wordpiece(t, text, ids); return Status();
+    case schema::TokenizerKind::SentencePieceUnigram: return encode_sentencepiece_unigram(t, text, ids);
     default: return Status(StatusCode::kUnsupported, "this model has no tokenizer");
   }
 }
@@ -39,7 +40,7 @@ Status tokenize(const TokenizerTables& t, const std::string& text, bool add_bos,
     i += length;
   }
   const bool wordpiece = t.kind == schema::TokenizerKind::WordPiece;
-  const int32_t first = wordpiece ? t.cls : t.bos;
+  const int32_t first = wordpiece ? t.cls : t.append_eos ? -1 : t.bos;
   if (add_bos && first >= 0) ids->push_back(first);
   size_t stretch = 0;
   for (size_t i = 0; i < text.size();) {
@@ -55,6 +56,7 @@ Status tokenize(const TokenizerTables& t, const std::string& text, bool add_bos,
   }
   if (Status s = encode_stretch(t, text.substr(stretch), stretch == 0, ids); !s.ok()) return s;
   if (add_bos && wordpiece && t.sep >= 0) ids->push_back(t.sep);
+  if (add_bos && t.append_eos && t.eos >= 0) ids->push_back(t.eos);
   return Status();
 }
 
@@ -75,6 +77,7 @@ Status detokenize(const TokenizerTables& t, int32_t previous, int32_t id, std::s
   *text = t.def->pieces()->Get(id)->str();
   switch (t.kind) {
     case schema::TokenizerKind::SentencePieceBpe:
+    case schema::TokenizerKind::SentencePieceUnigram:
       // The space that add_dummy_prefix put before the first word is not part of the text.
       if (t.add_dummy_prefix && previous == t.bos && !text->empty() && (*text)[0] == ' ') text->erase(0, 1);
       break;

@@ -1,6 +1,6 @@
 #pragma once
 // Text <-> token ids with the tokenizer inside the model: SentencePiece-style BPE (llama2.c, LLaMA 1/2), byte-level
-// BPE (GPT-2) and WordPiece (BERT). tokenize() validates the UTF-8, cuts out the added (special) tokens, and hands
+// BPE (GPT-2), WordPiece (BERT) and SentencePiece unigram (Marian). tokenize() validates the UTF-8, cuts out the added (special) tokens, and hands
 // each stretch of text between them to the model's kind.
 #include <string>
 #include <vector>
@@ -10,7 +10,8 @@
 
 namespace edgeformer {
 
-// add_bos: BOS first for the BPE kinds; [CLS] ... [SEP] around the text for WordPiece.
+// add_bos: BOS first for the BPE kinds; [CLS] ... [SEP] around the text for WordPiece; EOS after the text (and no
+// BOS) for a translation model's source (append_eos).
 Status tokenize(const TokenizerTables& tokenizer, const std::string& text, bool add_bos, std::vector<int32_t>* ids);
 Status detokenize(const TokenizerTables& tokenizer, int32_t previous, int32_t id, std::string* text);
 
@@ -25,5 +26,6 @@ Status encode_sentencepiece_bpe(const TokenizerTables& t, const std::string& tex
                                 std::vector<int32_t>* ids);
 void encode_byte_level_bpe(const TokenizerTables& t, const std::string& text, std::vector<int32_t>* ids);
 void encode_wordpiece(const TokenizerTables& t, const std::string& text, std::vector<int32_t>* ids);
+Status encode_sentencepiece_unigram(const TokenizerTables& t, const std::string& text, std::vector<int32_t>* ids);
 
 }  // namespace edgeformer

@@ -1,0 +1,162 @@
+// The runtime's SentencePiece unigram tokenizer against libsentencepiece itself (Debian's, an outside
+// implementation): unigram models are trained here with its trainer on this repository's documents, with the
+// default nmt_nfkc normalization (a precompiled character map) and with the identity rules and whitespace kept, then
+// read by the converter into a small model. Every test string must give the library's ids, unknown characters
+// included.
+#include <gtest/gtest.h>
+
+#if defined(EDGEFORMER_HAVE_SENTENCEPIECE)
+#include <sentencepiece_processor.h>
+#include <sentencepiece_trainer.h>
+#endif
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "eft_writer.h"
+#include "llama_graph.h"
+#include "sentencepiece_reader.h"
+#include "synthetic_llama.h"
+#include "test_support.h"
+
+namespace edgeformer::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+// Strings to tokenize: the lines of the documents, the outside test-vector strings when ../shared has them, and
+// whitespace, Unicode and unknown-character cases.
+std::vector<std::string> test_strings(const std::string& corpus) {
+  std::vector<std::string> strings = {
+      "", " ", "   ", "hello world", "  leading and trailing  ", "tabs\tand\nnewlines\r\n", "double  spaces   here",
+      "Ｆｕｌｌｗｉｄｔｈ ＡＢＣ １２３", "ﬁligature ﬂow", "café naïve Ångström", "\xe2\x80\x8b zero width",
+      "日本語のテキスト", "emoji 🦙🚀 mixed", "∮ E⋅da = Q", "ÀÁÂ àáâ", "x\xc2\xa0nbsp", "Ⅻ ① ㎏", "qzxj qqqq",
+      "\xe2\x96\x81 the marker itself", "a", "the the the"};
+  std::istringstream lines(corpus);
+  for (std::string line; std::getline(lines, line);)
+    if (!line.empty() && strings.size() < 400) strings.push_back(line);
+  const std::string shared = shared_dir();
+  for (const char* stem : {"gpt2/test-vectors/ggml-vocab-gpt-2.gguf", "minilm/test-vectors/ggml-vocab-bert-bge.gguf"}) {
+    const std::string inputs = read_file(shared + "/tokenizers/" + stem + ".inp");
+    const std::string separator = "\n__ggml_vocab_test__\n";
+    for (size_t at = 0; at < inputs.size();) {
+      const size_t end = inputs.find(separator, at);
+      if (end == std::string::npos) break;
+      strings.push_back(inputs.substr(at, end - at));
+      at = end + separator.size();
+    }
+  }
+  return strings;
+}
+
+#if defined(EDGEFORMER_HAVE_SENTENCEPIECE)
+
+// A one-layer synthetic model carrying the .spm file's tokenizer, opened from its .eft.
+std::shared_ptr<const Model> model_with_spm(const std::string& spm, int vocab, const TempDir& temp) {
+  converter::LlamaCheckpoint checkpoint = converter::synthetic_llama(
+      "llama:dim=16,layers=1,heads=2,kv_heads=2,ffn=32,context=64,vocab=" + std::to_string(vocab));
+  checkpoint.tokenizer = converter::read_sentencepiece_model(spm, vocab);
+  converter::Graph graph = converter::build_llama_graph(checkpoint, {});
+  const std::string path = temp.file(fs::path(spm).stem().string() + ".eft");
+  converter::write_eft(graph, path);
+  return open_or_fail(path);
+}
+
+class SentencePieceUnigram : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(SentencePieceUnigram, IdsEqualLibsentencepiece) {
+  TempDir temp;
+  const std::string corpus_path = temp.file("corpus.txt");
+  const std::string corpus = read_file(std::string(EDGEFORMER_SOURCE_DIR) + "/README.md");
+  ASSERT_FALSE(corpus.empty());
+  std::ofstream(corpus_path) << corpus;
+  const std::string prefix = temp.file("spm");
+  // character_coverage below 1 leaves rare characters out of the vocabulary: they must become unknown tokens.
+  const auto trained = sentencepiece::SentencePieceTrainer::Train(
+      "--input=" + corpus_path + " --model_prefix=" + prefix + " --model_type=unigram --vocab_size=500" +
+      " --character_coverage=0.995 --minloglevel=2 " + GetParam());
+  ASSERT_TRUE(trained.ok()) << trained.ToString();
+  sentencepiece::SentencePieceProcessor processor;
+  ASSERT_TRUE(processor.Load(prefix + ".model").ok());
+  const auto model = model_with_spm(prefix + ".model", processor.GetPieceSize(), temp);
+  ASSERT_TRUE(model);
+  EXPECT_EQ(model->info().tokenizer_kind, "sentencepiece_unigram");
+  size_t checked = 0, with_unknown = 0;
+  for (const std::string& text : test_strings(corpus)) {
+    std::vector<int> want;
+    ASSERT_TRUE(processor.Encode(text, &want).ok());
+    std::vector<int32_t> got;
+    ASSERT_TRUE(model->tokenize(text, false, &got).ok()) << text;
+    size_t first_difference = 0;
+    while (first_difference < std::min(got.size(), want.size()) && got[first_difference] == want[first_difference])
+      ++first_difference;
+    ASSERT_EQ(got, std::vector<int32_t>(want.begin(), want.end()))
+        << "text: '" << text << "', first difference at " << first_difference << ": piece '"
+        << (first_difference < want.size() ? processor.IdToPiece(want[first_difference]) : "") << "' wanted";
+    ++checked;
+    with_unknown += std::count(want.begin(), want.end(), processor.unk_id()) > 0;
+    // Decoding joins the pieces; the library's decoding of the same ids is the reference.
+    std::string decoded;
+    for (size_t i = 0; i < got.size(); ++i) {
+      std::string piece;
+      ASSERT_TRUE(model->detokenize(i == 0 ? model->bos_id() : got[i - 1], got[i], &piece).ok());
+      decoded += piece;
+    }
+    std::string library_decoded;
+    ASSERT_TRUE(processor.Decode(want, &library_decoded).ok());
+    if (std::count(want.begin(), want.end(), processor.unk_id()) == 0) EXPECT_EQ(decoded, library_decoded) << text;
+  }
+  std::printf("%zu strings tokenized as libsentencepiece does (%zu with unknown characters)\n", checked, with_unknown);
+  EXPECT_GT(with_unknown, 0u) << "the strings should exercise unknown characters";
+}
+
+INSTANTIATE_TEST_SUITE_P(Normalizations, SentencePieceUnigram,
+                         ::testing::Values("", "--normalization_rule_name=identity --remove_extra_whitespaces=false",
+                                           "--add_dummy_prefix=false"),
+                         [](const auto& info) {
+                           return info.index == 0 ? std::string("NmtNfkc")
+                                                  : info.index == 1 ? std::string("IdentityKeepingSpaces")
+                                                                    : std::string("NoDummyPrefix");
+                         });
+
+TEST(SentencePieceReader, RefusesWhatTheRuntimeDoesNotApply) {
+  TempDir temp;
+  const std::string corpus_path = temp.file("corpus.txt");
+  std::ofstream(corpus_path) << read_file(std::string(EDGEFORMER_SOURCE_DIR) + "/README.md");
+  for (const auto& [options, word] : {std::pair<std::string, std::string>{"--model_type=bpe", "model_type"},
+                                      {"--byte_fallback=true", "byte_fallback"}}) {
+    const std::string prefix = temp.file("refused");
+    ASSERT_TRUE(sentencepiece::SentencePieceTrainer::Train("--input=" + corpus_path + " --model_prefix=" + prefix +
+                                                           " --vocab_size=400 --minloglevel=2 " + options)
+                    .ok());
+    try {
+      converter::read_sentencepiece_model(prefix + ".model", 1000);
+      ADD_FAILURE() << options << " was accepted";
+    } catch (const std::exception& e) {
+      EXPECT_NE(std::string(e.what()).find(word), std::string::npos) << e.what();
+    }
+  }
+  std::ofstream(temp.file("garbage.model")) << "not a model";
+  EXPECT_THROW(converter::read_sentencepiece_model(temp.file("garbage.model"), 1000), std::exception);
+}
+
+#else
+
+TEST(SentencePieceUnigram, IdsEqualLibsentencepiece) {
+  GTEST_SKIP() << "built without libsentencepiece-dev: no reference to compare with";
+}
+
+#endif
+
+}  // namespace
+}  // namespace edgeformer::testing
