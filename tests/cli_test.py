@@ -190,6 +190,12 @@ class MarianCli(unittest.TestCase):
                     result = json.loads(run(EDGEFORMER, "translate", model, "--source-ids", ids, "--beam", beams,
                                             "-n", str(ref["max_new_tokens"]), "--json").stdout)
                     self.assertEqual(result["ids"], translation[key], f"{key} of {ids}")
+            for text in ref["texts"]:
+                for beams, key in (("1", "greedy"), (str(ref["beams"]), "beam")):
+                    result = json.loads(run(EDGEFORMER, "translate", model, text["text"], "--beam", beams,
+                                            "-n", str(ref["max_new_tokens"]), "--json").stdout)
+                    self.assertEqual(result["source_ids"], text["source"], text["text"])
+                    self.assertEqual((result["ids"], result["text"]), (text[key], text[key + "_text"]), text["text"])
             for bad in (("--beam", "0"), ("--source-ids", "x")):
                 result = run(EDGEFORMER, "translate", model, "--source-ids", "5,0", *bad, check=False)
                 self.assertNotEqual(result.returncode, 0)

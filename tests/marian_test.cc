@@ -13,6 +13,7 @@
 
 #include "eft_writer.h"
 #include "marian_graph.h"
+#include "sentencepiece_reader.h"
 #include "test_support.h"
 
 namespace edgeformer::testing {
@@ -140,6 +141,40 @@ TEST(Marian, TranslationsAreIdenticalToTheReferenceGreedyAndBeam) {
       options.beams = ref.at("beams").get<int>();
       ASSERT_TRUE(session->translate(source.data(), source.size(), options, &got).ok());
       EXPECT_EQ(got, translation.at("beam").get<std::vector<int32_t>>());
+    }
+  }
+}
+
+// Text in, text out: source.spm + vocab.json give MarianTokenizer's ids (EOS last, unknown pieces as <unk>), and
+// the translations decode to the reference's text.
+TEST(Marian, TextTranslationsMatchTheReference) {
+  TempDir temp;
+  const auto model = convert(temp, converter::WeightFormat::kF32);
+  ASSERT_TRUE(model);
+  if (!converter::have_sentencepiece()) GTEST_SKIP() << "built without libsentencepiece-dev";
+  ASSERT_EQ(model->info().tokenizer_kind, "sentencepiece_unigram");
+  const nlohmann::json ref = reference();
+  auto session = session_of(model);
+  for (const nlohmann::json& text : ref.at("texts")) {
+    SCOPED_TRACE(text.at("text").get<std::string>());
+    std::vector<int32_t> source;
+    ASSERT_TRUE(model->tokenize(text.at("text"), true, &source).ok());
+    ASSERT_EQ(source, text.at("source").get<std::vector<int32_t>>());
+    for (const char* kind : {"greedy", "beam"}) {
+      Session::TranslateOptions options;
+      options.max_tokens = ref.at("max_new_tokens").get<size_t>();
+      options.beams = std::string(kind) == "beam" ? ref.at("beams").get<int>() : 1;
+      std::vector<int32_t> target;
+      ASSERT_TRUE(session->translate(source.data(), source.size(), options, &target).ok());
+      ASSERT_EQ(target, text.at(kind).get<std::vector<int32_t>>());
+      std::string decoded;
+      for (size_t i = 0; i < target.size(); ++i) {
+        std::string piece;
+        ASSERT_TRUE(model->detokenize(i == 0 ? model->bos_id() : target[i - 1], target[i], &piece).ok());
+        decoded += piece;
+      }
+      while (!decoded.empty() && decoded.back() == ' ') decoded.pop_back();
+      EXPECT_EQ(decoded, text.at(std::string(kind) + "_text").get<std::string>());
     }
   }
 }

@@ -15,6 +15,7 @@
 #include "hf_tokenizer_reader.h"
 #include "llama2c_reader.h"
 #include "llama_graph.h"
+#include "sentencepiece_reader.h"
 #include "marian_graph.h"
 #include "synthetic_llama.h"
 
@@ -25,14 +26,14 @@ namespace fs = std::filesystem;
 
 constexpr const char* kUsage =
     "usage: edgeformer-convert INPUT -o MODEL.eft [--quant f32|int8|int4] [--kv f32|f16|int8] [--max-seq N] [--prefill-chunk N]\n"
-    "                          [--tokenizer TOK.bin|tokenizer.json|vocab.txt]\n"
+    "                          [--tokenizer TOK.bin|tokenizer.json|vocab.txt|sp.model]\n"
     "       edgeformer-convert --synthetic llama:dim=768,layers=12,heads=12,kv_heads=12,ffn=2048,vocab=32000 -o M.eft\n"
     "  INPUT: a Hugging Face folder (config.json, *.safetensors, tokenizer.json) of model_type llama, gpt2 or\n"
     "         bert (also a sentence-transformers folder) or marian,\n"
     "         or a llama2.c checkpoint (.bin); its tokenizer is --tokenizer, else the one tok*.bin beside it\n"
     "  --tokenizer F.json a Hugging Face tokenizer.json (SentencePiece BPE, byte-level BPE or WordPiece), or a\n"
-    "                     BERT vocab.txt, for a synthetic model or in place of a folder's own; ids must fit\n"
-    "                     the model's vocab\n"
+    "                     BERT vocab.txt, or a SentencePiece unigram .model/.spm, for a synthetic model or in\n"
+    "                     place of a folder's own; ids must fit the model's vocab\n"
     "  --max-seq N        KV-cache positions, or an encoder's longest sequence (default: the model's context)\n"
     "  --prefill-chunk N  tokens one prefill call takes at most (default 512, capped by --max-seq)\n"
     "  --synthetic SPEC   random weights of a given shape (keys dim, layers, heads, kv_heads, ffn, vocab, context,\n"
@@ -107,6 +108,7 @@ int run(int argc, char** argv) {
   // A tokenizer.json or a BERT vocab.txt replaces the model's own; a .bin is a llama2.c tokenizer.
   const bool json_tokenizer = fs::path(tokenizer).extension() == ".json";
   const bool vocab_tokenizer = fs::path(tokenizer).extension() == ".txt";
+  const bool spm_tokenizer = fs::path(tokenizer).extension() == ".spm" || fs::path(tokenizer).extension() == ".model";
   const auto replace_tokenizer = [&](TokenizerData& tok, std::string& note, int vocab_size) {
     if (json_tokenizer) {
       std::string why_not;
@@ -115,6 +117,9 @@ int run(int argc, char** argv) {
       note.clear();
     } else if (vocab_tokenizer) {
       tok = read_wordpiece_vocab(tokenizer, vocab_size);
+      note.clear();
+    } else if (spm_tokenizer) {
+      tok = read_sentencepiece_model(tokenizer, vocab_size);
       note.clear();
     }
     if (!note.empty()) std::fprintf(stderr, "note: %s\n", note.c_str());
@@ -155,7 +160,7 @@ int run(int argc, char** argv) {
       checkpoint = synthetic_llama(synthetic);
     } else if (fs::is_directory(input)) {
       checkpoint = read_hf_llama(input);
-    } else if (json_tokenizer || vocab_tokenizer) {
+    } else if (json_tokenizer || vocab_tokenizer || spm_tokenizer) {
       throw ConvertError("--tokenizer " + tokenizer + ": a llama2.c checkpoint takes its tok*.bin tokenizer");
     } else if (fs::is_regular_file(input)) {
       checkpoint = read_llama2c(input, tokenizer.empty() ? find_llama2c_tokenizer(input) : tokenizer);

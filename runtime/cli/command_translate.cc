@@ -52,6 +52,8 @@ int command_translate(int argc, char** argv) {
       text += piece;
       previous = id;
     }
+    // As MarianTokenizer's decoding: no trailing space (a final lone space piece).
+    while (!text.empty() && text.back() == ' ') text.pop_back();
   }
   if (args.has("--json")) {
     JsonWriter json;

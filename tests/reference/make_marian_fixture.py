@@ -15,14 +15,20 @@ Decoding starts from decoder_start_token_id (= pad) and never emits the pad toke
   continuations fill the N live beams; it stops when N hypotheses are finished, or at the length limit, where the
   live beams finish as they are. The best finished score wins (ties: the earliest).
 
+Text goes through MarianTokenizer's steps: a SentencePiece unigram model trained here (source.spm = target.spm,
+with Debian's python3-sentencepiece) segments it, vocab.json maps the pieces to the model's ids, EOS ends the
+source; the target ids decode to their pieces joined, U+2581 as spaces.
+
 Usage: /usr/bin/python3 tests/reference/make_marian_fixture.py [OUTPUT_DIR]   (default tests/fixtures/marian-tiny)
-Needs PyTorch (Debian's python3-torch). Cross-checks the forward pass against a loop-based second formulation.
+Needs PyTorch and SentencePiece (Debian's python3-torch, python3-sentencepiece). Cross-checks the forward pass against
+a loop-based second formulation.
 """
 import json
 import math
 import os
 import sys
 
+import sentencepiece
 import torch
 import torch.nn.functional as F
 
@@ -37,6 +43,15 @@ BEAMS = 4
 WEIGHT_STD = 0.2
 EOS_BIAS = 2.5
 CHECK_TOLERANCE = 1e-12
+UNK = 1
+SPM_PIECES = 60  # ids 0 (</s>) and 1 (<unk>), then the pieces; 60..62 are unused, 63 is <pad>
+CORPUS = [
+    "the cat sat on the mat.", "a dog runs in the park.", "the model translates a short sentence.",
+    "small models run on the edge.", "we read the text and write the answer.", "the sun is warm and the sea is blue.",
+    "she reads a book on the train.", "they play in the garden after school.", "the river runs to the sea.",
+    "good morning, how are you?", "i like tea and you like coffee.", "it is a fine day for a walk.",
+] * 20
+TEXTS = ["the cat runs to the sea.", "Good morning!", "a", "  the  model   reads  ", "zebra quiz"]
 
 
 def hf_config():
@@ -269,6 +284,42 @@ def cross_check(w, ids, mask, target):
         raise SystemExit("cross-checks failed")
 
 
+def train_tokenizer(out_dir):
+    """source.spm and target.spm (one model) and vocab.json, in the layout of the hub's opus-mt folders."""
+    corpus = os.path.join(out_dir, "corpus.txt")
+    with open(corpus, "w") as f:
+        f.write("\n".join(CORPUS) + "\n")
+    prefix = os.path.join(out_dir, "spm")
+    sentencepiece.SentencePieceTrainer.Train(
+        f"--input={corpus} --model_prefix={prefix} --model_type=unigram --vocab_size={SPM_PIECES} "
+        f"--eos_id={EOS} --unk_id={UNK} --bos_id=-1 --pad_id=-1 --character_coverage=1.0 --minloglevel=2 "
+        "--seed_sentencepiece_size=1000 --num_threads=1")
+    os.remove(corpus)
+    os.remove(prefix + ".vocab")
+    os.replace(prefix + ".model", os.path.join(out_dir, "source.spm"))
+    with open(os.path.join(out_dir, "source.spm"), "rb") as f:
+        model_bytes = f.read()
+    with open(os.path.join(out_dir, "target.spm"), "wb") as f:
+        f.write(model_bytes)
+    sp = sentencepiece.SentencePieceProcessor(model_proto=model_bytes)
+    vocab = {sp.id_to_piece(i): i for i in range(sp.get_piece_size())}
+    vocab["<pad>"] = PAD
+    with open(os.path.join(out_dir, "vocab.json"), "w") as f:
+        json.dump(vocab, f, indent=2, ensure_ascii=False)
+        f.write("\n")
+    return sp, vocab
+
+
+def marian_encode(sp, vocab, text):
+    """MarianTokenizer: source pieces -> vocab ids (unknown pieces -> <unk>), then EOS."""
+    return [vocab.get(piece, UNK) for piece in sp.encode(text, out_type=str)] + [EOS]
+
+
+def marian_decode(vocab, ids):
+    pieces = {i: piece for piece, i in vocab.items()}
+    return "".join(pieces[i] for i in ids).replace("\u2581", " ").strip()
+
+
 def main():
     if sys.byteorder != "little":
         raise SystemExit("the safetensors reader here assumes a little-endian host")
@@ -306,6 +357,16 @@ def main():
         logits = decode(w, memory[b:b + 1, :len(s)], mask[b:b + 1, :len(s)], target)
         forced.append({"source": s, "target": target[0].tolist(), "logits": [rounded(row) for row in logits[0]]})
 
+    sp, vocab = train_tokenizer(out_dir)
+    texts = []
+    for text in TEXTS:
+        ids_of_text = marian_encode(sp, vocab, text)
+        tokens, _ = greedy(w, ids_of_text)
+        beam = beam_search(w, ids_of_text, BEAMS)
+        texts.append({"text": text, "source": ids_of_text, "greedy": tokens, "greedy_text": marian_decode(vocab, tokens),
+                      "beam": beam, "beam_text": marian_decode(vocab, beam)})
+        print(f"  text {text!r}: source {ids_of_text}, greedy {marian_decode(vocab, tokens)!r}")
+
     translations = []
     for s in sources:
         tokens, margins = greedy(w, s)
@@ -320,6 +381,7 @@ def main():
                     "hidden": [rounded(memory[b].reshape(-1)) for b in range(len(sources))]},
         "teacher_forced": forced,
         "translations": translations,
+        "texts": texts,
     }
     ref_path = os.path.join(out_dir, "reference.json")
     with open(ref_path, "w") as f:
