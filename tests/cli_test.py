@@ -140,6 +140,17 @@ class BertCli(unittest.TestCase):
             self.assertIn("no encode/", result.stderr)
         self.assertNotEqual(run(EDGEFORMER, "embed", self.sentence, check=False).returncode, 0)
 
+    def test_bench_measures_encoding(self):
+        model = os.path.join(self.tmp.name, "synthetic-bert.eft")
+        run(CONVERT, "--synthetic", "bert:dim=32,layers=2,heads=4,ffn=64,vocab=100,context=64", "-o", model)
+        result = json.loads(run(EDGEFORMER, "bench", model, "--prompt-len", "48", "--reps", "2", "--json").stdout)
+        self.assertTrue(result["encoder"])
+        self.assertEqual((result["prompt_tokens"], result["generated_tokens"]), (48, 0))
+        self.assertGreater(result["prefill_tokens_per_s"], 0)
+        too_long = run(EDGEFORMER, "bench", model, "--prompt-len", "65", check=False)
+        self.assertNotEqual(too_long.returncode, 0)
+        self.assertIn("encoder", too_long.stderr)
+
     def test_run_takes_a_padded_batch(self):
         batch = self.classifier_ref["batch"]
         shape = (len(batch["ids"]), len(batch["ids"][0]))

@@ -20,11 +20,14 @@
 #include <nlohmann/json.hpp>
 
 #include "convert_error.h"
+#include "bert_graph.h"
 #include "eft_writer.h"
+#include "gpt2_graph.h"
 #include "file_bytes.h"
 #include "hf_llama_reader.h"
 #include "llama2c_reader.h"
 #include "safetensors_reader.h"
+#include "synthetic_models.h"
 #include "synthetic_llama.h"
 #include "test_support.h"
 
@@ -1183,7 +1186,46 @@ TEST(Synthetic, BuildsTheRequestedShape) {
   EXPECT_EQ(model->bos_id(), 1);
 }
 
+// GPT-2 and BERT shapes convert and run: a GPT-2 generates, a BERT sentence embedder gives unit vectors, and
+// labels=N makes a classifier with N logits.
+TEST(Synthetic, Gpt2AndBertShapesConvertAndRun) {
+  TempDir temp;
+  converter::Graph gpt2 = converter::build_gpt2_graph(
+      converter::synthetic_gpt2("gpt2:dim=32,layers=2,heads=4,ffn=64,vocab=100,context=16"), {});
+  converter::write_eft(gpt2, temp.file("gpt2.eft"));
+  auto model = open_or_fail(temp.file("gpt2.eft"));
+  ASSERT_TRUE(model);
+  EXPECT_EQ(model->info().max_context, 16);
+  auto session = new_session(model);
+  const std::vector<int32_t> prompt = {1, 5, 99};
+  EXPECT_TRUE(session->prefill(prompt.data(), prompt.size()).ok());
+
+  for (const char* spec : {"bert:dim=32,layers=2,heads=4,ffn=64,vocab=100,context=16",
+                           "bert:dim=32,layers=2,heads=4,ffn=64,vocab=100,context=16,labels=3"}) {
+    SCOPED_TRACE(spec);
+    converter::Graph bert = converter::build_bert_graph(converter::synthetic_bert(spec), {});
+    converter::write_eft(bert, temp.file("bert.eft"));
+    model = open_or_fail(temp.file("bert.eft"));
+    ASSERT_TRUE(model);
+    session = new_session(model);
+    ASSERT_TRUE(session->encode(prompt.data(), nullptr, nullptr, prompt.size()).ok());
+    const bool classifier = std::string(spec).find("labels") != std::string::npos;
+    const void* data = nullptr;
+    size_t bytes = 0;
+    ASSERT_TRUE(session->output("encode", classifier ? "logits" : "embedding", &data, &bytes).ok());
+    EXPECT_EQ(bytes / sizeof(float), classifier ? 3u : 32u);
+    if (!classifier) {
+      const float* embedding = static_cast<const float*>(data);
+      double norm = 0;
+      for (size_t i = 0; i < 32; ++i) norm += double(embedding[i]) * embedding[i];
+      EXPECT_NEAR(norm, 1.0, 1e-5);
+    }
+  }
+}
+
 TEST(Synthetic, BadSpecsAreErrors) {
+  expect_convert_error([] { converter::synthetic_gpt2("gpt2:dim=30,heads=4"); }, {"heads"});
+  expect_convert_error([] { converter::synthetic_bert("bert:kv_heads=2"); }, {"kv_heads"});
   expect_convert_error([] { converter::synthetic_llama("bert:dim=8"); }, {"bert"});
   expect_convert_error([] { converter::synthetic_llama("llama:dim=x"); }, {"dim"});
   expect_convert_error([] { converter::synthetic_llama("llama:depth=3"); }, {"depth"});

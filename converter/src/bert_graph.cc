@@ -38,7 +38,8 @@ class BertGraphBuilder : GraphBuilder {
                          f32_weight(p + "output_norm.bias", w.output_norm_bias, {c_.dim})};
       layers_.push_back(ids);
     }
-    if (!ckpt_.pooler_weight.empty()) pooler_ = linear("pooler", ckpt_.pooler_weight, ckpt_.pooler_bias, c_.dim, c_.dim);
+    if (!ckpt_.pooler_weight.empty())
+      pooler_ = linear("pooler", ckpt_.pooler_weight, ckpt_.pooler_bias, c_.dim, c_.dim);
     const int labels = static_cast<int>(ckpt_.labels.size());
     if (labels > 0) classifier_ = linear("classifier", ckpt_.classifier_weight, ckpt_.classifier_bias, labels, c_.dim);
     build_entry(rows);

@@ -21,7 +21,8 @@ LlamaCheckpoint read_hf_llama(const std::string& folder) {
   const json config = read_json(config_path);
   const std::string model_type = config.value("model_type", "");
   if (model_type != "llama")
-    throw ConvertError(config_path + ": model_type \"" + model_type + "\" is not supported (supported: llama, gpt2, bert, marian)");
+    throw ConvertError(config_path + ": model_type \"" + model_type +
+                       "\" is not supported (supported: llama, gpt2, bert, marian)");
   for (const char* key : {"rope_scaling", "quantization_config"})
     if (config.contains(key) && !config[key].is_null())
       throw ConvertError(config_path + ": \"" + key + "\" is not supported: " + config[key].dump());

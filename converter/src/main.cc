@@ -18,6 +18,8 @@
 #include "sentencepiece_reader.h"
 #include "marian_graph.h"
 #include "synthetic_llama.h"
+#include "synthetic_models.h"
+#include "synthetic_spec.h"
 
 namespace {
 
@@ -28,6 +30,9 @@ constexpr const char* kUsage =
     "usage: edgeformer-convert INPUT -o MODEL.eft [--quant f32|int8|int4] [--kv f32|f16|int8] [--max-seq N] [--prefill-chunk N]\n"
     "                          [--tokenizer TOK.bin|tokenizer.json|vocab.txt|sp.model]\n"
     "       edgeformer-convert --synthetic llama:dim=768,layers=12,heads=12,kv_heads=12,ffn=2048,vocab=32000 -o M.eft\n"
+    "       edgeformer-convert --synthetic gpt2:dim=768,layers=12,heads=12,ffn=3072,vocab=50257,context=1024 -o M.eft\n"
+    "       edgeformer-convert --synthetic bert:dim=384,layers=6,heads=12,ffn=1536,vocab=30522,context=512[,labels=2]\n"
+    "                          -o M.eft\n"
     "  INPUT: a Hugging Face folder (config.json, *.safetensors, tokenizer.json) of model_type llama, gpt2 or\n"
     "         bert (also a sentence-transformers folder) or marian,\n"
     "         or a llama2.c checkpoint (.bin); its tokenizer is --tokenizer, else the one tok*.bin beside it\n"
@@ -36,8 +41,8 @@ constexpr const char* kUsage =
     "                     place of a folder's own; ids must fit the model's vocab\n"
     "  --max-seq N        KV-cache positions, or an encoder's longest sequence (default: the model's context)\n"
     "  --prefill-chunk N  tokens one prefill call takes at most (default 512, capped by --max-seq)\n"
-    "  --synthetic SPEC   random weights of a given shape (keys dim, layers, heads, kv_heads, ffn, vocab, context,\n"
-    "                     seed), to measure realistic sizes without a download\n";
+    "  --synthetic SPEC   random weights of a given shape (keys dim, layers, heads, kv_heads (llama), ffn, vocab,\n"
+    "                     context, labels (bert), seed), to measure realistic sizes without a download\n";
 
 int parse_positive(const std::string& flag, const std::string& value) {
   char* end = nullptr;
@@ -127,9 +132,10 @@ int run(int argc, char** argv) {
   std::string model_type = "llama", shape;
   if (synthetic.empty() && fs::is_directory(input))
     model_type = read_json((fs::path(input) / "config.json").string()).value("model_type", std::string());
+  if (!synthetic.empty()) model_type = synthetic_architecture(synthetic);
   Graph graph;
   if (model_type == "bert") {
-    BertCheckpoint checkpoint = read_hf_bert(input);
+    BertCheckpoint checkpoint = synthetic.empty() ? read_hf_bert(input) : synthetic_bert(synthetic);
     replace_tokenizer(checkpoint.tokenizer, checkpoint.tokenizer_note, checkpoint.config.vocab_size);
     graph = build_bert_graph(checkpoint, options);
     const BertConfig& c = checkpoint.config;
@@ -138,6 +144,8 @@ int run(int argc, char** argv) {
             std::to_string(graph.max_context) + ", vocab " + std::to_string(c.vocab_size);
     if (!checkpoint.labels.empty()) shape += ", " + std::to_string(checkpoint.labels.size()) + " labels";
   } else if (model_type == "marian") {
+    if (!synthetic.empty())
+      throw ConvertError("--synthetic: architecture 'marian' is not supported (llama, gpt2, bert)");
     MarianCheckpoint checkpoint = read_hf_marian(input);
     replace_tokenizer(checkpoint.tokenizer, checkpoint.tokenizer_note, checkpoint.config.vocab_size);
     graph = build_marian_graph(checkpoint, options);
@@ -147,7 +155,7 @@ int run(int argc, char** argv) {
             std::to_string(c.encoder_ffn) + ", positions " + std::to_string(graph.max_context) + ", vocab " +
             std::to_string(c.vocab_size);
   } else if (model_type == "gpt2") {
-    Gpt2Checkpoint checkpoint = read_hf_gpt2(input);
+    Gpt2Checkpoint checkpoint = synthetic.empty() ? read_hf_gpt2(input) : synthetic_gpt2(synthetic);
     replace_tokenizer(checkpoint.tokenizer, checkpoint.tokenizer_note, checkpoint.config.vocab_size);
     graph = build_gpt2_graph(checkpoint, options);
     const Gpt2Config& c = checkpoint.config;

@@ -81,7 +81,9 @@ class MarianGraphBuilder : GraphBuilder {
     return ids;
   }
 
-  int dense(const std::string& name, int x, const Linear& l) { return fully_connected(name, x, l.weight, true, l.bias); }
+  int dense(const std::string& name, int x, const Linear& l) {
+    return fully_connected(name, x, l.weight, true, l.bias);
+  }
   int norm(const std::string& name, int x, const Norm& n) { return layer_norm(name, x, n.weight, n.bias, 1e-5f, true); }
 
   // Token embeddings scaled as the model was trained, plus sinusoidal positions (from `position` when given).

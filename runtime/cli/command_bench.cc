@@ -51,24 +51,44 @@ int command_bench(int argc, char** argv) {
   double load_ms = 0;
   if (Status s = open_session(args.positionals()[0], threads, &model, &session, &load_ms); !s.ok())
     return fail(s.message());
-  const size_t needed = static_cast<size_t>(prompt_length + generate);
-  if (needed > session->max_context())
+  // What the model runs: a decoder processes the prompt then generates; an encoder (BERT) encodes a sequence of
+  // --prompt-len tokens; an encoder-decoder (Marian) encodes a source of --prompt-len tokens, then generates.
+  const ModelInfo& info = model->info();
+  bool encoder = false, decoder = false;
+  size_t encode_rows = 0;
+  for (const EntryInfo& e : info.entries) {
+    if (e.name == "encode") encoder = true, encode_rows = static_cast<size_t>(e.max_rows);
+    if (e.name == "decode") decoder = true;
+  }
+  const int vocab = info.vocab_size;
+  const long generated = decoder ? generate : 0;
+  if (encoder && static_cast<size_t>(prompt_length) > encode_rows)
+    return fail("bench: --prompt-len " + std::to_string(prompt_length) + " exceeds the " + std::to_string(encode_rows) +
+                " tokens the encoder takes");
+  const size_t needed = static_cast<size_t>((encoder ? 1 : prompt_length) + generated);
+  if (decoder && needed > session->max_context())
     return fail("bench: --prompt-len + --gen = " + std::to_string(needed) + " exceeds the context of " +
                 std::to_string(session->max_context()));
 
   // Deterministic ids spread over the vocabulary; the speed does not depend on which ids they are.
   std::vector<int32_t> prompt(static_cast<size_t>(prompt_length));
-  for (size_t i = 0; i < prompt.size(); ++i) prompt[i] = static_cast<int32_t>((i * 7919 + 1) % session->vocab_size());
+  for (size_t i = 0; i < prompt.size(); ++i) prompt[i] = static_cast<int32_t>((i * 7919 + 1) % vocab);
 
   // The first run also pays for the first touch of every weight page; it is reported apart and not averaged.
   auto run_once = [&](double* prefill_seconds, double* decode_seconds) -> Status {
     session->reset();
     auto start = Clock::now();
-    if (Status s = session->prefill(prompt.data(), prompt.size()); !s.ok()) return s;
+    if (Status s = encoder ? session->encode(prompt.data(), nullptr, nullptr, prompt.size())
+                           : session->prefill(prompt.data(), prompt.size());
+        !s.ok())
+      return s;
     *prefill_seconds = seconds_since(start);
     start = Clock::now();
-    for (long i = 0; i < generate; ++i)
-      if (Status s = session->decode(static_cast<int32_t>((i * 31 + 7) % session->vocab_size())); !s.ok()) return s;
+    // An encoder-decoder's target starts from its start token.
+    if (encoder && decoder)
+      if (Status s = session->decode(model->bos_id() >= 0 ? model->bos_id() : 0); !s.ok()) return s;
+    for (long i = encoder ? 1 : 0; i < generated; ++i)
+      if (Status s = session->decode(static_cast<int32_t>((i * 31 + 7) % vocab)); !s.ok()) return s;
     *decode_seconds = seconds_since(start);
     return Status();
   };
@@ -81,12 +101,13 @@ int command_bench(int argc, char** argv) {
     double prefill_seconds = 0, decode_seconds = 0;
     if (Status s = run_once(&prefill_seconds, &decode_seconds); !s.ok()) return fail(s.message());
     pp.push_back(prompt_length / prefill_seconds);
-    if (generate > 0) tg.push_back(generate / decode_seconds);
+    if (generated > 0) tg.push_back(generated / decode_seconds);
   }
   const Stats pp_stats = stats_of(pp);
-  const Stats tg_stats = generate > 0 ? stats_of(tg) : Stats{};
-  const ModelInfo& info = model->info();
-  const std::string pp_name = "pp" + std::to_string(prompt_length), tg_name = "tg" + std::to_string(generate);
+  const Stats tg_stats = generated > 0 ? stats_of(tg) : Stats{};
+  // llama-bench's names; "enc" for an encoder's sequence.
+  const std::string pp_name = (encoder ? "enc" : "pp") + std::to_string(prompt_length);
+  const std::string tg_name = "tg" + std::to_string(generated);
 
   if (args.has("--json")) {
     JsonWriter json;
@@ -104,7 +125,8 @@ int command_bench(int argc, char** argv) {
         .key("prompt_tokens").value(static_cast<int64_t>(prompt_length))
         .key("prefill_tokens_per_s").value(pp_stats.mean)
         .key("prefill_tokens_per_s_stddev").value(pp_stats.deviation)
-        .key("generated_tokens").value(static_cast<int64_t>(generate))
+        .key("generated_tokens").value(static_cast<int64_t>(generated))
+        .key("encoder").value(encoder)
         .key("decode_tokens_per_s").value(tg_stats.mean)
         .key("decode_tokens_per_s_stddev").value(tg_stats.deviation)
         .key("arena_bytes").value(info.arena_bytes)
@@ -128,7 +150,7 @@ int command_bench(int argc, char** argv) {
                 info.kernel_isa.c_str(), threads, test.c_str(), s.mean, s.deviation);
   };
   row(pp_name, pp_stats);
-  if (generate > 0) row(tg_name, tg_stats);
+  if (generated > 0) row(tg_name, tg_stats);
   std::printf("\nload %.2f ms | first %s %.1f ms (includes first touch of the weights) | arena %s | KV cache %s | "
               "peak RSS %s | %ld repetitions\n",
               load_ms, pp_name.c_str(), first_prefill * 1e3, human_bytes(info.arena_bytes).c_str(),
