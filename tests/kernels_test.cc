@@ -1174,5 +1174,49 @@ INSTANTIATE_TEST_SUITE_P(Variants, SwiGluTest,
                                          ),
                          variant_name<SwiGluF32Fn>);
 
+using GeluTest = VariantTest<GeluF32Fn>;
+
+// Both GELUs of every variant against double precision, over the range activations take and beyond: the negative
+// tail, where the exact GELU is a tiny product that cancellation would ruin, and inputs whose exp overflows a float.
+TEST_P(GeluTest, MatchesNaiveDoubleAndMayAlias) {
+  std::mt19937 rng(21);
+  for (bool tanh_approximation : {false, true}) {
+    for (size_t count : {1, 7, 8, 9, 16, 17, 33, 1000}) {
+      std::vector<float> x = random_floats(rng, count, -12.0f, 12.0f);
+      const float extremes[] = {-100.0f, 100.0f, -0.0f, 0.0f, -5.5f, 3e-8f, -30.0f};
+      for (size_t i = 0; i < count && i < std::size(extremes); ++i) x[i * 3 % count] = extremes[i];
+      std::vector<float> y(count);
+      GetParam().fn(x.data(), count, tanh_approximation, y.data());
+      for (size_t i = 0; i < count; ++i) {
+        const double v = x[i];
+        // 0.5 v (1 + tanh(a)) as v / (1 + e^(-2a)): in double too, 1 + tanh(a) cancels in the negative tail.
+        const double want = tanh_approximation
+                                ? v / (1.0 + std::exp(-2.0 * 0.7978845608028654 * (v + 0.044715 * v * v * v)))
+                                : 0.5 * v * std::erfc(-v / std::sqrt(2.0));
+        ASSERT_FALSE(std::isnan(y[i])) << x[i];
+        ASSERT_NEAR(y[i], want, kGeluMaxRelativeError * std::fabs(want) + kGeluMinMagnitude)
+            << (tanh_approximation ? "tanh" : "erf") << " x=" << x[i];
+      }
+      std::vector<float> in_place = x;
+      GetParam().fn(in_place.data(), count, tanh_approximation, in_place.data());
+      EXPECT_EQ(in_place, y);
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Variants, GeluTest,
+                         testing::Values(Variant<GeluF32Fn>{"reference", gelu_f32_ref, Isa::kScalar}
+#if defined(EDGEFORMER_HAVE_X86_KERNELS)
+                                         ,
+                                         Variant<GeluF32Fn>{"avx2", gelu_f32_avx2, Isa::kAvx2},
+                                         Variant<GeluF32Fn>{"avx512", gelu_f32_avx512, Isa::kAvx512Vnni}
+#endif
+#if defined(EDGEFORMER_HAVE_ARM_KERNELS) && defined(__aarch64__)
+                                         ,
+                                         Variant<GeluF32Fn>{"neon", gelu_f32_neon, Isa::kNeon}
+#endif
+                                         ),
+                         variant_name<GeluF32Fn>);
+
 }  // namespace
 }  // namespace edgeformer::kernels

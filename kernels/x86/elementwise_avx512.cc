@@ -1,8 +1,9 @@
-// SwiGLU on 16-float registers (AVX-512): silu(g) = g * sigmoid(g) with sigmoid from e = exp(-|g|) (never overflows):
+// SwiGLU and GELU on 16-float registers (AVX-512): silu(g) = g * sigmoid(g) with sigmoid from e = exp(-|g|) (never overflows):
 // 1 / (1 + e) for g >= 0, e / (1 + e) below. Within a few ulp of the reference's expf.
 #include <immintrin.h>
 
 #include <cmath>
+#include <initializer_list>
 
 #include "edgeformer/kernels/elementwise.h"
 #include "vector_exp.h"
@@ -30,6 +31,50 @@ void swiglu_f32_avx512(const float* gate, const float* up, size_t count, float* 
     g *= 1.0f / (1.0f + expf(-g));
     y[i] = g * up[i];
   }
+}
+
+namespace {
+
+// erfc(z) for z >= 0: t exp(-z^2 + P(t)), t = 1 / (1 + z / 2), P Numerical Recipes' degree-9 fit.
+inline __m512 erfc_non_negative(__m512 z) {
+  const __m512 t = _mm512_div_ps(_mm512_set1_ps(1.0f), _mm512_fmadd_ps(z, _mm512_set1_ps(0.5f), _mm512_set1_ps(1.0f)));
+  __m512 p = _mm512_set1_ps(0.17087277f);
+  for (float c : {-0.82215223f, 1.48851587f, -1.13520398f, 0.27886807f, -0.18628806f, 0.09678418f, 0.37409196f,
+                  1.00002368f, -1.26551223f})
+    p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(c));
+  // P(1) is 3e-8, not 0: the exponent is clamped to the exp's domain.
+  const __m512 exponent = _mm512_min_ps(_mm512_fnmadd_ps(z, z, p), _mm512_setzero_ps());
+  return _mm512_mul_ps(t, x86::exp_non_positive(exponent));
+}
+
+// 0.5 x erfc(-x / sqrt 2): for x < 0 erfc of a positive argument (no cancellation); for x >= 0 2 - erfc(x / sqrt 2).
+inline __m512 gelu_erf(__m512 x) {
+  const __m512 z = _mm512_mul_ps(_mm512_abs_ps(x), _mm512_set1_ps(0.7071067811865476f));
+  const __m512 e = erfc_non_negative(z);
+  const __mmask16 negative = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ);
+  const __m512 erfc_of_minus = _mm512_mask_blend_ps(negative, _mm512_sub_ps(_mm512_set1_ps(2.0f), e), e);
+  return _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), x), erfc_of_minus);
+}
+
+// x sigmoid(2 sqrt(2 / pi) (x + 0.044715 x^3)), the sigmoid from exp(-|u|) as in silu.
+inline __m512 gelu_tanh(__m512 x) {
+  const __m512 inner = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_mul_ps(x, x), x), _mm512_set1_ps(0.044715f), x);
+  const __m512 u = _mm512_mul_ps(inner, _mm512_set1_ps(2.0f * 0.7978845608028654f));
+  const __m512 e = x86::exp_non_positive(_mm512_sub_ps(_mm512_setzero_ps(), _mm512_abs_ps(u)));
+  const __mmask16 negative = _mm512_cmp_ps_mask(u, _mm512_setzero_ps(), _CMP_LT_OQ);
+  const __m512 numerator = _mm512_mask_blend_ps(negative, _mm512_set1_ps(1.0f), e);
+  return _mm512_mul_ps(x, _mm512_div_ps(numerator, _mm512_add_ps(_mm512_set1_ps(1.0f), e)));
+}
+
+}  // namespace
+
+void gelu_f32_avx512(const float* x, size_t count, bool tanh_approximation, float* y) {
+  size_t i = 0;
+  if (tanh_approximation)
+    for (; i + 16 <= count; i += 16) _mm512_storeu_ps(y + i, gelu_tanh(_mm512_loadu_ps(x + i)));
+  else
+    for (; i + 16 <= count; i += 16) _mm512_storeu_ps(y + i, gelu_erf(_mm512_loadu_ps(x + i)));
+  gelu_f32_ref(x + i, count - i, tanh_approximation, y + i);
 }
 
 }  // namespace edgeformer::kernels

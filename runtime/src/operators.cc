@@ -128,8 +128,8 @@ Status run_layer_norm(SessionImpl& s, const BoundOperator& op, size_t rows) {
 
 Status run_gelu(SessionImpl& s, const BoundOperator& op, size_t rows) {
   const BoundTensor& x = s.impl_->tensors[op.inputs[0]];
-  kernels::gelu_f32_ref(tensor_data<const float>(s, op.inputs[0]), s.rows_of(x, rows) * x.shape[1],
-                        op.def->options_as_GeluOptions()->tanh_approximation(), tensor_data<float>(s, op.outputs[0]));
+  s.impl_->kernels->gelu_f32(tensor_data<const float>(s, op.inputs[0]), s.rows_of(x, rows) * x.shape[1],
+                             op.def->options_as_GeluOptions()->tanh_approximation(), tensor_data<float>(s, op.outputs[0]));
   return Status();
 }
 

@@ -15,6 +15,7 @@ struct KernelSet {
   FullyConnectedQ4Fn fully_connected_q4;
   QuantizeRowsQ8Fn quantize_rows_q8;
   SwiGluF32Fn swiglu_f32;
+  GeluF32Fn gelu_f32;
   AttentionF32Fn attention_f32;
 };
 
