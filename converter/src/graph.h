@@ -72,6 +72,9 @@ struct TokenizerData {
   // SentencePieceUnigram
   std::vector<uint8_t> precompiled_charsmap;
   bool remove_extra_whitespaces = true, append_eos = false;
+  // ByteLevelBpe
+  schema::PreTokenizerPattern pre_tokenizer = schema::PreTokenizerPattern::Gpt2;
+  int digit_group = 3;
 };
 
 struct Graph {

@@ -132,20 +132,49 @@ TokenizerData read_sentencepiece_bpe(const std::string& path, const json& tokeni
   return tok;
 }
 
+// The split patterns the runtime spells out (runtime/src/pre_tokenizer.h), as tokenizer.json writes them.
+constexpr const char* kLlama3Pattern =
+    "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|"
+    "\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+constexpr const char* kQwen2Pattern =
+    "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|"
+    "\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+
+// GPT-2: ByteLevel with its own regex. LLaMA-3 / Qwen2: Sequence[Split(pattern, Isolated), ByteLevel without
+// regex]. add_prefix_space is not applied, so it must be off.
+bool byte_level_split(const json& pre, schema::PreTokenizerPattern* pattern, int* digit_group) {
+  if (!pre.is_object()) return false;
+  const std::string type = pre.value("type", "");
+  if (type == "ByteLevel") {
+    *pattern = schema::PreTokenizerPattern::Gpt2;
+    return pre.value("use_regex", true) && !pre.value("add_prefix_space", false);
+  }
+  if (type != "Sequence" || !pre.contains("pretokenizers") || pre["pretokenizers"].size() != 2) return false;
+  const json& split = pre["pretokenizers"][0];
+  const json& byte_level = pre["pretokenizers"][1];
+  if (split.value("type", "") != "Split" || split.value("behavior", "") != "Isolated" ||
+      split.value("invert", false) || byte_level.value("type", "") != "ByteLevel" ||
+      byte_level.value("use_regex", true) || byte_level.value("add_prefix_space", false))
+    return false;
+  const json& regex = split.value("pattern", json::object()).value("Regex", json());
+  if (!regex.is_string()) return false;
+  *pattern = schema::PreTokenizerPattern::Llama3;
+  if (regex.get<std::string>() == kLlama3Pattern) *digit_group = 3;
+  else if (regex.get<std::string>() == kQwen2Pattern) *digit_group = 1;
+  else return false;
+  return true;
+}
+
 TokenizerData read_byte_level_bpe(const std::string& path, const json& tokenizer, int vocab_size,
                                   std::string& why_not) {
   const json& pre = tokenizer.value("pre_tokenizer", json());
-  // The GPT-2 split pattern is built into the runtime; other patterns (LLaMA-3's Split) are not yet.
-  if (!pre.is_object() || pre.value("type", "") != "ByteLevel" || !pre.value("use_regex", true)) {
-    why_not = "byte-level BPE with pre-tokenizer " + pre.dump() + " (only the GPT-2 ByteLevel split is supported)";
-    return {};
-  }
-  if (pre.value("add_prefix_space", false)) {
-    why_not = "byte-level BPE with add_prefix_space is not supported yet";
+  TokenizerData tok;
+  if (!byte_level_split(pre, &tok.pre_tokenizer, &tok.digit_group)) {
+    why_not = "byte-level BPE with pre-tokenizer " + pre.dump() +
+              " (the runtime has the GPT-2 ByteLevel split and LLaMA-3's / Qwen2's Split patterns)";
     return {};
   }
   const json& model = tokenizer.at("model");
-  TokenizerData tok;
   tok.kind = schema::TokenizerKind::ByteLevelBpe;
   tok.add_dummy_prefix = false;
   tok.pieces.assign(vocab_size, std::string());

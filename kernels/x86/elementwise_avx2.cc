@@ -59,7 +59,8 @@ inline __m256 gelu_erf(__m256 x) {
 inline __m256 gelu_tanh(__m256 x) {
   const __m256 inner = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_mul_ps(x, x), x), _mm256_set1_ps(0.044715f), x);
   const __m256 u = _mm256_mul_ps(inner, _mm256_set1_ps(2.0f * 0.7978845608028654f));
-  const __m256 e = x86::exp_non_positive(_mm256_sub_ps(_mm256_setzero_ps(), _mm256_andnot_ps(_mm256_set1_ps(-0.0f), u)));
+  const __m256 abs_u = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), u);
+  const __m256 e = x86::exp_non_positive(_mm256_sub_ps(_mm256_setzero_ps(), abs_u));
   const __m256 numerator = _mm256_blendv_ps(_mm256_set1_ps(1.0f), e, u);
   return _mm256_mul_ps(x, _mm256_div_ps(numerator, _mm256_add_ps(_mm256_set1_ps(1.0f), e)));
 }

@@ -1,5 +1,5 @@
-// SwiGLU and GELU on 16-float registers (AVX-512): silu(g) = g * sigmoid(g) with sigmoid from e = exp(-|g|) (never overflows):
-// 1 / (1 + e) for g >= 0, e / (1 + e) below. Within a few ulp of the reference's expf.
+// SwiGLU and GELU on 16-float registers (AVX-512). silu(g) = g * sigmoid(g) with sigmoid from e = exp(-|g|) (never
+// overflows): 1 / (1 + e) for g >= 0, e / (1 + e) below. Within a few ulp of the reference's expf.
 #include <immintrin.h>
 
 #include <cmath>

@@ -158,7 +158,8 @@ int command_classify(int argc, char** argv) {
       for (double& p : probabilities) p /= sum;
     std::vector<size_t> order(logits.size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return probabilities[a] > probabilities[b]; });
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return probabilities[a] > probabilities[b]; });
     const auto label = [&](size_t i) { return i < info.labels.size() ? info.labels[i] : "LABEL_" + std::to_string(i); };
     if (args.has("--json")) {
       json.begin_object().key("text").value(text).key("tokens").value(static_cast<uint64_t>(tokens));

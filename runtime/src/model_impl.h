@@ -60,6 +60,8 @@ struct TokenizerTables {
   };
   std::unordered_map<uint64_t, Merge> merges;
   int32_t byte_ids[256] = {};
+  schema::PreTokenizerPattern pre_tokenizer = schema::PreTokenizerPattern::Gpt2;
+  size_t digit_group = 3;
   // WordPiece.
   bool lowercase = false, strip_accents = false, split_cjk = true;
   std::string continuing_prefix;

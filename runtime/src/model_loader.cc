@@ -581,6 +581,13 @@ Status bind_entry(const schema::Entry& def, const std::vector<BoundTensor>& tens
 
 // Byte-level BPE: every single byte must be a piece, and every merge must name pieces whose bytes, joined, are one.
 Status bind_byte_level_bpe(const schema::Tokenizer* def, TokenizerTables* tok) {
+  if (def->pre_tokenizer() != schema::PreTokenizerPattern::Gpt2 &&
+      def->pre_tokenizer() != schema::PreTokenizerPattern::Llama3)
+    return invalid("tokenizer: unknown pre-tokenizer pattern");
+  if (def->digit_group() < 1 || def->digit_group() > 3)
+    return invalid("tokenizer: digit_group must be 1..3, got " + std::to_string(def->digit_group()));
+  tok->pre_tokenizer = def->pre_tokenizer();
+  tok->digit_group = static_cast<size_t>(def->digit_group());
   for (int byte = 0; byte < 256; ++byte) {
     const auto found = tok->piece_ids.find(std::string(1, static_cast<char>(byte)));
     if (found == tok->piece_ids.end())

@@ -55,7 +55,8 @@ Status Session::translate(const int32_t* source, size_t count, const TranslateOp
     return Status(StatusCode::kInvalidArgument, "beams must be 1..64, got " + std::to_string(options.beams));
   const Model& model = *impl_->model_;
   const int32_t bos = model.bos_id(), eos = model.eos_id(), pad = model.impl().tokenizer.pad;
-  if (impl_->prefill_ == nullptr || impl_->decode_ == nullptr || impl_->impl_->find_entry("encode") == nullptr || bos < 0)
+  if (impl_->prefill_ == nullptr || impl_->decode_ == nullptr || impl_->impl_->find_entry("encode") == nullptr ||
+      bos < 0)
     return Status(StatusCode::kUnsupported, "this model is not an encoder-decoder with a start token");
   if (Status s = encode(source, nullptr, nullptr, count); !s.ok()) return s;
   size_t limit = max_context() - 1;  // BOS takes the first position
@@ -120,7 +121,8 @@ Status Session::translate(const int32_t* source, size_t count, const TranslateOp
       const std::vector<int32_t>& tokens = live[c.beam].tokens;
       const double length = static_cast<double>(tokens.size());  // generated tokens, this one included
       if (c.token == eos) {
-        if (rank < beams) finished.push_back({c.score / length, std::vector<int32_t>(tokens.begin() + 1, tokens.end())});
+        if (rank < beams)
+          finished.push_back({c.score / length, std::vector<int32_t>(tokens.begin() + 1, tokens.end())});
       } else if (at_limit) {
         std::vector<int32_t> done(tokens.begin() + 1, tokens.end());
         done.push_back(c.token);
