@@ -16,7 +16,10 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "eft_writer.h"
+#include "hf_tokenizer_reader.h"
 #include "llama_graph.h"
 #include "sentencepiece_reader.h"
 #include "synthetic_llama.h"
@@ -128,6 +131,84 @@ INSTANTIATE_TEST_SUITE_P(Normalizations, SentencePieceUnigram,
                                                   : info.index == 1 ? std::string("IdentityKeepingSpaces")
                                                                     : std::string("NoDummyPrefix");
                          });
+
+std::string base64(const std::vector<uint8_t>& bytes) {
+  static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  for (size_t i = 0; i < bytes.size(); i += 3) {
+    const size_t n = std::min<size_t>(3, bytes.size() - i);
+    uint32_t chunk = 0;
+    for (size_t k = 0; k < 3; ++k) chunk = chunk << 8 | (k < n ? bytes[i + k] : 0);
+    for (size_t k = 0; k < 4; ++k) out += k <= n ? kAlphabet[(chunk >> (18 - 6 * k)) & 63] : '=';
+  }
+  return out;
+}
+
+// The same trained model as a tokenizer.json in Hugging Face's layout for SentencePiece unigram models (XLM-R,
+// multilingual MiniLM): [piece, score] pairs, the Precompiled character map and a Replace of repeated spaces, the
+// Metaspace pre-tokenizer, <s> ... </s> from RobertaProcessing. On text without leading, trailing or repeated
+// whitespace (where Hugging Face's pipeline and SentencePiece's agree), the ids are libsentencepiece's.
+TEST(SentencePieceReader, HuggingFaceUnigramJsonTokenizesAsLibsentencepiece) {
+  TempDir temp;
+  const std::string corpus = read_file(std::string(EDGEFORMER_SOURCE_DIR) + "/README.md");
+  std::ofstream(temp.file("corpus.txt")) << corpus;
+  const std::string prefix = temp.file("spm");
+  ASSERT_TRUE(sentencepiece::SentencePieceTrainer::Train("--input=" + temp.file("corpus.txt") + " --model_prefix=" +
+                                                         prefix + " --model_type=unigram --vocab_size=500 " +
+                                                         "--character_coverage=0.995 --minloglevel=2")
+                  .ok());
+  sentencepiece::SentencePieceProcessor processor;
+  ASSERT_TRUE(processor.Load(prefix + ".model").ok());
+  const int count = processor.GetPieceSize();
+  nlohmann::json vocab = nlohmann::json::array();
+  for (int id = 0; id < count; ++id) vocab.push_back({processor.IdToPiece(id), processor.GetScore(id)});
+  nlohmann::json added = nlohmann::json::array();
+  for (int id : {processor.unk_id(), processor.bos_id(), processor.eos_id()})
+    added.push_back({{"id", id}, {"content", processor.IdToPiece(id)}, {"special", true}});
+  const std::vector<uint8_t> charsmap =
+      converter::read_sentencepiece_model(prefix + ".model", count).precompiled_charsmap;
+  const nlohmann::json tokenizer = {
+      {"added_tokens", added},
+      {"normalizer",
+       {{"type", "Sequence"},
+        {"normalizers",
+         {{{"type", "Precompiled"}, {"precompiled_charsmap", base64(charsmap)}},
+          {{"type", "Replace"}, {"pattern", {{"Regex", " {2,}"}}}, {"content", " "}}}}}},
+      {"pre_tokenizer", {{"type", "Metaspace"}, {"replacement", "\xe2\x96\x81"}, {"prepend_scheme", "always"},
+                         {"split", true}}},
+      {"post_processor",
+       {{"type", "RobertaProcessing"},
+        {"sep", {processor.IdToPiece(processor.eos_id()), processor.eos_id()}},
+        {"cls", {processor.IdToPiece(processor.bos_id()), processor.bos_id()}}}},
+      {"model", {{"type", "Unigram"}, {"unk_id", processor.unk_id()}, {"vocab", vocab}, {"byte_fallback", false}}}};
+  std::ofstream(temp.file("tokenizer.json")) << tokenizer.dump();
+  converter::LlamaCheckpoint checkpoint = converter::synthetic_llama(
+      "llama:dim=16,layers=1,heads=2,kv_heads=2,ffn=32,context=64,vocab=" + std::to_string(count));
+  std::string why_not;
+  checkpoint.tokenizer = converter::read_hf_tokenizer(temp.file("tokenizer.json"), count, -1, -1, why_not);
+  ASSERT_TRUE(why_not.empty()) << why_not;
+  converter::Graph graph = converter::build_llama_graph(checkpoint, {});
+  converter::write_eft(graph, temp.file("json.eft"));
+  const auto model = open_or_fail(temp.file("json.eft"));
+  ASSERT_TRUE(model);
+  size_t checked = 0;
+  for (const std::string& text : test_strings(corpus)) {
+    const bool plain = !text.empty() && text.front() != ' ' && text.back() != ' ' &&
+                       text.find("  ") == std::string::npos && text.find_first_of("\t\r\n") == std::string::npos;
+    if (!plain) continue;
+    std::vector<int> want;
+    ASSERT_TRUE(processor.Encode(text, &want).ok());
+    std::vector<int32_t> got;
+    ASSERT_TRUE(model->tokenize(text, true, &got).ok()) << text;
+    ASSERT_EQ(got.front(), processor.bos_id());
+    ASSERT_EQ(got.back(), processor.eos_id());
+    EXPECT_EQ(std::vector<int32_t>(got.begin() + 1, got.end() - 1), std::vector<int32_t>(want.begin(), want.end()))
+        << text;
+    ++checked;
+  }
+  std::printf("%zu strings through the tokenizer.json as libsentencepiece tokenizes them\n", checked);
+  EXPECT_GT(checked, 250u);
+}
 
 TEST(SentencePieceReader, RefusesWhatTheRuntimeDoesNotApply) {
   TempDir temp;

@@ -297,6 +297,113 @@ TokenizerData read_wordpiece_vocab(const std::string& path, int vocab_size) {
   return tok;
 }
 
+std::vector<uint8_t> base64_decode(const std::string& path, const std::string& text) {
+  std::vector<uint8_t> out;
+  uint32_t buffer = 0;
+  int bits = 0;
+  for (char c : text) {
+    int value;
+    if (c >= 'A' && c <= 'Z') value = c - 'A';
+    else if (c >= 'a' && c <= 'z') value = c - 'a' + 26;
+    else if (c >= '0' && c <= '9') value = c - '0' + 52;
+    else if (c == '+') value = 62;
+    else if (c == '/') value = 63;
+    else if (c == '=') break;
+    else throw ConvertError(path + ": precompiled_charsmap is not base64");
+    buffer = (buffer << 6) | uint32_t(value);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<uint8_t>(buffer >> bits));
+    }
+  }
+  return out;
+}
+
+// The steps of a normalizer or pre-tokenizer: itself, or a Sequence's.
+std::vector<json> steps(const json& step, const char* list) {
+  if (!step.is_object()) return {};
+  if (step.value("type", "") == "Sequence") return step.value(list, json::array()).get<std::vector<json>>();
+  return {step};
+}
+
+// SentencePiece unigram as Hugging Face writes it (XLM-R, multilingual MiniLM, T5): model.vocab [[piece, score]],
+// the normalizer Precompiled (SentencePiece's character map) and a Replace of repeated spaces, the Metaspace
+// pre-tokenizer; special tokens framing a sequence come from the post-processor.
+TokenizerData read_unigram(const std::string& path, const json& tokenizer, int vocab_size, std::string& why_not) {
+  const json& model = tokenizer.at("model");
+  if (model.value("byte_fallback", false)) {
+    why_not = "unigram with byte_fallback is not supported yet";
+    return {};
+  }
+  TokenizerData tok;
+  tok.kind = schema::TokenizerKind::SentencePieceUnigram;
+  tok.pieces.assign(vocab_size, std::string());
+  tok.scores.assign(vocab_size, -INFINITY);
+  const json& vocab = model.at("vocab");
+  if (!vocab.is_array()) throw ConvertError(path + ": a unigram vocab must be a list of [piece, score]");
+  std::map<std::string, int> ids;
+  for (size_t id = 0; id < vocab.size(); ++id) {
+    const json& entry = vocab[id];
+    if (!entry.is_array() || entry.size() != 2 || !entry[0].is_string() || !entry[1].is_number())
+      throw ConvertError(path + ": unigram vocab entry " + std::to_string(id) + " is not [piece, score]");
+    check_id(path, entry[0].get<std::string>(), static_cast<int>(id), vocab_size);
+    tok.pieces[id] = sentencepiece_to_text(entry[0].get<std::string>());
+    tok.scores[id] = entry[1].get<float>();
+  }
+  read_added_tokens(path, tokenizer, vocab_size, tok, ids);
+  for (int id : tok.special_ids) tok.scores[id] = -INFINITY;  // matched literally, never by the search
+  tok.unk_id = model.value("unk_id", json()).is_number_integer() ? model["unk_id"].get<int>() : -1;
+  tok.remove_extra_whitespaces = false;
+  for (const json& step : steps(tokenizer.value("normalizer", json()), "normalizers")) {
+    const std::string type = step.value("type", "");
+    const json& pattern = step.value("pattern", json::object());
+    const std::string replaced = pattern.value("Regex", pattern.value("String", std::string()));
+    if (type == "Precompiled") {
+      const json& map = step.value("precompiled_charsmap", json());
+      if (map.is_string()) tok.precompiled_charsmap = base64_decode(path, map.get<std::string>());
+    } else if (type == "Replace" && (replaced == " {2,}" || replaced == "  ") && step.value("content", "") == " ") {
+      tok.remove_extra_whitespaces = true;
+    } else if (type != "Strip") {
+      why_not = "unigram with normalizer " + step.dump() + " (Precompiled, Replace of repeated spaces, Strip)";
+      return {};
+    }
+  }
+  tok.add_dummy_prefix = false;
+  for (const json& step : steps(tokenizer.value("pre_tokenizer", json()), "pretokenizers")) {
+    const std::string type = step.value("type", "");
+    if (type == "Metaspace" && step.value("replacement", "") == "\xe2\x96\x81") {
+      const bool old_prefix = step.value("add_prefix_space", true);  // before prepend_scheme existed
+      const std::string scheme = step.value("prepend_scheme", old_prefix ? "always" : "never");
+      tok.add_dummy_prefix = scheme != "never";
+    } else if (type != "WhitespaceSplit") {
+      why_not = "unigram with pre-tokenizer " + step.dump() + " (Metaspace)";
+      return {};
+    }
+  }
+  // RobertaProcessing {cls, sep}, or a TemplateProcessing whose single sequence is special A special.
+  const json& post = tokenizer.value("post_processor", json());
+  const auto id_of_special = [&](const json& special) {
+    const std::string name = special.is_array() && !special.empty() ? special[0].get<std::string>()
+                             : special.is_object() ? special.value("id", std::string())
+                                                   : std::string();
+    const auto found = ids.find(name);
+    return found == ids.end() ? -1 : found->second;
+  };
+  if (post.is_object() && post.value("type", "") == "RobertaProcessing") {
+    tok.cls_id = id_of_special(post.value("cls", json()));
+    tok.sep_id = id_of_special(post.value("sep", json()));
+  } else if (post.is_object() && post.value("type", "") == "TemplateProcessing") {
+    const json& single = post.value("single", json::array());
+    for (size_t i = 0; i < single.size(); ++i) {
+      if (!single[i].contains("SpecialToken")) continue;
+      const int id = id_of_special(single[i]["SpecialToken"]);
+      (i == 0 ? tok.cls_id : tok.sep_id) = id;
+    }
+  }
+  return tok;
+}
+
 TokenizerData read_hf_tokenizer(const std::string& path, int vocab_size, int bos_id, int eos_id,
                                 std::string& why_not) {
   const json tokenizer = read_json(path);
@@ -309,6 +416,8 @@ TokenizerData read_hf_tokenizer(const std::string& path, int vocab_size, int bos
     tok = read_byte_level_bpe(path, tokenizer, vocab_size, why_not);
   } else if (type == "WordPiece") {
     tok = read_wordpiece(path, tokenizer, vocab_size, why_not);
+  } else if (type == "Unigram") {
+    tok = read_unigram(path, tokenizer, vocab_size, why_not);
   } else {
     why_not = "tokenizer model " + type + " is not supported yet";
   }

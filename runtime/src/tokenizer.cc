@@ -39,8 +39,8 @@ Status tokenize(const TokenizerTables& t, const std::string& text, bool add_bos,
       return Status(StatusCode::kInvalidArgument, "the text is not valid UTF-8 (byte " + std::to_string(i) + ")");
     i += length;
   }
-  const bool wordpiece = t.kind == schema::TokenizerKind::WordPiece;
-  const int32_t first = wordpiece ? t.cls : t.append_eos ? -1 : t.bos;
+  // An encoder's tokenizer frames the text with [CLS] / [SEP] (<s> / </s> for XLM-R style unigram ones).
+  const int32_t first = t.cls >= 0 ? t.cls : t.append_eos ? -1 : t.bos;
   if (add_bos && first >= 0) ids->push_back(first);
   size_t stretch = 0;
   for (size_t i = 0; i < text.size();) {
@@ -55,7 +55,7 @@ Status tokenize(const TokenizerTables& t, const std::string& text, bool add_bos,
     stretch = i;
   }
   if (Status s = encode_stretch(t, text.substr(stretch), stretch == 0, ids); !s.ok()) return s;
-  if (add_bos && wordpiece && t.sep >= 0) ids->push_back(t.sep);
+  if (add_bos && t.sep >= 0) ids->push_back(t.sep);
   if (add_bos && t.append_eos && t.eos >= 0) ids->push_back(t.eos);
   return Status();
 }
