@@ -171,9 +171,11 @@ TEST(RmsNormTest, ZeroRowStaysZero) {
   for (float v : y) EXPECT_EQ(v, 0.0f);
 }
 
+using LayerNormTest = VariantTest<LayerNormF32Fn>;
+
 // LayerNorm against a double-precision two-pass naive, with a mean far from zero (where E[x^2] - E[x]^2 cancels),
-// and in place.
-TEST(LayerNormTest, MatchesNaiveDoubleAndMayAlias) {
+// and in place; the SIMD variants within float rounding of the reference (their sums only run in another order).
+TEST_P(LayerNormTest, MatchesNaiveDoubleAndMayAlias) {
   std::mt19937 rng(4);
   const float epsilon = 1e-5f;
   for (size_t dim : kOddSizes) {
@@ -182,8 +184,9 @@ TEST(LayerNormTest, MatchesNaiveDoubleAndMayAlias) {
     std::vector<float> x = random_floats(rng, rows * dim, -4.0f, 4.0f);
     for (size_t i = 0; i < dim; ++i) x[2 * dim + i] += 1000.0f;  // row 2: large mean
     const std::vector<float> weight = random_floats(rng, dim, 0.5f, 1.5f), bias = random_floats(rng, dim);
-    std::vector<float> y(rows * dim);
-    layer_norm_f32_ref(x.data(), weight.data(), bias.data(), rows, dim, epsilon, y.data());
+    std::vector<float> y(rows * dim), reference(rows * dim);
+    GetParam().fn(x.data(), weight.data(), bias.data(), rows, dim, epsilon, y.data());
+    layer_norm_f32_ref(x.data(), weight.data(), bias.data(), rows, dim, epsilon, reference.data());
     for (size_t r = 0; r < rows; ++r) {
       double mean = 0.0, var = 0.0;
       for (size_t i = 0; i < dim; ++i) mean += x[r * dim + i];
@@ -193,12 +196,23 @@ TEST(LayerNormTest, MatchesNaiveDoubleAndMayAlias) {
       for (size_t i = 0; i < dim; ++i) {
         const double want = (x[r * dim + i] - mean) / std::sqrt(var + epsilon) * weight[i] + bias[i];
         ASSERT_NEAR(y[r * dim + i], want, 1e-5 * (std::fabs(want) + 1.0)) << r << " " << i;
+        ASSERT_NEAR(y[r * dim + i], reference[r * dim + i], 1e-6 * (std::fabs(want) + 1.0)) << r << " " << i;
       }
     }
-    layer_norm_f32_ref(x.data(), weight.data(), bias.data(), rows, dim, epsilon, x.data());
+    GetParam().fn(x.data(), weight.data(), bias.data(), rows, dim, epsilon, x.data());
     EXPECT_EQ(x, y);
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Variants, LayerNormTest,
+                         testing::Values(Variant<LayerNormF32Fn>{"reference", layer_norm_f32_ref, Isa::kScalar}
+#if defined(EDGEFORMER_HAVE_X86_KERNELS)
+                                         ,
+                                         Variant<LayerNormF32Fn>{"avx2", layer_norm_f32_avx2, Isa::kAvx2},
+                                         Variant<LayerNormF32Fn>{"avx512", layer_norm_f32_avx512, Isa::kAvx512Vnni}
+#endif
+                                         ),
+                         variant_name<LayerNormF32Fn>);
 
 // GELU, both forms, against double precision: the tanh form (GPT-2's gelu_new) and the erf form (BERT's gelu).
 TEST(GeluTest, MatchesNaiveDouble) {

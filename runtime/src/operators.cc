@@ -118,11 +118,11 @@ Status run_fully_connected(SessionImpl& s, const BoundOperator& op, size_t rows)
 
 Status run_layer_norm(SessionImpl& s, const BoundOperator& op, size_t rows) {
   const BoundTensor& x = s.impl_->tensors[op.inputs[0]];
-  kernels::layer_norm_f32_ref(tensor_data<const float>(s, op.inputs[0]),
-                              static_cast<const float*>(s.impl_->tensors[op.inputs[1]].weight_data),
-                              static_cast<const float*>(s.impl_->tensors[op.inputs[2]].weight_data),
-                              s.rows_of(x, rows), x.shape[1], op.def->options_as_LayerNormOptions()->epsilon(),
-                              tensor_data<float>(s, op.outputs[0]));
+  s.impl_->kernels->layer_norm_f32(tensor_data<const float>(s, op.inputs[0]),
+                                   static_cast<const float*>(s.impl_->tensors[op.inputs[1]].weight_data),
+                                   static_cast<const float*>(s.impl_->tensors[op.inputs[2]].weight_data),
+                                   s.rows_of(x, rows), x.shape[1], op.def->options_as_LayerNormOptions()->epsilon(),
+                                   tensor_data<float>(s, op.outputs[0]));
   return Status();
 }
 

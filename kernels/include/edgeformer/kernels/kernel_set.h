@@ -4,6 +4,7 @@
 #include "edgeformer/kernels/elementwise.h"
 #include "edgeformer/kernels/fully_connected.h"
 #include "edgeformer/kernels/isa.h"
+#include "edgeformer/kernels/layer_norm.h"
 #include "edgeformer/kernels/quantize.h"
 
 namespace edgeformer::kernels {
@@ -16,6 +17,7 @@ struct KernelSet {
   QuantizeRowsQ8Fn quantize_rows_q8;
   SwiGluF32Fn swiglu_f32;
   GeluF32Fn gelu_f32;
+  LayerNormF32Fn layer_norm_f32;
   AttentionF32Fn attention_f32;
 };
 
