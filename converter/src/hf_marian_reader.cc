@@ -115,7 +115,11 @@ MarianCheckpoint read_hf_marian(const std::string& folder) {
 
   const SafetensorsSet weights = SafetensorsSet::open_folder(folder);
   const int64_t dim = c.dim;
-  ckpt.shared_embedding = weights.read_f32("model.shared.weight", {c.vocab_size, dim});
+  // The shared table is saved once, under whichever of its tied names the saver kept.
+  std::string shared = "model.shared.weight";
+  for (const char* name : {"model.encoder.embed_tokens.weight", "model.decoder.embed_tokens.weight", "lm_head.weight"})
+    if (!weights.contains(shared) && weights.contains(name)) shared = name;
+  ckpt.shared_embedding = weights.read_f32(shared, {c.vocab_size, dim});
   ckpt.final_logits_bias = weights.contains("final_logits_bias")
                                ? weights.read_f32("final_logits_bias", {1, c.vocab_size})
                                : std::vector<float>(size_t(c.vocab_size), 0.0f);
