@@ -207,6 +207,21 @@ class MarianCli(unittest.TestCase):
                                             "-n", str(ref["max_new_tokens"]), "--json").stdout)
                     self.assertEqual(result["source_ids"], text["source"], text["text"])
                     self.assertEqual((result["ids"], result["text"]), (text[key], text[key + "_text"]), text["text"])
+            # Through run: encode then prefill in one session, inputs named ENTRY/NAME, outputs ENTRY.NAME.npy.
+            forced = ref["teacher_forced"][3]
+            arrays = {"encode/tokens": forced["source"], "encode/mask": [1] * len(forced["source"]),
+                      "prefill/tokens": forced["target"], "prefill/position": [0]}
+            inputs = []
+            for name, values in arrays.items():
+                path = os.path.join(tmp, name.replace("/", "_") + ".npy")
+                write_npy(path, "<i4", (len(values),), values)
+                inputs += ["--input", f"{name}={path}"]
+            out = os.path.join(tmp, "out")
+            run(EDGEFORMER, "run", model, "--entry", "encode", "--entry", "prefill", *inputs, "--out", out)
+            shape, logits = read_npy(os.path.join(out, "prefill.logits.npy"))
+            self.assertEqual(shape, (1, 64))
+            assert_close(self, logits, forced["logits"][-1], "prefill logits")
+            self.assertTrue(os.path.exists(os.path.join(out, "encode.hidden.npy")))
             for bad in (("--beam", "0"), ("--source-ids", "x")):
                 result = run(EDGEFORMER, "translate", model, "--source-ids", "5,0", *bad, check=False)
                 self.assertNotEqual(result.returncode, 0)

@@ -73,12 +73,26 @@ int command_run(int argc, char** argv) {
   double load_ms = 0;
   if (Status s = open_session(args.positionals()[0], threads, &model, &session, &load_ms); !s.ok())
     return fail(s.message());
+  // Entries run in the order given, in one session: an encoder-decoder's `encode` leaves the source for `prefill`.
   const ModelInfo& info = model->info();
-  const std::string entry_name = args.get("--entry", info.entries.front().name);
-  const EntryInfo* entry = nullptr;
-  for (const EntryInfo& e : info.entries)
-    if (e.name == entry_name) entry = &e;
-  if (entry == nullptr) return fail("no entry named '" + entry_name + "'");
+  std::vector<std::string> names = args.get_all("--entry");
+  if (names.empty()) names.push_back(info.entries.front().name);
+  struct EntryRun {
+    const EntryInfo* entry = nullptr;
+    std::vector<NpyArray> arrays, results;
+    size_t rows = 0;
+  };
+  std::vector<EntryRun> runs(names.size());
+  for (size_t e = 0; e < names.size(); ++e) {
+    for (const EntryInfo& candidate : info.entries)
+      if (candidate.name == names[e]) runs[e].entry = &candidate;
+    if (runs[e].entry == nullptr) return fail("no entry named '" + names[e] + "'");
+  }
+  // With one entry an input is NAME or ENTRY/NAME; with several, ENTRY/NAME.
+  const bool single = runs.size() == 1;
+  const auto matches = [&](const std::string& key, const TensorInfo& t) {
+    return key == t.name || (single && key == base_name(t.name));
+  };
 
   std::vector<std::pair<std::string, std::string>> given;
   for (const std::string& input : args.get_all("--input")) {
@@ -86,71 +100,81 @@ int command_run(int argc, char** argv) {
     if (eq == std::string::npos) return fail("--input: expected NAME=FILE.npy, got '" + input + "'");
     given.emplace_back(input.substr(0, eq), input.substr(eq + 1));
   }
-  // Every input read and checked before anything runs; all of them agree on the rows and on the batch.
-  size_t rows = 0;
+  // Every input read and checked before anything runs; an entry's inputs agree on the rows, all on the batch.
   int64_t batch = -1;
-  std::vector<NpyArray> arrays(entry->inputs.size());
-  for (size_t i = 0; i < entry->inputs.size(); ++i) {
-    const TensorInfo& t = entry->inputs[i];
-    const std::string name = base_name(t.name);
-    const std::string* path = nullptr;
-    for (const auto& [key, file] : given)
-      if (key == name || key == t.name) path = &file;
-    if (path == nullptr) return fail("entry '" + entry_name + "' needs --input " + name + "=FILE.npy");
-    if (std::string error = read_npy(*path, &arrays[i]); !error.empty()) return fail(error);
-    size_t input_rows = rows;
-    int64_t input_batch = 0;
-    if (std::string error = match_input(t, arrays[i], &input_batch, &input_rows); !error.empty()) return fail(error);
-    if (rows != 0 && input_rows != rows) return fail(name + ": row count differs from the other inputs");
-    if (batch >= 0 && input_batch != batch) return fail(name + ": batch size differs from the other inputs");
-    rows = input_rows;
-    batch = input_batch;
+  for (EntryRun& run : runs) {
+    const EntryInfo& entry = *run.entry;
+    run.arrays.resize(entry.inputs.size());
+    for (size_t i = 0; i < entry.inputs.size(); ++i) {
+      const TensorInfo& t = entry.inputs[i];
+      const std::string* path = nullptr;
+      for (const auto& [key, file] : given)
+        if (matches(key, t)) path = &file;
+      if (path == nullptr)
+        return fail("entry '" + entry.name + "' needs --input " + (single ? base_name(t.name) : t.name) + "=FILE.npy");
+      if (std::string error = read_npy(*path, &run.arrays[i]); !error.empty()) return fail(error);
+      size_t input_rows = run.rows;
+      int64_t input_batch = 0;
+      if (std::string error = match_input(t, run.arrays[i], &input_batch, &input_rows); !error.empty())
+        return fail(error);
+      if (run.rows != 0 && input_rows != run.rows) return fail(t.name + ": row count differs from the other inputs");
+      if (batch >= 0 && input_batch != batch) return fail(t.name + ": batch size differs from the other inputs");
+      run.rows = input_rows;
+      batch = input_batch;
+    }
   }
   for (const auto& [key, file] : given) {
     bool known = false;
-    for (const TensorInfo& t : entry->inputs) known |= key == base_name(t.name) || key == t.name;
-    if (!known) return fail("entry '" + entry_name + "' has no input '" + key + "'");
+    for (const EntryRun& run : runs)
+      for (const TensorInfo& t : run.entry->inputs) known |= matches(key, t);
+    if (!known) return fail("no entry given takes the input '" + key + "'");
   }
 
-  // One run per batch item; each output gathers the items' results behind a leading batch dimension.
+  // One pass over the entries per batch item; each output gathers the items' results behind a batch dimension.
   const size_t items = batch > 0 ? static_cast<size_t>(batch) : 1;
-  std::vector<NpyArray> results(entry->outputs.size());
   for (size_t item = 0; item < items; ++item) {
-    for (size_t i = 0; i < entry->inputs.size(); ++i) {
-      const std::string name = base_name(entry->inputs[i].name);
-      void* data = nullptr;
-      size_t bytes = 0;
-      if (Status s = session->input(entry_name, name, &data, &bytes); !s.ok()) return fail(s.message());
-      const size_t item_bytes = arrays[i].data.size() / items;
-      std::memcpy(data, arrays[i].data.data() + item * item_bytes, std::min(bytes, item_bytes));
-    }
-    if (Status s = session->run(entry_name, rows == 0 ? 1 : rows); !s.ok())
-      return fail(batch > 0 ? "batch item " + std::to_string(item) + ": " + s.message() : s.message());
-    for (size_t o = 0; o < entry->outputs.size(); ++o) {
-      const TensorInfo& t = entry->outputs[o];
-      const std::string name = base_name(t.name);
-      const void* data = nullptr;
-      size_t bytes = 0;
-      if (Status s = session->output(entry_name, name, &data, &bytes); !s.ok()) return fail(s.message());
-      if (item == 0) {
-        results[o].dtype = npy_dtype(t.dtype);
-        results[o].shape = session->output_shape(entry_name, name);
-        if (batch > 0) results[o].shape.insert(results[o].shape.begin(), batch);
+    for (EntryRun& run : runs) {
+      const EntryInfo& entry = *run.entry;
+      for (size_t i = 0; i < entry.inputs.size(); ++i) {
+        void* data = nullptr;
+        size_t bytes = 0;
+        if (Status s = session->input(entry.name, entry.inputs[i].name, &data, &bytes); !s.ok()) return fail(s.message());
+        const size_t item_bytes = run.arrays[i].data.size() / items;
+        std::memcpy(data, run.arrays[i].data.data() + item * item_bytes, std::min(bytes, item_bytes));
       }
-      const auto* bytes_begin = static_cast<const uint8_t*>(data);
-      results[o].data.insert(results[o].data.end(), bytes_begin, bytes_begin + bytes);
+      if (Status s = session->run(entry.name, run.rows == 0 ? 1 : run.rows); !s.ok())
+        return fail(batch > 0 ? "batch item " + std::to_string(item) + ": " + s.message() : s.message());
+      run.results.resize(entry.outputs.size());
+      for (size_t o = 0; o < entry.outputs.size(); ++o) {
+        const TensorInfo& t = entry.outputs[o];
+        const void* data = nullptr;
+        size_t bytes = 0;
+        if (Status s = session->output(entry.name, t.name, &data, &bytes); !s.ok()) return fail(s.message());
+        NpyArray& result = run.results[o];
+        if (item == 0) {
+          result.dtype = npy_dtype(t.dtype);
+          result.shape = session->output_shape(entry.name, t.name);
+          if (batch > 0) result.shape.insert(result.shape.begin(), batch);
+        }
+        const auto* bytes_begin = static_cast<const uint8_t*>(data);
+        result.data.insert(result.data.end(), bytes_begin, bytes_begin + bytes);
+      }
     }
   }
 
+  // DIR/NAME.npy for one entry; DIR/ENTRY.NAME.npy for several.
   const std::string out_dir = args.get("--out");
   std::error_code ec;
   std::filesystem::create_directories(out_dir, ec);
   if (ec) return fail(out_dir + ": " + ec.message());
-  for (size_t o = 0; o < entry->outputs.size(); ++o) {
-    const std::string path = (std::filesystem::path(out_dir) / (base_name(entry->outputs[o].name) + ".npy")).string();
-    if (std::string error = write_npy(path, results[o]); !error.empty()) return fail(error);
-    std::printf("wrote %s\n", path.c_str());
-  }
+  for (const EntryRun& run : runs)
+    for (size_t o = 0; o < run.entry->outputs.size(); ++o) {
+      const std::string name = base_name(run.entry->outputs[o].name);
+      const std::string file = single ? name + ".npy" : run.entry->name + "." + name + ".npy";
+      const std::string path = (std::filesystem::path(out_dir) / file).string();
+      if (std::string error = write_npy(path, run.results[o]); !error.empty()) return fail(error);
+      std::printf("wrote %s\n", path.c_str());
+    }
   return 0;
 }
 

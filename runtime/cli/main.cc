@@ -139,8 +139,9 @@ constexpr const char* kUsage =
     "  embed    MODEL.eft TEXT [TEXT ...] [--threads N] [--json]   (sentence embeddings, cosine similarities)\n"
     "  classify MODEL.eft TEXT [TEXT ...] [--threads N] [--json]   (label probabilities)\n"
     "  translate MODEL.eft TEXT | --source-ids 5,6,0 [--beam N] [-n N] [--threads N] [--json]\n"
-    "  run      MODEL.eft [--entry NAME] --input NAME=FILE.npy ... --out DIR [--threads N]\n"
-    "           (an input with one more leading dimension than the entry's is a batch: one run per item)\n"
+    "  run      MODEL.eft [--entry NAME ...] --input [ENTRY/]NAME=FILE.npy ... --out DIR [--threads N]\n"
+    "           (entries run in order in one session; an input with one more leading dimension than the\n"
+    "           entry's is a batch: one run per item)\n"
     "  bench    MODEL.eft [--prompt-len N] [--gen N] [--threads N] [--reps N] [--profile] [--json]\n";
 
 }  // namespace
