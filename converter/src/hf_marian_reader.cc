@@ -126,13 +126,17 @@ MarianCheckpoint read_hf_marian(const std::string& folder) {
   ckpt.encoder = read_layers(weights, "encoder", c.encoder_layers, dim, c.encoder_ffn);
   ckpt.decoder = read_layers(weights, "decoder", c.decoder_layers, dim, c.decoder_ffn);
   // The decoder starts from decoder_start_token_id (the model's BOS), stops at EOS, and never emits the pad token.
-  if (fs::exists(fs::path(folder) / "source.spm") && fs::exists(fs::path(folder) / "vocab.json")) {
+  const bool has_tokenizer = fs::exists(fs::path(folder) / "source.spm") && fs::exists(fs::path(folder) / "vocab.json");
+  if (has_tokenizer && have_sentencepiece()) {
     ckpt.tokenizer = read_marian_tokenizer(folder, c.vocab_size, c.decoder_start_id, c.eos_id, c.pad_id);
   } else {
+    // Still a model: it translates from ids.
     ckpt.tokenizer.bos_id = c.decoder_start_id;
     ckpt.tokenizer.eos_id = c.eos_id;
     ckpt.tokenizer.pad_id = c.pad_id;
-    ckpt.tokenizer_note = folder + ": no source.spm and vocab.json; the model has no tokenizer (use --source-ids)";
+    ckpt.tokenizer_note = folder + (has_tokenizer ? ": this converter was built without libsentencepiece-dev"
+                                                  : ": no source.spm and vocab.json") +
+                          "; the model has no tokenizer (use --source-ids)";
   }
   return ckpt;
 }
