@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 
 #include "bert_graph.h"
 #include "eft_writer.h"
@@ -58,6 +59,36 @@ void convert_hf_marian(const std::string& folder, const std::string& output, con
 void convert_hf_bert(const std::string& folder, const std::string& output, const converter::GraphOptions& options) {
   converter::Graph graph = converter::build_bert_graph(converter::read_hf_bert(folder), options);
   converter::write_eft(graph, output);
+}
+
+std::unique_ptr<Session> session_of(const std::shared_ptr<const Model>& model, int threads) {
+  std::unique_ptr<Session> session;
+  SessionOptions options;
+  options.threads = threads;
+  const Status s = model == nullptr ? Status(StatusCode::kInvalidArgument, "no model")
+                                    : Session::create(model, options, &session);
+  EXPECT_TRUE(s.ok()) << s.message();
+  return session;
+}
+
+void copy_with_json_key(const std::string& folder, const TempDir& temp, const std::string& file, const std::string& key,
+                        const nlohmann::json& value) {
+  namespace fs = std::filesystem;
+  fs::copy(folder, temp.path(), fs::copy_options::recursive | fs::copy_options::overwrite_existing);
+  std::ifstream in(temp.file(file));
+  nlohmann::json json = nlohmann::json::parse(in);
+  in.close();
+  json[key] = value;
+  std::ofstream(temp.file(file)) << json.dump(2);
+}
+
+void expect_refused(const std::function<void()>& read, const std::string& word) {
+  try {
+    read();
+    ADD_FAILURE() << "accepted; expected a refusal naming " << word;
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find(word), std::string::npos) << e.what();
+  }
 }
 
 std::shared_ptr<const Model> open_or_fail(const std::string& path) {

@@ -1,7 +1,10 @@
 #pragma once
 // Helpers shared by the tests: the shared data folder, temporary folders, in-process conversion.
+#include <functional>
 #include <memory>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "edgeformer/edgeformer.hpp"
 #include "llama_graph.h"
@@ -34,6 +37,14 @@ void convert_hf_marian(const std::string& folder, const std::string& output,
 void convert_hf_bert(const std::string& folder, const std::string& output, const converter::GraphOptions& options = {});
 
 std::shared_ptr<const Model> open_or_fail(const std::string& path);
+// A session on `model` with `threads` threads (null, and a test failure, if it cannot be made).
+std::unique_ptr<Session> session_of(const std::shared_ptr<const Model>& model, int threads = 1);
+
+// Copies the Hugging Face folder `folder` into `temp`, then sets `key` of its JSON file `file` to `value`.
+void copy_with_json_key(const std::string& folder, const TempDir& temp, const std::string& file, const std::string& key,
+                        const nlohmann::json& value);
+// Expects `read` (a converter reader) to throw, with `word` in the message.
+void expect_refused(const std::function<void()>& read, const std::string& word);
 
 }  // namespace edgeformer::testing
 

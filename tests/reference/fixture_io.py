@@ -12,6 +12,23 @@ import torch
 SIGNIFICANT_DIGITS = 7
 
 
+class RandomParameters:
+    """Seeded-stream draws for the tensors of a checkpoint: linear weights ~ N(0, std), norm weights near 1, biases
+    near 0 (so that every parameter matters to the outputs)."""
+
+    def __init__(self, weight_std):
+        self.weight_std = weight_std
+
+    def matrix(self, *shape):
+        return torch.randn(*shape) * self.weight_std
+
+    def norm_weight(self, n):
+        return 1.0 + 0.1 * torch.randn(n)
+
+    def bias(self, n):
+        return 0.1 * torch.randn(n)
+
+
 def f32_bytes(tensor):
     # numpy's '<f4' pins little-endian whatever the host is.
     return tensor.detach().to(torch.float32).contiguous().numpy().astype("<f4").tobytes()

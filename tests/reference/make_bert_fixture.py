@@ -26,7 +26,7 @@ import unicodedata
 import torch
 import torch.nn.functional as F
 
-from fixture_io import compact_json, read_safetensors, rounded, write_safetensors
+from fixture_io import RandomParameters, compact_json, read_safetensors, rounded, write_safetensors
 
 VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ".", ",", "!", "?", "'", "a", "the", "cat", "dog", "sat", "on",
          "mat", "run", "##s", "##ing", "##ed", "is", "was", "good", "bad", "movie", "film", "very", "not", "i", "you",
@@ -85,15 +85,8 @@ def hf_bert_config(architecture, labels=None):
 
 
 def make_weights(prefix, labels):
-    def matrix(*shape):
-        return torch.randn(*shape) * WEIGHT_STD
-
-    def norm_weight(n):
-        return 1.0 + 0.1 * torch.randn(n)
-
-    def bias(n):
-        return 0.1 * torch.randn(n)
-
+    random = RandomParameters(WEIGHT_STD)
+    matrix, norm_weight, bias = random.matrix, random.norm_weight, random.bias
     p = prefix
     w = {p + "embeddings.word_embeddings.weight": matrix(len(VOCAB), DIM),
          p + "embeddings.position_embeddings.weight": matrix(POSITIONS, DIM),

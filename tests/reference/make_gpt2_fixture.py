@@ -17,7 +17,7 @@ import sys
 import torch
 import torch.nn.functional as F
 
-from fixture_io import SIGNIFICANT_DIGITS, compact_json, read_safetensors, rounded, write_safetensors
+from fixture_io import RandomParameters, SIGNIFICANT_DIGITS, compact_json, read_safetensors, rounded, write_safetensors
 
 CONFIG = {
     "vocab_size": 96,
@@ -82,15 +82,8 @@ def make_weights(cfg):
     """float32 tensors named and shaped as in the hub's gpt2 model.safetensors (Conv1D weights are [in, out])."""
     vocab, positions, embd, inner = cfg["vocab_size"], cfg["n_positions"], cfg["n_embd"], inner_size(cfg)
 
-    def matrix(*shape):
-        return torch.randn(*shape) * WEIGHT_STD
-
-    def norm_weight(n):
-        return 1.0 + 0.1 * torch.randn(n)
-
-    def bias(n):
-        return 0.1 * torch.randn(n)
-
+    random = RandomParameters(WEIGHT_STD)
+    matrix, norm_weight, bias = random.matrix, random.norm_weight, random.bias
     weights = {"wte.weight": matrix(vocab, embd), "wpe.weight": matrix(positions, embd)}
     for i in range(cfg["n_layer"]):
         p = f"h.{i}."

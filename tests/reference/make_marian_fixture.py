@@ -32,7 +32,7 @@ import sentencepiece
 import torch
 import torch.nn.functional as F
 
-from fixture_io import compact_json, read_safetensors, rounded, write_safetensors
+from fixture_io import RandomParameters, compact_json, read_safetensors, rounded, write_safetensors
 
 VOCAB, DIM, LAYERS, HEADS, FFN, POSITIONS = 64, 32, 2, 4, 64, 32
 EOS, PAD = 0, VOCAB - 1
@@ -84,15 +84,8 @@ def sinusoids(positions, dim):
 
 
 def make_weights():
-    def matrix(*shape):
-        return torch.randn(*shape) * WEIGHT_STD
-
-    def norm_weight(n):
-        return 1.0 + 0.1 * torch.randn(n)
-
-    def bias(n):
-        return 0.1 * torch.randn(n)
-
+    random = RandomParameters(WEIGHT_STD)
+    matrix, norm_weight, bias = random.matrix, random.norm_weight, random.bias
     w = {"model.shared.weight": matrix(VOCAB, DIM)}
     for side in ("encoder", "decoder"):
         for i in range(LAYERS):
