@@ -214,23 +214,6 @@ INSTANTIATE_TEST_SUITE_P(Variants, LayerNormTest,
                                          ),
                          variant_name<LayerNormF32Fn>);
 
-// GELU, both forms, against double precision: the tanh form (GPT-2's gelu_new) and the erf form (BERT's gelu).
-TEST(GeluTest, MatchesNaiveDouble) {
-  std::mt19937 rng(5);
-  std::vector<float> x = random_floats(rng, 257, -8.0f, 8.0f);
-  x[0] = 0.0f, x[1] = -20.0f, x[2] = 20.0f;
-  std::vector<float> y(x.size());
-  for (bool tanh_form : {true, false}) {
-    gelu_f32_ref(x.data(), x.size(), tanh_form, y.data());
-    for (size_t i = 0; i < x.size(); ++i) {
-      const double v = x[i];
-      const double want = tanh_form ? 0.5 * v * (1.0 + std::tanh(std::sqrt(2.0 / 3.14159265358979323846) * (v + 0.044715 * v * v * v)))
-                                    : 0.5 * v * (1.0 + std::erf(v / std::sqrt(2.0)));
-      ASSERT_NEAR(y[i], want, 1e-6 * (std::fabs(want) + 1e-3)) << (tanh_form ? "tanh " : "erf ") << v;
-    }
-  }
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // Fully connected, float
 
@@ -1192,7 +1175,10 @@ using GeluTest = VariantTest<GeluF32Fn>;
 
 // Both GELUs of every variant against double precision, over the range activations take and beyond: the negative
 // tail, where the exact GELU is a tiny product that cancellation would ruin, and inputs whose exp overflows a float.
+// The reference (libm's erfcf and expf) is held to 1e-5 (in the far tail the float argument's rounding is amplified
+// by about 2 z^2), the vector approximations to kGeluMaxRelativeError.
 TEST_P(GeluTest, MatchesNaiveDoubleAndMayAlias) {
+  const double budget = GetParam().isa == Isa::kScalar ? 1e-5 : kGeluMaxRelativeError;
   std::mt19937 rng(21);
   for (bool tanh_approximation : {false, true}) {
     for (size_t count : {1, 7, 8, 9, 16, 17, 33, 1000}) {
@@ -1208,7 +1194,7 @@ TEST_P(GeluTest, MatchesNaiveDoubleAndMayAlias) {
                                 ? v / (1.0 + std::exp(-2.0 * 0.7978845608028654 * (v + 0.044715 * v * v * v)))
                                 : 0.5 * v * std::erfc(-v / std::sqrt(2.0));
         ASSERT_FALSE(std::isnan(y[i])) << x[i];
-        ASSERT_NEAR(y[i], want, kGeluMaxRelativeError * std::fabs(want) + kGeluMinMagnitude)
+        ASSERT_NEAR(y[i], want, budget * std::fabs(want) + kGeluMinMagnitude)
             << (tanh_approximation ? "tanh" : "erf") << " x=" << x[i];
       }
       std::vector<float> in_place = x;

@@ -98,12 +98,12 @@ Status Session::translate(const int32_t* source, size_t count, const TranslateOp
   std::vector<Beam> live = {{0.0, {bos}, 0}};
   std::vector<Finished> finished;
   std::vector<Candidate> candidates;
+  std::vector<int32_t> order(static_cast<size_t>(vocab));
   while (!live.empty() && finished.size() < beams) {
     candidates.clear();
     for (size_t b = 0; b < live.size(); ++b) {
       log_probabilities(slots[live[b].slot]->logits(), vocab, pad, &log_probs);
       // The best 2 * beams overall hold at most 2 * beams of one beam's.
-      std::vector<int32_t> order(static_cast<size_t>(vocab));
       for (int i = 0; i < vocab; ++i) order[i] = i;
       const size_t keep = std::min(order.size(), 2 * beams);
       std::partial_sort(order.begin(), order.begin() + keep, order.end(), [&](int32_t x, int32_t y) {
