@@ -88,8 +88,8 @@ std::vector<float> random_floats(std::mt19937& rng, size_t count, float lo = -1.
   return v;
 }
 
-std::vector<int8_t> random_int8(std::mt19937& rng, size_t count) {
-  std::uniform_int_distribution<int> dist(-128, 127);
+std::vector<int8_t> random_int8(std::mt19937& rng, size_t count, int lo = -128) {
+  std::uniform_int_distribution<int> dist(lo, 127);
   std::vector<int8_t> v(count);
   for (int8_t& x : v) x = static_cast<int8_t>(dist(rng));
   return v;
@@ -456,21 +456,23 @@ struct PackedInt8 {
 
 // Exact integer sums in int64; the only rounding allowed is that of converting the sum to float and multiplying
 // by the two scales, in that order. k crosses the 4-byte group and the SIMD steps; n crosses the 16-channel block
-// and the widest register tile (6 blocks); m crosses the row tiles; rows and columns of -128 and 127 make the
-// largest sums (two products (-128) * (-128) already overflow int16).
+// and the widest register tile (6 blocks); m crosses the row tiles (4 and 6 rows); rows and columns at the extremes
+// (activations -127 and 127, the quantizer's range; weights -128 and 127) make the largest sums: two products
+// 127 x 128 come within 255 of the int16 limit.
 TEST_P(FullyConnectedQ8Test, MatchesExactIntegerSumWithExtremeCodes) {
   std::mt19937 rng(9);
+  constexpr int8_t kMinCode = kInt8ActivationMin;
   for (size_t k : {1, 3, 4, 5, 17, 63, 64, 65, 129, 4097}) {
     for (size_t n : {1, 3, 16, 17, 33, 97, 100, 200}) {
-      for (size_t m : {1, 4, 5, 9}) {
+      for (size_t m : {1, 4, 5, 9, 13}) {
         SCOPED_TRACE(testing::Message() << "k=" << k << " n=" << n << " m=" << m);
-        std::vector<int8_t> xq = random_int8(rng, m * k);
+        std::vector<int8_t> xq = random_int8(rng, m * k, kInt8ActivationMin);
         std::vector<int8_t> w = random_int8(rng, n * k);
-        std::fill(xq.begin(), xq.begin() + k, int8_t{-128});
+        std::fill(xq.begin(), xq.begin() + k, kMinCode);
         if (m > 1) std::fill(xq.begin() + k, xq.begin() + 2 * k, int8_t{127});
         std::fill(w.begin(), w.begin() + k, int8_t{-128});
         if (n > 1) std::fill(w.begin() + k, w.begin() + 2 * k, int8_t{127});
-        xq[(m - 1) * k] = -128;
+        xq[(m - 1) * k] = kMinCode;
         xq[m * k - 1] = 127;
         const PackedInt8 packed(w, n, k);
         const std::vector<float> x_scale = random_floats(rng, m, 1e-3f, 1e-1f);
@@ -533,7 +535,7 @@ TEST_P(FullyConnectedQ8Test, ColumnRangesWriteExactlyTheirColumns) {
   std::mt19937 rng(11);
   const size_t m = 5, k = 65, n = 113;
   const float kSentinel = -12345.0f;
-  const std::vector<int8_t> xq = random_int8(rng, m * k);
+  const std::vector<int8_t> xq = random_int8(rng, m * k, kInt8ActivationMin);
   const PackedInt8 packed(random_int8(rng, n * k), n, k);
   const std::vector<float> x_scale(m, 0.01f), w_scale(n, 0.02f);
   const FullyConnectedQ8Args args{xq.data(), x_scale.data(), packed.packed.data(), w_scale.data(), nullptr, n,

@@ -51,47 +51,44 @@ void tile_f32(const FullyConnectedF32Args& a, size_t m0, size_t n0) {
     }
 }
 
-// int8: tiles of kInt8Rows rows x one block of 16 channels. A 64-byte group of the packed weights is four 16-byte
-// chunks of 4 channels x 4 depths; each is widened to int16 and multiplied with the row's 4 activations (broadcast,
-// widened) by vpmaddwd, which adds product pairs into int32. Exact for every int8 value, unlike vpmaddubsw, whose
-// int16 pair sums saturate (2 x 255 x 127 > 32767). Each int32 lane holds half of a channel's sum; the halves are
-// added once, after the loop.
-constexpr size_t kInt8Rows = 2;
+// int8: tiles of kInt8Rows rows x one block of 16 channels, two ymm of packed weights per group of 4 inputs (channels
+// 0-7 and 8-15, 4 bytes each). vpmaddubsw multiplies unsigned by signed bytes into int16 pair sums, so the sign of
+// each weight moves onto the activation: |w| x (x * sign(w)) = w x. The products stay exact because activations are
+// the quantizer's codes in [-127, 127]: a pair sum is at most 2 x 128 x 127 = 32512 < 32767, even for a weight of
+// -128 (|w| = 128 as an unsigned byte). vpmaddwd by ones then adds the pairs into int32 lanes, one per channel.
+constexpr size_t kInt8Rows = 4;
 
 template <size_t MR>
 void tile_q8(const FullyConnectedQ8Args& a, size_t m0, size_t block, size_t n_begin, size_t n_end) {
   const size_t k = a.k, groups = int8_packed_groups(k);
   const int8_t* w = a.w + block * groups * kInt8GroupBytes;
   const int8_t* x = a.xq + m0 * k;
-  __m256i acc[MR][4];
-  for (size_t i = 0; i < MR; ++i)
-    for (size_t q = 0; q < 4; ++q) acc[i][q] = _mm256_setzero_si256();
+  const __m256i ones = _mm256_set1_epi16(1);
+  __m256i acc[MR][2];
+  for (size_t i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = _mm256_setzero_si256();
   const ActivationGroups<MR, kInt8GroupDepth> xs(x, k);
   for (size_t g = 0; g < groups; ++g) {
     const auto xg = xs.group(g);
-    __m256i xv[MR];
+    const __m256i w0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + g * kInt8GroupBytes));
+    const __m256i w1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + g * kInt8GroupBytes + 32));
+    const __m256i magnitude0 = _mm256_abs_epi8(w0), magnitude1 = _mm256_abs_epi8(w1);
     for (size_t i = 0; i < MR; ++i) {
       int32_t group;
       std::memcpy(&group, xg.row(i), sizeof(group));
-      xv[i] = _mm256_cvtepi8_epi16(_mm_set1_epi32(group));
-    }
-    for (size_t q = 0; q < 4; ++q) {
-      const __m256i wv = _mm256_cvtepi8_epi16(
-          _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + g * kInt8GroupBytes + q * 16)));
-      for (size_t i = 0; i < MR; ++i) acc[i][q] = _mm256_add_epi32(acc[i][q], _mm256_madd_epi16(wv, xv[i]));
+      const __m256i xv = _mm256_set1_epi32(group);
+      const __m256i pairs0 = _mm256_maddubs_epi16(magnitude0, _mm256_sign_epi8(xv, w0));
+      const __m256i pairs1 = _mm256_maddubs_epi16(magnitude1, _mm256_sign_epi8(xv, w1));
+      acc[i][0] = _mm256_add_epi32(acc[i][0], _mm256_madd_epi16(pairs0, ones));
+      acc[i][1] = _mm256_add_epi32(acc[i][1], _mm256_madd_epi16(pairs1, ones));
     }
   }
 
   const size_t c0 = block * kInt8BlockChannels;
   const size_t begin = std::max(n_begin, c0), end = std::min(n_end, c0 + kInt8BlockChannels);
   for (size_t i = 0; i < MR; ++i) {
-    // Chunks q, q+1 hold channel halves (c, c) per 64 bits; hadd pairs them, the permute restores channel order.
     alignas(32) int32_t sums[kInt8BlockChannels];
-    for (size_t q = 0; q < 4; q += 2) {
-      const __m256i paired = _mm256_hadd_epi32(acc[i][q], acc[i][q + 1]);
-      _mm256_store_si256(reinterpret_cast<__m256i*>(sums + q * 4),
-                         _mm256_permute4x64_epi64(paired, _MM_SHUFFLE(3, 1, 2, 0)));
-    }
+    _mm256_store_si256(reinterpret_cast<__m256i*>(sums), acc[i][0]);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(sums + 8), acc[i][1]);
     float* y = a.y + (m0 + i) * a.y_stride;
     for (size_t c = begin; c < end; ++c) y[c] = static_cast<float>(sums[c - c0]) * a.x_scale[m0 + i] * a.w_scale[c];
   }

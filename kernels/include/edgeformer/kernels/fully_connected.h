@@ -19,9 +19,12 @@ using FullyConnectedF32Fn = void (*)(const FullyConnectedF32Args& args, size_t n
 void fully_connected_f32_ref(const FullyConnectedF32Args& args, size_t n_begin, size_t n_end);
 
 // Dynamic int8: activations quantized per row (token) to int8 with a symmetric scale, weights int8 per output
-// channel with a symmetric scale; int32 accumulation, y = acc * x_scale[m] * w_scale[n].
+// channel with a symmetric scale; int32 accumulation, y = acc * x_scale[m] * w_scale[n]. Activation codes are
+// the quantizer's, in [kInt8ActivationMin, 127]: the AVX2 kernel's int16 pair sums rely on it (weights may be any
+// int8, -128 included).
+constexpr int kInt8ActivationMin = -127;
 struct FullyConnectedQ8Args {
-  const int8_t* xq;      // [m][k]
+  const int8_t* xq;      // [m][k], codes in [kInt8ActivationMin, 127]
   const float* x_scale;  // [m]
   const int8_t* w;       // [n][k] packed as int8_packing.h lays it out
   const float* w_scale;  // [n]
@@ -51,7 +54,7 @@ void fully_connected_q4_ref(const FullyConnectedQ4Args& args, size_t n_begin, si
 
 #if defined(EDGEFORMER_HAVE_X86_KERNELS)
 // x86 variants, each compiled for its ISA alone (kernels/x86/); call them only where isa_supported() says so.
-// Integer sums are exact in every variant (int8 products are widened to int16 pairs, never saturated); f32 sums are
+// Integer sums are exact in every variant (int16 pair sums never saturate); f32 sums are
 // reassociated across SIMD lanes, so they differ from the reference in the last bits.
 void fully_connected_f32_avx2(const FullyConnectedF32Args& args, size_t n_begin, size_t n_end);
 void fully_connected_q8_avx2(const FullyConnectedQ8Args& args, size_t n_begin, size_t n_end);
