@@ -970,8 +970,9 @@ class AttentionTest : public VariantTest<AttentionF32Fn> {
     std::mt19937 rng(15 + heads * 31 + kv_heads);
     for (size_t head_dim : {1, 3, 17, 64, 65, 128, 129}) {
       for (size_t pos0 : {0, 1, 16, 63}) {
-        // 9: two tiles of 4 rows and one row (one partial tile of 16); 20: a whole tile of 16 and one of 4.
-        for (size_t rows : {1, 3, 9, 20}) {
+        // AVX-512 tiles hold 16 rows, AVX2 tiles 8; fewer than 4 rows go one by one. 9: one partial tile of 16, or
+        // a tile of 8 and a row; 13: a tile of 8 and a partial one of 5; 20: a tile of 16 and one of 4, or 8, 8, 4.
+        for (size_t rows : {1, 3, 9, 13, 20}) {
           SCOPED_TRACE(testing::Message() << "heads=" << heads << " kv_heads=" << kv_heads << " head_dim="
                                           << head_dim << " pos0=" << pos0 << " rows=" << rows);
           ExpectMatchesNaive(AttentionProblem(rng, rows, heads, kv_heads, head_dim, pos0), kAttentionMaxAbsError);
@@ -1023,6 +1024,26 @@ TEST_P(AttentionTest, BidirectionalRowsSeeExactlyTheirKeys) {
           p.store_caches_as(type);
           ExpectMatchesNaive(p, kAttentionMaxAbsError);
         }
+}
+
+// A row of a call with several rows gets the same bits whatever rows are computed beside it: fewer rows (an unpadded
+// sequence) give the first rows of more (the same sequence padded), causal and bidirectional.
+TEST_P(AttentionTest, RowsDoNotDependOnTheRowsBesideThem) {
+  std::mt19937 rng(29);
+  for (size_t bidirectional_keys : {size_t{0}, size_t{7}, size_t{40}}) {
+    AttentionProblem padded(rng, 40, 4, 2, 64, 3);
+    padded.bidirectional_keys = bidirectional_keys;
+    std::vector<float> padded_out(padded.rows * padded.out_stride);
+    GetParam().fn(padded.args(padded_out.data()), 0, padded.rows, 0, padded.heads);
+    for (size_t rows : {2, 3, 9, 17, 20}) {
+      SCOPED_TRACE(testing::Message() << "keys=" << bidirectional_keys << " rows=" << rows);
+      AttentionProblem unpadded = padded;
+      unpadded.rows = rows;
+      std::vector<float> out(rows * padded.out_stride);
+      GetParam().fn(unpadded.args(out.data()), 0, rows, 0, padded.heads);
+      for (size_t i = 0; i < out.size(); ++i) ASSERT_EQ(out[i], padded_out[i]) << i;
+    }
+  }
 }
 
 // Prefill of several rows after a cached prefix: row r must see keys 0 .. pos0 + r only.

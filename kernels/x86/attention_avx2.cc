@@ -1,7 +1,14 @@
-// AVX2 causal attention: the reference kernel's one-pass online softmax, with the softmax-weighted sum of V held
-// in ymm registers. Compiled with -mavx2 -mfma for this file alone.
+// AVX2 attention, the reference kernel's online softmax in two shapes:
+// - tiles of up to 8 query rows (prefill): the rows sit in the lanes of a ymm. A block of 8 keys' scores is 8
+//   broadcast FMAs per head element (a small GEMM with q in lanes), the softmax needs no horizontal reduction and
+//   no mask registers (lane compares), and the value sums are the same small GEMM again: per head element, the
+//   8 rows' weights times one broadcast value element;
+// - single rows (decode): the head vectors (query, and the softmax-weighted
+//   sum of V) in ymm registers, one key at a time.
+// Compiled with -mavx2 -mfma -mf16c for this file alone.
 #include <immintrin.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
@@ -9,16 +16,20 @@
 
 #include "avx2_reduce.h"
 #include "edgeformer/kernels/attention.h"
+#include "vector_exp.h"
 
 namespace edgeformer::kernels {
 
 namespace {
 
+using x86::exp_non_positive;
 using x86::horizontal_sum;
 
 constexpr size_t kLanes = 8;
 // Heads up to 16 x 8 = 128 floats; wider ones take the reference kernel.
 constexpr size_t kMaxChunks = 16;
+constexpr size_t kMaxHeadDim = kMaxChunks * kLanes;
+static_assert(kAttentionRowTile % kLanes == 0, "a thread's row tile is whole tiles of 8 lanes");
 
 // Loads 8 cache elements of type T as floats (int8 codes without their scale). f16 and int8 rows are only read in
 // whole chunks (head_dim a multiple of 8); f32 uses the tail mask.
@@ -87,16 +98,160 @@ void attend_one(const AttentionArgs& args, size_t r, size_t h) {
   for (size_t c = 0; c < C; ++c) _mm256_maskstore_ps(out + c * kLanes, mask_of(c), _mm256_mul_ps(acc[c], inverse));
 }
 
-template <size_t C>
-void attend(const AttentionArgs& args, size_t row_begin, size_t row_end, size_t head_begin, size_t head_end) {
-  for (size_t r = row_begin; r < row_end; ++r)
-    for (size_t h = head_begin; h < head_end; ++h) {
-      switch (args.cache_type) {
-        case KvCacheType::kF32: attend_one<C, KvCacheType::kF32>(args, r, h); break;
-        case KvCacheType::kF16: attend_one<C, KvCacheType::kF16>(args, r, h); break;
-        case KvCacheType::kI8: attend_one<C, KvCacheType::kI8>(args, r, h); break;
+// ---------------------------------------------------------------------------------------------------------------
+// Tiles of query rows in lanes.
+
+// The keys (or values) [t0, t0 + count) of one KV head as f32 rows `*stride` apart: in place for a whole block of an
+// f32 cache; otherwise converted into `scratch` (int8 codes times their scale), the rows past `count` zero, so that
+// every block is read as 8 rows.
+template <KvCacheType T>
+const float* block_rows(const AttentionArgs& args, const void* cache, const float* scales, size_t kv_head, size_t t0,
+                        size_t count, float (*scratch)[kMaxHeadDim], size_t* stride) {
+  const size_t head_dim = args.head_dim, offset = kv_head * head_dim;
+  if (T == KvCacheType::kF32 && count == kLanes) {
+    *stride = args.kv_stride;
+    return static_cast<const float*>(cache) + t0 * args.kv_stride + offset;
+  }
+  for (size_t j = 0; j < kLanes; ++j) {
+    const size_t t = t0 + j;
+    if (j >= count) {
+      std::fill(scratch[j], scratch[j] + head_dim, 0.0f);
+    } else if constexpr (T == KvCacheType::kF32) {
+      std::copy_n(static_cast<const float*>(cache) + t * args.kv_stride + offset, head_dim, scratch[j]);
+    } else {
+      // f16 and int8 heads are whole chunks of 8 (attention_f32_avx2 sends others to the reference).
+      const __m256 scale = _mm256_set1_ps(T == KvCacheType::kI8 ? scales[t * args.kv_heads + kv_head] : 1.0f);
+      const __m256i all = _mm256_set1_epi32(-1);
+      for (size_t d = 0; d < head_dim; d += kLanes)
+        _mm256_storeu_ps(scratch[j] + d, _mm256_mul_ps(load_cache<T>(cache, t * args.kv_stride + offset + d, all), scale));
+    }
+  }
+  *stride = kMaxHeadDim;
+  return scratch[0];
+}
+
+// out[d] = out[d] * factor + sum over the block's 8 keys j of weights[j] * v[j][d], for D head elements from d0:
+// rows in lanes, so each FMA takes one broadcast value element.
+template <size_t D>
+void accumulate_values(float (*out)[kLanes], const float (*weights)[kLanes], __m256 factor, const float* v,
+                       size_t v_stride, size_t d0) {
+  __m256 acc[D];
+  for (size_t e = 0; e < D; ++e) acc[e] = _mm256_mul_ps(_mm256_load_ps(out[d0 + e]), factor);
+  // Unrolled: as a loop, GCC 12 writes the accumulators back to the stack at every step.
+#pragma GCC unroll 8
+  for (size_t j = 0; j < kLanes; ++j) {
+    const __m256 w = _mm256_load_ps(weights[j]);
+    for (size_t e = 0; e < D; ++e) acc[e] = _mm256_fmadd_ps(w, _mm256_broadcast_ss(v + j * v_stride + d0 + e), acc[e]);
+  }
+  for (size_t e = 0; e < D; ++e) _mm256_store_ps(out[d0 + e], acc[e]);
+}
+
+// The last head elements, head_dim % 8 of them.
+inline void accumulate_tail(size_t count, float (*out)[kLanes], const float (*weights)[kLanes], __m256 factor, const float* v,
+                            size_t v_stride, size_t d0) {
+  switch (count) {
+    case 1: return accumulate_values<1>(out, weights, factor, v, v_stride, d0);
+    case 2: return accumulate_values<2>(out, weights, factor, v, v_stride, d0);
+    case 3: return accumulate_values<3>(out, weights, factor, v, v_stride, d0);
+    case 4: return accumulate_values<4>(out, weights, factor, v, v_stride, d0);
+    case 5: return accumulate_values<5>(out, weights, factor, v, v_stride, d0);
+    case 6: return accumulate_values<6>(out, weights, factor, v, v_stride, d0);
+    case 7: return accumulate_values<7>(out, weights, factor, v, v_stride, d0);
+  }
+}
+
+// Rows [r0, r0 + rows) of head h, rows <= 8: lane i is row r0 + i.
+template <KvCacheType T>
+void attend_tile(const AttentionArgs& args, size_t r0, size_t rows, size_t h) {
+  const size_t head_dim = args.head_dim, kv_head = h / (args.heads / args.kv_heads);
+  __m256 q_lanes[kMaxHeadDim];                // lane i of q_lanes[d] = q[r0 + i][d] * scale
+  alignas(32) float out[kMaxHeadDim][kLanes];  // out[d][i]: row r0 + i's unnormalized output
+  alignas(32) float weights[kLanes][kLanes];  // weights[j][i]: key t0 + j for row i
+  alignas(32) float key_scratch[kLanes][kMaxHeadDim];
+  alignas(32) float value_scratch[kLanes][kMaxHeadDim];
+  for (size_t d = 0; d < head_dim; ++d) {
+    alignas(32) float lanes[kLanes] = {};
+    for (size_t i = 0; i < rows; ++i) lanes[i] = args.q[(r0 + i) * args.q_stride + h * head_dim + d] * args.scale;
+    q_lanes[d] = _mm256_load_ps(lanes);
+    _mm256_store_ps(out[d], _mm256_setzero_ps());
+  }
+
+  // Causal: row i sees keys 0 .. first + i. Bidirectional: every row sees all `keys` (first = keys masks none).
+  // Lanes past `rows` compute harmless values that are never stored.
+  const size_t keys = args.causal ? args.pos0 + r0 + rows : args.keys;
+  const size_t first = args.causal ? args.pos0 + r0 : keys;
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  const __m256 minus_infinity = _mm256_set1_ps(-INFINITY);
+  __m256 running_max = minus_infinity, running_sum = _mm256_setzero_ps();
+  for (size_t t0 = 0; t0 < keys; t0 += kLanes) {
+    const size_t count = std::min(kLanes, keys - t0);
+    size_t k_stride, v_stride;
+    const float* k = block_rows<T>(args, args.k_cache, args.k_scales, kv_head, t0, count, key_scratch, &k_stride);
+    const float* v = block_rows<T>(args, args.v_cache, args.v_scales, kv_head, t0, count, value_scratch, &v_stride);
+    __m256 score[kLanes];
+    for (size_t j = 0; j < kLanes; ++j) score[j] = _mm256_setzero_ps();
+    for (size_t d = 0; d < head_dim; ++d)
+      for (size_t j = 0; j < kLanes; ++j)
+        score[j] = _mm256_fmadd_ps(q_lanes[d], _mm256_broadcast_ss(k + j * k_stride + d), score[j]);
+    // Key t0 + j is visible to lane i when t0 + j <= first + i, and exists when j < count.
+    __m256 visible[kLanes];
+    __m256 block_max = minus_infinity;
+    for (size_t j = 0; j < kLanes; ++j) {
+      const size_t t = t0 + j;
+      visible[j] = j >= count  ? _mm256_setzero_ps()
+                   : t <= first ? _mm256_castsi256_ps(_mm256_set1_epi32(-1))
+                                : _mm256_castsi256_ps(_mm256_cmpgt_epi32(
+                                      lane, _mm256_set1_epi32(static_cast<int>(t - first - 1))));
+      block_max = _mm256_max_ps(block_max, _mm256_blendv_ps(minus_infinity, score[j], visible[j]));
+    }
+    // Key 0 is visible to every lane, so the maximum is finite from the first block on, and the first correction
+    // (from -infinity) multiplies zeros.
+    const __m256 new_max = _mm256_max_ps(running_max, block_max);
+    const __m256 factor = exp_non_positive(_mm256_sub_ps(running_max, new_max));
+    running_max = new_max;
+    running_sum = _mm256_mul_ps(running_sum, factor);
+    for (size_t j = 0; j < kLanes; ++j) {
+      const __m256 w = _mm256_and_ps(visible[j], exp_non_positive(_mm256_sub_ps(score[j], new_max)));
+      running_sum = _mm256_add_ps(running_sum, w);
+      _mm256_store_ps(weights[j], w);
+    }
+    size_t d0 = 0;
+    for (; d0 + kLanes <= head_dim; d0 += kLanes) accumulate_values<kLanes>(out, weights, factor, v, v_stride, d0);
+    if (d0 < head_dim) accumulate_tail(head_dim - d0, out, weights, factor, v, v_stride, d0);
+  }
+  alignas(32) float sums[kLanes];
+  _mm256_store_ps(sums, running_sum);
+  for (size_t i = 0; i < rows; ++i) {
+    const float inverse = 1.0f / sums[i];
+    float* dst = args.out + (r0 + i) * args.out_stride + h * head_dim;
+    for (size_t d = 0; d < head_dim; ++d) dst[d] = out[d][i] * inverse;
+  }
+}
+
+template <size_t C, KvCacheType T>
+void attend_rows(const AttentionArgs& args, size_t row_begin, size_t row_end, size_t head_begin, size_t head_end) {
+  // Head by head: one head's keys and values stay in cache while every row reads them. Every row of a call with
+  // several rows goes through a tile, however few rows its tile has: each lane computes alone, so a row's bits do
+  // not depend on the rows beside it (a padded batch gives the unpadded rows' bits). A lone row (decode) takes
+  // the row kernel.
+  for (size_t h = head_begin; h < head_end; ++h)
+    for (size_t r0 = row_begin; r0 < row_end; r0 += kLanes) {
+      const size_t rows = std::min(kLanes, row_end - r0);
+      if (args.rows > 1) {
+        attend_tile<T>(args, r0, rows, h);
+      } else {
+        for (size_t r = r0; r < r0 + rows; ++r) attend_one<C, T>(args, r, h);
       }
     }
+}
+
+template <size_t C>
+void attend(const AttentionArgs& args, size_t row_begin, size_t row_end, size_t head_begin, size_t head_end) {
+  switch (args.cache_type) {
+    case KvCacheType::kF32: return attend_rows<C, KvCacheType::kF32>(args, row_begin, row_end, head_begin, head_end);
+    case KvCacheType::kF16: return attend_rows<C, KvCacheType::kF16>(args, row_begin, row_end, head_begin, head_end);
+    case KvCacheType::kI8: return attend_rows<C, KvCacheType::kI8>(args, row_begin, row_end, head_begin, head_end);
+  }
 }
 
 template <size_t... C>

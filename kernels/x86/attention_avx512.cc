@@ -2,7 +2,7 @@
 // - tiles of up to 16 query rows (prefill): the rows sit in the lanes of a zmm, so a block of 16 keys' scores is
 //   16 broadcast FMAs per head element (a small GEMM), the softmax needs no horizontal reduction, and the value
 //   sums are again broadcast FMAs, four rows at a time sharing each value load;
-// - single rows (decode, and tiles too short to fill the lanes): the head vectors (query, and the
+// - single rows (decode): the head vectors (query, and the
 //   softmax-weighted sum of V) in zmm registers, over blocks of 16 keys whose weights take one vector exp.
 // Compiled with -mavx512f -mavx512bw -mavx512vl -mavx512vnni -mfma for this file alone.
 #include <immintrin.h>
@@ -25,8 +25,6 @@ constexpr size_t kLanes = 16;
 constexpr size_t kMaxChunks = 8;
 constexpr size_t kMaxHeadDim = kMaxChunks * kLanes;
 static_assert(kAttentionRowTile == kLanes, "a row tile fills the lanes of one zmm");
-// Tiles with fewer rows than this leave too many lanes idle: their rows go one by one.
-constexpr size_t kMinTileRows = 4;
 
 // The 16 lane sums of v[0..15] as one vector (lane j = sum of v[j]): pairs are interleaved and added level by
 // level, 45 instructions instead of 16 horizontal reductions.
@@ -256,11 +254,14 @@ void attend_tile(const AttentionArgs& args, size_t r0, size_t rows, size_t h) {
 
 template <size_t C, KvCacheType T>
 void attend_rows(const AttentionArgs& args, size_t row_begin, size_t row_end, size_t head_begin, size_t head_end) {
-  // Head by head: one head's keys and values stay in cache while every row reads them.
+  // Head by head: one head's keys and values stay in cache while every row reads them. Every row of a call with
+  // several rows goes through a tile, however few rows its tile has: each lane computes alone, so a row's bits do
+  // not depend on the rows beside it (a padded batch gives the unpadded rows' bits). A lone row (decode) takes
+  // the row kernel.
   for (size_t h = head_begin; h < head_end; ++h)
     for (size_t r0 = row_begin; r0 < row_end; r0 += kLanes) {
       const size_t rows = std::min(kLanes, row_end - r0);
-      if (rows >= kMinTileRows) {
+      if (args.rows > 1) {
         attend_tile<C, T>(args, r0, rows, h);
       } else {
         for (size_t r = r0; r < r0 + rows; ++r) attend_one<C, T>(args, r, h);
