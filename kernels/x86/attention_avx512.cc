@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "attention_walk.h"
 #include "edgeformer/kernels/attention.h"
 #include "vector_exp.h"
 
@@ -252,30 +253,15 @@ void attend_tile(const AttentionArgs& args, size_t r0, size_t rows, size_t h) {
   }
 }
 
-template <size_t C, KvCacheType T>
-void attend_rows(const AttentionArgs& args, size_t row_begin, size_t row_end, size_t head_begin, size_t head_end) {
-  // Head by head: one head's keys and values stay in cache while every row reads them. Every row of a call with
-  // several rows goes through a tile, however few rows its tile has: each lane computes alone, so a row's bits do
-  // not depend on the rows beside it (a padded batch gives the unpadded rows' bits). A lone row (decode) takes
-  // the row kernel.
-  for (size_t h = head_begin; h < head_end; ++h)
-    for (size_t r0 = row_begin; r0 < row_end; r0 += kLanes) {
-      const size_t rows = std::min(kLanes, row_end - r0);
-      if (args.rows > 1) {
-        attend_tile<C, T>(args, r0, rows, h);
-      } else {
-        for (size_t r = r0; r < r0 + rows; ++r) attend_one<C, T>(args, r, h);
-      }
-    }
-}
-
 template <size_t C>
 void attend(const AttentionArgs& args, size_t row_begin, size_t row_end, size_t head_begin, size_t head_end) {
-  switch (args.cache_type) {
-    case KvCacheType::kF32: return attend_rows<C, KvCacheType::kF32>(args, row_begin, row_end, head_begin, head_end);
-    case KvCacheType::kF16: return attend_rows<C, KvCacheType::kF16>(args, row_begin, row_end, head_begin, head_end);
-    case KvCacheType::kI8: return attend_rows<C, KvCacheType::kI8>(args, row_begin, row_end, head_begin, head_end);
-  }
+  x86::with_cache_type(args.cache_type, [&](auto type) {
+    constexpr KvCacheType T = decltype(type)::value;
+    x86::for_each_attention_tile<kLanes>(
+        args, row_begin, row_end, head_begin, head_end,
+        [&](size_t r0, size_t rows, size_t h) { attend_tile<C, T>(args, r0, rows, h); },
+        [&](size_t r, size_t h) { attend_one<C, T>(args, r, h); });
+  });
 }
 
 }  // namespace
