@@ -207,11 +207,13 @@ void BM_AttentionPrefill(benchmark::State& state, Isa isa) {
 }
 
 // RoPE on q and k of a prompt (LLaMA-110M-like heads: 12 x 64), positions 0 .. rows - 1.
-void BM_Rope(benchmark::State& state) {
+void BM_Rope(benchmark::State& state, Isa isa) {
+  if (!use_isa(state, isa)) return;
+  const RopeF32Fn rope = kernel_set(isa).rope_f32;
   const size_t rows = state.range(0), heads = 12, head_dim = 64, dim = heads * head_dim;
   auto q = random_values<float>(rows * dim, 1.0f), k = random_values<float>(rows * dim, 1.0f);
   for (auto _ : state) {
-    rope_f32_ref(q.data(), dim, heads, k.data(), dim, heads, rows, head_dim, 0, 10000.0f, RopeStyle::kInterleaved);
+    rope(q.data(), dim, heads, k.data(), dim, heads, rows, head_dim, 0, 10000.0f, RopeStyle::kInterleaved);
     benchmark::DoNotOptimize(q.data());
   }
   state.counters["rows/s"] = benchmark::Counter(double(rows) * state.iterations(), benchmark::Counter::kIsRate);
@@ -239,7 +241,8 @@ BENCHMARK_CAPTURE(BM_QuantizeRows, avx512, Isa::kAvx512Vnni)->Args({128, 768});
 BENCHMARK_CAPTURE(BM_AttentionDecode, scalar, Isa::kScalar)->Arg(2048);
 BENCHMARK_CAPTURE(BM_AttentionDecode, avx2, Isa::kAvx2)->Arg(2048);
 BENCHMARK_CAPTURE(BM_AttentionDecode, avx512, Isa::kAvx512Vnni)->Arg(2048);
-BENCHMARK(BM_Rope)->Arg(1)->Arg(128);
+BENCHMARK_CAPTURE(BM_Rope, scalar, Isa::kScalar)->Arg(1)->Arg(128);
+BENCHMARK_CAPTURE(BM_Rope, avx2, Isa::kAvx2)->Arg(1)->Arg(128);
 BENCHMARK_CAPTURE(BM_AttentionPrefill, scalar, Isa::kScalar)->Arg(512);
 BENCHMARK_CAPTURE(BM_AttentionPrefill, avx2, Isa::kAvx2)->Arg(512);
 BENCHMARK_CAPTURE(BM_AttentionPrefill, avx512, Isa::kAvx512Vnni)->Arg(512);

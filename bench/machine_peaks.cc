@@ -1,8 +1,8 @@
 // The machine's own limits, measured in the same run as the kernels so that each kernel is reported as a ratio of
 // them: int8 multiply-add peaks (vpdpbusd on zmm and on ymm with 12 independent accumulators; AVX2 vpmaddwd +
-// vpaddd, and vpmaddubsw + vpmaddwd + vpaddd), the f32 FMA peaks on ymm and zmm, and memory read bandwidth over a buffer far
-// larger than the caches. Each loop is compiled for its ISA with a target attribute; each benchmark checks the CPU
-// first.
+// vpaddd, and vpmaddubsw + vpmaddwd + vpaddd), the f32 FMA peaks on ymm and zmm, and memory read bandwidth over a
+// buffer far larger than the caches. Each loop is compiled for its ISA with a target attribute; each benchmark
+// checks the CPU first.
 #include <benchmark/benchmark.h>
 #include <immintrin.h>
 
@@ -188,7 +188,8 @@ void BM_PeakMemoryRead(benchmark::State& state) {
 void BM_PeakF32FmaAvx2(benchmark::State& state) {
   if (!isa_supported(Isa::kAvx2)) return state.SkipWithError("no AVX2");
   for (auto _ : state) benchmark::DoNotOptimize(fma_ymm_loop(kLoopSteps));
-  state.counters["FLOPS"] = benchmark::Counter(12.0 * 16 * kLoopSteps * state.iterations(), benchmark::Counter::kIsRate);
+  state.counters["FLOPS"] =
+      benchmark::Counter(12.0 * 16 * kLoopSteps * state.iterations(), benchmark::Counter::kIsRate);
 }
 
 void BM_PeakF32FmaAvx512(benchmark::State& state) {

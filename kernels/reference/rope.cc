@@ -50,7 +50,8 @@ void rope_f32_ref(float* q, size_t q_stride, size_t q_heads, float* k, size_t k_
       }
       const size_t first = i0 * first_step;
       rotate_heads(q + r * q_stride, q_heads, head_dim, first, first_step, second_offset, c, s, count);
-      if (k != nullptr) rotate_heads(k + r * k_stride, k_heads, head_dim, first, first_step, second_offset, c, s, count);
+      if (k != nullptr)
+        rotate_heads(k + r * k_stride, k_heads, head_dim, first, first_step, second_offset, c, s, count);
     }
   }
 }

@@ -123,7 +123,8 @@ const float* block_rows(const AttentionArgs& args, const void* cache, const floa
       const __m256 scale = _mm256_set1_ps(T == KvCacheType::kI8 ? scales[t * args.kv_heads + kv_head] : 1.0f);
       const __m256i all = _mm256_set1_epi32(-1);
       for (size_t d = 0; d < head_dim; d += kLanes)
-        _mm256_storeu_ps(scratch[j] + d, _mm256_mul_ps(load_cache<T>(cache, t * args.kv_stride + offset + d, all), scale));
+        _mm256_storeu_ps(scratch[j] + d,
+                         _mm256_mul_ps(load_cache<T>(cache, t * args.kv_stride + offset + d, all), scale));
     }
   }
   *stride = kMaxHeadDim;
@@ -147,8 +148,8 @@ void accumulate_values(float (*out)[kLanes], const float (*weights)[kLanes], __m
 }
 
 // The last head elements, head_dim % 8 of them.
-inline void accumulate_tail(size_t count, float (*out)[kLanes], const float (*weights)[kLanes], __m256 factor, const float* v,
-                            size_t v_stride, size_t d0) {
+inline void accumulate_tail(size_t count, float (*out)[kLanes], const float (*weights)[kLanes], __m256 factor,
+                            const float* v, size_t v_stride, size_t d0) {
   switch (count) {
     case 1: return accumulate_values<1>(out, weights, factor, v, v_stride, d0);
     case 2: return accumulate_values<2>(out, weights, factor, v, v_stride, d0);

@@ -215,8 +215,8 @@ Status run_bidirectional_attention(SessionImpl& s, const BoundOperator& op, size
   float* k = tensor_data<float>(s, op.inputs[1]);
   const bool self_attention = s.impl_->tensors[op.inputs[1]].storage == schema::Storage::Arena;
   if (a.rope_style() != schema::RopeStyle::None && self_attention)
-    kernels::rope_f32_ref(q, q_dim, heads, k, kv_dim, kv_heads, n, head_dim, 0, a.rope_theta(),
-                          static_cast<kernels::RopeStyle>(a.rope_style()));
+    s.impl_->kernels->rope_f32(q, q_dim, heads, k, kv_dim, kv_heads, n, head_dim, 0, a.rope_theta(),
+                               static_cast<kernels::RopeStyle>(a.rope_style()));
   AttentionTask task{};
   task.args = {q, q_dim, k, tensor_data<const float>(s, op.inputs[2]), kv_dim,
                tensor_data<float>(s, op.outputs[0]), q_dim, n, heads, kv_heads, head_dim,
@@ -246,7 +246,8 @@ Status run_attention(SessionImpl& s, const BoundOperator& op, size_t rows) {
   float* k = tensor_data<float>(s, op.inputs[1]);
   const float* v = tensor_data<const float>(s, op.inputs[2]);
   if (a.rope_style() != schema::RopeStyle::None)
-    kernels::rope_f32_ref(q, q_dim, heads, k, kv_dim, kv_heads, n, head_dim, position, a.rope_theta(), style);
+    s.impl_->kernels->rope_f32(q, q_dim, heads, k, kv_dim, kv_heads, n, head_dim, position, a.rope_theta(),
+                               style);
   uint8_t* k_cache_data = s.address(k_cache);
   uint8_t* v_cache_data = s.address(s.impl_->tensors[a.v_cache()]);
   AttentionTask task{};

@@ -19,6 +19,7 @@ struct KernelSet {
   GeluF32Fn gelu_f32;
   LayerNormF32Fn layer_norm_f32;
   AttentionF32Fn attention_f32;
+  RopeF32Fn rope_f32;
 };
 
 // The set for `isa`; an ISA this build has no variants for gets the nearest lower one.
