@@ -137,7 +137,9 @@ void naive_rms_norm(const float* x, const float* weight, size_t rows, size_t dim
   }
 }
 
-TEST(RmsNormTest, MatchesNaiveDouble) {
+using RmsNormTest = VariantTest<RmsNormF32Fn>;
+
+TEST_P(RmsNormTest, MatchesNaiveDouble) {
   std::mt19937 rng(2);
   const float epsilon = 1e-5f;
   for (size_t dim : kOddSizes) {
@@ -147,7 +149,7 @@ TEST(RmsNormTest, MatchesNaiveDouble) {
       const std::vector<float> weight = random_floats(rng, dim, 0.5f, 1.5f);
       std::vector<float> y(rows * dim);
       std::vector<double> want(rows * dim);
-      rms_norm_f32_ref(x.data(), weight.data(), rows, dim, epsilon, y.data());
+      GetParam().fn(x.data(), weight.data(), rows, dim, epsilon, y.data());
       naive_rms_norm(x.data(), weight.data(), rows, dim, epsilon, want.data());
       for (size_t i = 0; i < y.size(); ++i)
         ASSERT_NEAR(y[i], want[i], kMaxRelativeError * std::fabs(want[i])) << i;
@@ -155,24 +157,64 @@ TEST(RmsNormTest, MatchesNaiveDouble) {
   }
 }
 
-TEST(RmsNormTest, InPlaceMatchesOutOfPlace) {
+TEST_P(RmsNormTest, InPlaceMatchesOutOfPlace) {
   std::mt19937 rng(3);
   const size_t rows = 3, dim = 65;
   std::vector<float> x = random_floats(rng, rows * dim);
   const std::vector<float> weight = random_floats(rng, dim);
   std::vector<float> y(rows * dim);
-  rms_norm_f32_ref(x.data(), weight.data(), rows, dim, 1e-5f, y.data());
-  rms_norm_f32_ref(x.data(), weight.data(), rows, dim, 1e-5f, x.data());
+  GetParam().fn(x.data(), weight.data(), rows, dim, 1e-5f, y.data());
+  GetParam().fn(x.data(), weight.data(), rows, dim, 1e-5f, x.data());
   EXPECT_EQ(x, y);
 }
 
-TEST(RmsNormTest, ZeroRowStaysZero) {
+TEST_P(RmsNormTest, ZeroRowStaysZero) {
   const size_t dim = 17;
   const std::vector<float> x(dim, 0.0f), weight(dim, 1.0f);
   std::vector<float> y(dim, 1.0f);
-  rms_norm_f32_ref(x.data(), weight.data(), 1, dim, 1e-5f, y.data());
+  GetParam().fn(x.data(), weight.data(), 1, dim, 1e-5f, y.data());
   for (float v : y) EXPECT_EQ(v, 0.0f);
 }
+
+// Against the reference (the sums differ only in order) and in place, across the SIMD steps and up to a
+// LLaMA-7B-wide row; row 1 is all zeros and row 2 large.
+TEST_P(RmsNormTest, MatchesTheReferenceAndMayAlias) {
+  std::mt19937 rng(41);
+  const float epsilon = 1e-5f;
+  for (size_t dim : {1, 3, 8, 17, 31, 32, 33, 63, 65, 129, 4096}) {
+    SCOPED_TRACE(testing::Message() << "dim=" << dim);
+    const size_t rows = 3;
+    std::vector<float> x = random_floats(rng, rows * dim, -4.0f, 4.0f);
+    std::fill(x.begin() + dim, x.begin() + 2 * dim, 0.0f);
+    for (size_t i = 0; i < dim; ++i) x[2 * dim + i] *= 1000.0f;
+    const std::vector<float> weight = random_floats(rng, dim, 0.5f, 1.5f);
+    std::vector<float> y(rows * dim), reference(rows * dim);
+    GetParam().fn(x.data(), weight.data(), rows, dim, epsilon, y.data());
+    rms_norm_f32_ref(x.data(), weight.data(), rows, dim, epsilon, reference.data());
+    for (size_t r = 0; r < rows; ++r) {
+      double squares = 0.0;
+      for (size_t i = 0; i < dim; ++i) squares += double(x[r * dim + i]) * x[r * dim + i];
+      const double scale = 1.0 / std::sqrt(squares / double(dim) + epsilon);
+      for (size_t i = 0; i < dim; ++i) {
+        const double want = x[r * dim + i] * scale * weight[i];
+        ASSERT_NEAR(y[r * dim + i], want, kMaxRelativeError * (std::fabs(want) + 1e-3)) << r << " " << i;
+        ASSERT_NEAR(y[r * dim + i], reference[r * dim + i], kMaxRelativeError * (std::fabs(want) + 1e-3))
+            << r << " " << i;
+      }
+    }
+    GetParam().fn(x.data(), weight.data(), rows, dim, epsilon, x.data());
+    EXPECT_EQ(x, y);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Variants, RmsNormTest,
+                         testing::Values(Variant<RmsNormF32Fn>{"reference", rms_norm_f32_ref, Isa::kScalar}
+#if defined(EDGEFORMER_HAVE_X86_KERNELS)
+                                         ,
+                                         Variant<RmsNormF32Fn>{"avx2", rms_norm_f32_avx2, Isa::kAvx2}
+#endif
+                                         ),
+                         variant_name<RmsNormF32Fn>);
 
 using LayerNormTest = VariantTest<LayerNormF32Fn>;
 

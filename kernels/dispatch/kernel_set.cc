@@ -6,19 +6,20 @@ namespace {
 
 constexpr KernelSet kScalarKernels = {Isa::kScalar, fully_connected_f32_ref, fully_connected_q8_ref,
                                       fully_connected_q4_ref, quantize_rows_q8_ref, swiglu_f32_ref, gelu_f32_ref,
-                                      layer_norm_f32_ref, attention_f32_ref, rope_f32_ref};
+                                      layer_norm_f32_ref, attention_f32_ref, rope_f32_ref, rms_norm_f32_ref};
 #if defined(EDGEFORMER_HAVE_X86_KERNELS)
 constexpr KernelSet kAvx2Kernels = {Isa::kAvx2, fully_connected_f32_avx2, fully_connected_q8_avx2,
                                     fully_connected_q4_avx2, quantize_rows_q8_avx2, swiglu_f32_avx2, gelu_f32_avx2,
-                                    layer_norm_f32_avx2, attention_f32_avx2, rope_f32_avx2};
+                                    layer_norm_f32_avx2, attention_f32_avx2, rope_f32_avx2, rms_norm_f32_avx2};
 // AVX-VNNI adds vpdpbusd on ymm for int8 and int4; everything else is the AVX2 set.
 constexpr KernelSet kAvxVnniKernels = {Isa::kAvxVnni, fully_connected_f32_avx2, fully_connected_q8_avxvnni,
                                        fully_connected_q4_avxvnni, quantize_rows_q8_avx2, swiglu_f32_avx2,
-                                       gelu_f32_avx2, layer_norm_f32_avx2, attention_f32_avx2, rope_f32_avx2};
+                                       gelu_f32_avx2, layer_norm_f32_avx2, attention_f32_avx2, rope_f32_avx2,
+                                       rms_norm_f32_avx2};
 constexpr KernelSet kAvx512VnniKernels = {Isa::kAvx512Vnni, fully_connected_f32_avx512, fully_connected_q8_avx512vnni,
                                           fully_connected_q4_avx512vnni, quantize_rows_q8_avx512, swiglu_f32_avx512,
                                           gelu_f32_avx512, layer_norm_f32_avx512, attention_f32_avx512,
-                                          rope_f32_avx2};
+                                          rope_f32_avx2, rms_norm_f32_avx2};
 #endif
 #if defined(EDGEFORMER_HAVE_ARM_KERNELS)
 #if defined(__aarch64__)
@@ -35,16 +36,16 @@ constexpr AttentionF32Fn kNeonAttention = attention_f32_ref;
 #endif
 constexpr KernelSet kNeonKernels = {Isa::kNeon, fully_connected_f32_neon, fully_connected_q8_neon,
                                     fully_connected_q4_neon, kNeonQuantize, kNeonSwiGlu, kNeonGelu, layer_norm_f32_ref,
-                                    kNeonAttention, rope_f32_ref};
+                                    kNeonAttention, rope_f32_ref, rms_norm_f32_ref};
 #if defined(__aarch64__)
 // The dot product takes over int8 and int4; i8mm then takes the int8 prompt GEMM.
 constexpr KernelSet kNeonDotprodKernels = {Isa::kNeonDotprod, fully_connected_f32_neon,
                                            fully_connected_q8_neon_dotprod, fully_connected_q4_neon_dotprod,
                                            kNeonQuantize, kNeonSwiGlu, kNeonGelu, layer_norm_f32_ref,
-                                           kNeonAttention, rope_f32_ref};
+                                           kNeonAttention, rope_f32_ref, rms_norm_f32_ref};
 constexpr KernelSet kNeonI8mmKernels = {Isa::kNeonI8mm, fully_connected_f32_neon, fully_connected_q8_neon_i8mm,
                                         fully_connected_q4_neon_dotprod, kNeonQuantize, kNeonSwiGlu, kNeonGelu,
-                                        layer_norm_f32_ref, kNeonAttention, rope_f32_ref};
+                                        layer_norm_f32_ref, kNeonAttention, rope_f32_ref, rms_norm_f32_ref};
 #endif
 #endif
 

@@ -59,10 +59,10 @@ Status run_embedding(SessionImpl& s, const BoundOperator& op, size_t rows) {
 
 Status run_rms_norm(SessionImpl& s, const BoundOperator& op, size_t rows) {
   const BoundTensor& x = s.impl_->tensors[op.inputs[0]];
-  kernels::rms_norm_f32_ref(tensor_data<const float>(s, op.inputs[0]),
-                            static_cast<const float*>(s.impl_->tensors[op.inputs[1]].weight_data),
-                            s.rows_of(x, rows), x.shape[1], op.def->options_as_RmsNormOptions()->epsilon(),
-                            tensor_data<float>(s, op.outputs[0]));
+  s.impl_->kernels->rms_norm_f32(tensor_data<const float>(s, op.inputs[0]),
+                                 static_cast<const float*>(s.impl_->tensors[op.inputs[1]].weight_data),
+                                 s.rows_of(x, rows), x.shape[1], op.def->options_as_RmsNormOptions()->epsilon(),
+                                 tensor_data<float>(s, op.outputs[0]));
   return Status();
 }
 

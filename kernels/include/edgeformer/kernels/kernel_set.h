@@ -6,6 +6,7 @@
 #include "edgeformer/kernels/isa.h"
 #include "edgeformer/kernels/layer_norm.h"
 #include "edgeformer/kernels/quantize.h"
+#include "edgeformer/kernels/rms_norm.h"
 
 namespace edgeformer::kernels {
 
@@ -20,6 +21,7 @@ struct KernelSet {
   LayerNormF32Fn layer_norm_f32;
   AttentionF32Fn attention_f32;
   RopeF32Fn rope_f32;
+  RmsNormF32Fn rms_norm_f32;
 };
 
 // The set for `isa`; an ISA this build has no variants for gets the nearest lower one.
