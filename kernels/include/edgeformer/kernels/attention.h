@@ -50,8 +50,9 @@ inline size_t visible_keys(const AttentionArgs& args, size_t r) { return args.ca
 // Computes the heads [head_begin, head_end) of rows [row_begin, row_end). One pass over the keys with an online
 // softmax (running max and sum): no [rows x context] score matrix is ever stored. An int8 key scores
 // (q . codes) * k_scale, an int8 value adds weight * v_scale * codes.
-// Callers that split rows among threads give each kernel call whole tiles of this many rows: the AVX-512 kernel
-// holds a tile of query rows in the lanes of a register.
+// Callers that split rows among threads give each kernel call whole tiles of this many rows: the SIMD kernels hold
+// tiles of query rows in the lanes of a register (16 per zmm, 8 per ymm), and a row's bits then depend neither on
+// the thread count nor on the other rows of the call.
 constexpr size_t kAttentionRowTile = 16;
 using AttentionF32Fn = void (*)(const AttentionArgs& args, size_t row_begin, size_t row_end, size_t head_begin,
                                 size_t head_end);
