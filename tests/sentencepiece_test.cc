@@ -30,6 +30,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
+#if defined(EDGEFORMER_HAVE_SENTENCEPIECE)
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream buffer;
@@ -62,7 +63,6 @@ std::vector<std::string> test_strings(const std::string& corpus) {
   return strings;
 }
 
-#if defined(EDGEFORMER_HAVE_SENTENCEPIECE)
 
 // A one-layer synthetic model carrying the .spm file's tokenizer, opened from its .eft.
 std::shared_ptr<const Model> model_with_spm(const std::string& spm, int vocab, const TempDir& temp) {
@@ -117,7 +117,9 @@ TEST_P(SentencePieceUnigram, IdsEqualLibsentencepiece) {
     }
     std::string library_decoded;
     ASSERT_TRUE(processor.Decode(want, &library_decoded).ok());
-    if (std::count(want.begin(), want.end(), processor.unk_id()) == 0) EXPECT_EQ(decoded, library_decoded) << text;
+    if (std::count(want.begin(), want.end(), processor.unk_id()) == 0) {
+      EXPECT_EQ(decoded, library_decoded) << text;
+    }
   }
   std::printf("%zu strings tokenized as libsentencepiece does (%zu with unknown characters)\n", checked, with_unknown);
   EXPECT_GT(with_unknown, 0u) << "the strings should exercise unknown characters";

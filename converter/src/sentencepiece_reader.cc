@@ -17,6 +17,7 @@ namespace edgeformer::converter {
 
 namespace {
 
+#if defined(EDGEFORMER_HAVE_SENTENCEPIECE)
 namespace fs = std::filesystem;
 
 // SentencePiece writes whitespace as U+2581; the runtime's pieces hold ' '.
@@ -118,7 +119,6 @@ void apply_options(const SpmOptions& o, TokenizerData* tok) {
   tok->precompiled_charsmap.assign(o.charsmap.begin(), o.charsmap.end());
 }
 
-#if defined(EDGEFORMER_HAVE_SENTENCEPIECE)
 struct LoadedSpm {
   sentencepiece::SentencePieceProcessor processor;
   SpmOptions options;
