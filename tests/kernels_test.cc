@@ -213,6 +213,10 @@ INSTANTIATE_TEST_SUITE_P(Variants, RmsNormTest,
                                          ,
                                          Variant<RmsNormF32Fn>{"avx2", rms_norm_f32_avx2, Isa::kAvx2}
 #endif
+#if defined(EDGEFORMER_HAVE_ARM_KERNELS) && defined(__aarch64__)
+                                         ,
+                                         Variant<RmsNormF32Fn>{"neon", rms_norm_f32_neon, Isa::kNeon}
+#endif
                                          ),
                          variant_name<RmsNormF32Fn>);
 
@@ -912,6 +916,10 @@ INSTANTIATE_TEST_SUITE_P(Variants, RopeTest,
 #if defined(EDGEFORMER_HAVE_X86_KERNELS)
                                          ,
                                          Variant<RopeF32Fn>{"avx2", rope_f32_avx2, Isa::kAvx2}
+#endif
+#if defined(EDGEFORMER_HAVE_ARM_KERNELS) && defined(__aarch64__)
+                                         ,
+                                         Variant<RopeF32Fn>{"neon", rope_f32_neon, Isa::kNeon}
 #endif
                                          ),
                          variant_name<RopeF32Fn>);

@@ -27,25 +27,29 @@ constexpr QuantizeRowsQ8Fn kNeonQuantize = quantize_rows_q8_neon;
 constexpr SwiGluF32Fn kNeonSwiGlu = swiglu_f32_neon;
 constexpr GeluF32Fn kNeonGelu = gelu_f32_neon;
 constexpr AttentionF32Fn kNeonAttention = attention_f32_neon;
+constexpr RopeF32Fn kNeonRope = rope_f32_neon;
+constexpr RmsNormF32Fn kNeonRmsNorm = rms_norm_f32_neon;
 #else
 // 32-bit ARMv7 NEON has no vector division nor round-half-away: those kernels stay the reference there.
 constexpr QuantizeRowsQ8Fn kNeonQuantize = quantize_rows_q8_ref;
 constexpr SwiGluF32Fn kNeonSwiGlu = swiglu_f32_ref;
 constexpr GeluF32Fn kNeonGelu = gelu_f32_ref;
 constexpr AttentionF32Fn kNeonAttention = attention_f32_ref;
+constexpr RopeF32Fn kNeonRope = rope_f32_ref;
+constexpr RmsNormF32Fn kNeonRmsNorm = rms_norm_f32_ref;
 #endif
 constexpr KernelSet kNeonKernels = {Isa::kNeon, fully_connected_f32_neon, fully_connected_q8_neon,
                                     fully_connected_q4_neon, kNeonQuantize, kNeonSwiGlu, kNeonGelu, layer_norm_f32_ref,
-                                    kNeonAttention, rope_f32_ref, rms_norm_f32_ref};
+                                    kNeonAttention, kNeonRope, kNeonRmsNorm};
 #if defined(__aarch64__)
 // The dot product takes over int8 and int4; i8mm then takes the int8 prompt GEMM.
 constexpr KernelSet kNeonDotprodKernels = {Isa::kNeonDotprod, fully_connected_f32_neon,
                                            fully_connected_q8_neon_dotprod, fully_connected_q4_neon_dotprod,
                                            kNeonQuantize, kNeonSwiGlu, kNeonGelu, layer_norm_f32_ref,
-                                           kNeonAttention, rope_f32_ref, rms_norm_f32_ref};
+                                           kNeonAttention, kNeonRope, kNeonRmsNorm};
 constexpr KernelSet kNeonI8mmKernels = {Isa::kNeonI8mm, fully_connected_f32_neon, fully_connected_q8_neon_i8mm,
                                         fully_connected_q4_neon_dotprod, kNeonQuantize, kNeonSwiGlu, kNeonGelu,
-                                        layer_norm_f32_ref, kNeonAttention, rope_f32_ref, rms_norm_f32_ref};
+                                        layer_norm_f32_ref, kNeonAttention, kNeonRope, kNeonRmsNorm};
 #endif
 #endif
 

@@ -8,9 +8,8 @@
 // reference calls, round about 1.5% of them the other way (their error reaches about 0.56 ulp).
 #include <immintrin.h>
 
-#include <algorithm>
-#include <cmath>
 
+#include "common/rope_walk.h"
 #include "edgeformer/kernels/attention.h"
 
 namespace edgeformer::kernels {
@@ -18,8 +17,6 @@ namespace edgeformer::kernels {
 namespace {
 
 constexpr size_t kLanes = 8;
-// Pairs whose angles are computed together (a multiple of kLanes): a stack buffer, all of a 128-wide head.
-constexpr size_t kPairChunk = 64;
 
 // sin and cos of 4 angles in double.
 void sin_cos(__m256d a, __m256d* sin_a, __m256d* cos_a) {
@@ -56,7 +53,7 @@ void sin_cos(__m256d a, __m256d* sin_a, __m256d* cos_a) {
   *cos_a = _mm256_xor_pd(_mm256_blendv_pd(cos_r, sin_r, swap), cos_sign);
 }
 
-// c[i], s[i] for the angles pos * freq[i], i < count (rounded up to 8: the buffers hold kPairChunk).
+// c[i], s[i] for the angles pos * freq[i], i < count (rounded up to 8: the buffers hold kRopePairChunk).
 void angles_sin_cos(float pos, const float* freq, size_t count, float* c, float* s) {
   for (size_t i = 0; i < count; i += kLanes) {
     // The reference's angle: the float product, then widened.
@@ -127,19 +124,10 @@ void rotate_row(float* row, size_t heads, size_t head_dim, size_t i0, size_t cou
 
 void rope_f32_avx2(float* q, size_t q_stride, size_t q_heads, float* k, size_t k_stride, size_t k_heads, size_t rows,
                    size_t head_dim, size_t pos0, float theta, RopeStyle style) {
-  const size_t half = head_dim / 2;
-  alignas(32) float freq[kPairChunk], c[kPairChunk], s[kPairChunk];
-  for (size_t i0 = 0; i0 < half; i0 += kPairChunk) {
-    const size_t count = std::min(kPairChunk, half - i0);
-    for (size_t i = 0; i < kPairChunk; ++i)
-      freq[i] = i < count ? 1.0f / powf(theta, static_cast<float>(2 * (i0 + i)) / static_cast<float>(head_dim))
-                          : 0.0f;
-    for (size_t r = 0; r < rows; ++r) {
-      angles_sin_cos(static_cast<float>(pos0 + r), freq, count, c, s);
-      rotate_row(q + r * q_stride, q_heads, head_dim, i0, count, style, c, s);
-      if (k != nullptr) rotate_row(k + r * k_stride, k_heads, head_dim, i0, count, style, c, s);
-    }
-  }
+  rope_walk(q, q_stride, q_heads, k, k_stride, k_heads, rows, head_dim, pos0, theta, angles_sin_cos,
+            [&](float* row, size_t heads, size_t i0, size_t count, const float* c, const float* s) {
+              rotate_row(row, heads, head_dim, i0, count, style, c, s);
+            });
 }
 
 }  // namespace edgeformer::kernels

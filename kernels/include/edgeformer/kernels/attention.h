@@ -21,6 +21,11 @@ void rope_f32_ref(float* q, size_t q_stride, size_t q_heads, float* k, size_t k_
 void rope_f32_avx2(float* q, size_t q_stride, size_t q_heads, float* k, size_t k_stride, size_t k_heads, size_t rows,
                    size_t head_dim, size_t pos0, float theta, RopeStyle style);
 #endif
+#if defined(EDGEFORMER_HAVE_ARM_KERNELS) && defined(__aarch64__)
+// The same on aarch64 NEON (float64x2 for the sin / cos).
+void rope_f32_neon(float* q, size_t q_stride, size_t q_heads, float* k, size_t k_stride, size_t k_heads, size_t rows,
+                   size_t head_dim, size_t pos0, float theta, RopeStyle style);
+#endif
 
 // What a KV cache holds: f32, f16 (IEEE half), or int8 codes with one f32 scale per position and KV head
 // (symmetric, max|x| / 127 over the head's head_dim values, as quantize_rows_q8 makes them).
