@@ -4,9 +4,8 @@
 // interleaved pairs.
 #include <arm_neon.h>
 
-#include <initializer_list>
-
 #include "common/rope_walk.h"
+#include "common/sin_cos_constants.h"
 #include "edgeformer/kernels/attention.h"
 
 namespace edgeformer::kernels {
@@ -15,27 +14,21 @@ namespace {
 
 constexpr size_t kLanes = 4;
 
-inline float64x2_t polynomial(float64x2_t z, std::initializer_list<double> coefficients) {
-  auto c = coefficients.begin();
-  float64x2_t p = vdupq_n_f64(*c++);
-  for (; c != coefficients.end(); ++c) p = vfmaq_f64(vdupq_n_f64(*c), p, z);
+template <size_t N>
+float64x2_t polynomial(float64x2_t z, const double (&coefficients)[N]) {
+  float64x2_t p = vdupq_n_f64(coefficients[0]);
+  for (size_t i = 1; i < N; ++i) p = vfmaq_f64(vdupq_n_f64(coefficients[i]), p, z);
   return p;
 }
 
-// sin and cos of 2 angles in double.
+// sin and cos of 2 angles in double (sin_cos_constants.h).
 void sin_cos(float64x2_t a, float64x2_t* sin_a, float64x2_t* cos_a) {
-  const float64x2_t k = vrndnq_f64(vmulq_f64(a, vdupq_n_f64(0.63661977236758134308)));
-  // pi/2 = hi + lo, hi with 33 significant bits so that k * hi is exact for k below 2^20.
-  const float64x2_t r = vsubq_f64(vsubq_f64(a, vmulq_f64(k, vdupq_n_f64(1.57079632673412561417e+00))),
-                                  vmulq_f64(k, vdupq_n_f64(6.07710050650619224932e-11)));
+  const float64x2_t k = vrndnq_f64(vmulq_f64(a, vdupq_n_f64(kTwoOverPi)));
+  const float64x2_t r = vsubq_f64(vsubq_f64(a, vmulq_f64(k, vdupq_n_f64(kPiOver2High))),
+                                  vmulq_f64(k, vdupq_n_f64(kPiOver2Low)));
   const float64x2_t z = vmulq_f64(r, r);
-  const float64x2_t s = polynomial(z, {1.58969099521155010221e-10, -2.50507602534068634195e-08,
-                                       2.75573137070700676789e-06, -1.98412698298579493134e-04,
-                                       8.33333333332248946124e-03, -1.66666666666666324348e-01});
-  const float64x2_t sin_r = vfmaq_f64(r, vmulq_f64(r, z), s);
-  const float64x2_t c = polynomial(z, {-1.13596475577881948265e-11, 2.08757232129817482790e-09,
-                                       -2.75573143513906633035e-07, 2.48015872894767294178e-05,
-                                       -1.38888888888741095749e-03, 4.16666666666666019037e-02});
+  const float64x2_t sin_r = vfmaq_f64(r, vmulq_f64(r, z), polynomial(z, kSinCoefficients));
+  const float64x2_t c = polynomial(z, kCosCoefficients);
   const float64x2_t cos_r = vfmaq_f64(vfmsq_f64(vdupq_n_f64(1.0), z, vdupq_n_f64(0.5)), vmulq_f64(z, z), c);
   // Quadrant q = k mod 4: sin a = (sin r, cos r, -sin r, -cos r)[q], cos a = (cos r, -sin r, -cos r, sin r)[q].
   const int64x2_t quadrant = vcvtq_s64_f64(k);

@@ -1,15 +1,15 @@
 // RoPE with AVX2 + FMA: the reference's frequencies and angles (the same float operations), a vector sin and cos,
 // and the rotation 8 pairs at a time with the reference's rounding (two products, then their sum or difference).
 //
-// sin and cos are computed in double: the angle is reduced by the nearest multiple of pi/2 (pi/2 in two parts, so
-// the reduction stays exact to about 1e-16 for any angle a context reaches), fdlibm's kernel polynomials on
-// [-pi/4, pi/4] (error below 2^-58), then the quadrant's swap and signs, and one rounding to float. So each value
+// sin and cos are computed in double (common/sin_cos_constants.h): the angle is reduced by the nearest multiple of
+// pi/2 (exact to about 1e-16 for any angle a context reaches), polynomials on [-pi/4, pi/4] (error below 2^-58),
+// then the quadrant's swap and signs, and one rounding to float. So each value
 // is the correctly rounded sin or cos (none missed over 8 million angles); glibc's sinf / cosf, which the
 // reference calls, round about 1.5% of them the other way (their error reaches about 0.56 ulp).
 #include <immintrin.h>
 
-
 #include "common/rope_walk.h"
+#include "common/sin_cos_constants.h"
 #include "edgeformer/kernels/attention.h"
 
 namespace edgeformer::kernels {
@@ -18,27 +18,22 @@ namespace {
 
 constexpr size_t kLanes = 8;
 
-// sin and cos of 4 angles in double.
+template <size_t N>
+__m256d polynomial(__m256d z, const double (&coefficients)[N]) {
+  __m256d p = _mm256_set1_pd(coefficients[0]);
+  for (size_t i = 1; i < N; ++i) p = _mm256_fmadd_pd(p, z, _mm256_set1_pd(coefficients[i]));
+  return p;
+}
+
+// sin and cos of 4 angles in double (sin_cos_constants.h).
 void sin_cos(__m256d a, __m256d* sin_a, __m256d* cos_a) {
-  const __m256d k = _mm256_round_pd(_mm256_mul_pd(a, _mm256_set1_pd(0.63661977236758134308)),
+  const __m256d k = _mm256_round_pd(_mm256_mul_pd(a, _mm256_set1_pd(kTwoOverPi)),
                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  // pi/2 = hi + lo, hi with 33 significant bits so that k * hi is exact for k below 2^20.
-  const __m256d r = _mm256_sub_pd(_mm256_sub_pd(a, _mm256_mul_pd(k, _mm256_set1_pd(1.57079632673412561417e+00))),
-                                  _mm256_mul_pd(k, _mm256_set1_pd(6.07710050650619224932e-11)));
+  const __m256d r = _mm256_sub_pd(_mm256_sub_pd(a, _mm256_mul_pd(k, _mm256_set1_pd(kPiOver2High))),
+                                  _mm256_mul_pd(k, _mm256_set1_pd(kPiOver2Low)));
   const __m256d z = _mm256_mul_pd(r, r);
-  __m256d s = _mm256_set1_pd(1.58969099521155010221e-10);
-  s = _mm256_fmadd_pd(s, z, _mm256_set1_pd(-2.50507602534068634195e-08));
-  s = _mm256_fmadd_pd(s, z, _mm256_set1_pd(2.75573137070700676789e-06));
-  s = _mm256_fmadd_pd(s, z, _mm256_set1_pd(-1.98412698298579493134e-04));
-  s = _mm256_fmadd_pd(s, z, _mm256_set1_pd(8.33333333332248946124e-03));
-  s = _mm256_fmadd_pd(s, z, _mm256_set1_pd(-1.66666666666666324348e-01));
-  const __m256d sin_r = _mm256_fmadd_pd(_mm256_mul_pd(r, z), s, r);
-  __m256d c = _mm256_set1_pd(-1.13596475577881948265e-11);
-  c = _mm256_fmadd_pd(c, z, _mm256_set1_pd(2.08757232129817482790e-09));
-  c = _mm256_fmadd_pd(c, z, _mm256_set1_pd(-2.75573143513906633035e-07));
-  c = _mm256_fmadd_pd(c, z, _mm256_set1_pd(2.48015872894767294178e-05));
-  c = _mm256_fmadd_pd(c, z, _mm256_set1_pd(-1.38888888888741095749e-03));
-  c = _mm256_fmadd_pd(c, z, _mm256_set1_pd(4.16666666666666019037e-02));
+  const __m256d sin_r = _mm256_fmadd_pd(_mm256_mul_pd(r, z), polynomial(z, kSinCoefficients), r);
+  const __m256d c = polynomial(z, kCosCoefficients);
   const __m256d cos_r =
       _mm256_fmadd_pd(_mm256_mul_pd(z, z), c, _mm256_fnmadd_pd(z, _mm256_set1_pd(0.5), _mm256_set1_pd(1.0)));
   // Quadrant q = k mod 4: sin a = (sin r, cos r, -sin r, -cos r)[q], cos a = (cos r, -sin r, -cos r, sin r)[q].
