@@ -13,8 +13,8 @@ run() {
   "${memcheck[@]}" "$@"
 }
 run "$build/tests/c_api_test"
-run "$build/tests/model_loader_test" --gtest_filter='-*Fuzz*'
-run "$build/tests/tokenizer_sampler_test" --gtest_filter='-*LongText*'
+run "$build/runtime/test/model_loader_test" --gtest_filter='-*Fuzz*'
+run "$build/runtime/test/tokenizer_sampler_test" --gtest_filter='-*LongText*'
 run "$build/tests/stories260k_test" --gtest_filter='*Llama2cF32Greedy*:*PrefillOfThePrompt*:*QuantizedTeacherForced*:*ContextOverflow*'
 run "$build/tests/concurrency_test"
 for target in model_load tokenizer npy inference; do

@@ -1,6 +1,8 @@
 // NEON (aarch64) causal attention: the reference kernel's one-pass online softmax, with the query and the
 // softmax-weighted sum of V held in 4-float registers. Heads of up to 128 floats whose head_dim is a multiple of 4
 // take this path; others take the reference.
+// aarch64 only: 32-bit NEON lacks what this kernel needs (float64 lanes, vector division, round-half-away).
+#if defined(__aarch64__)
 #include <arm_neon.h>
 
 #include <array>
@@ -10,6 +12,7 @@
 #include <utility>
 
 #include "edgeformer/kernels/attention.h"
+#include "edgeformer/kernels/variants.h"
 
 namespace edgeformer::kernels {
 
@@ -110,3 +113,5 @@ void attention_f32_neon(const AttentionArgs& args, size_t row_begin, size_t row_
 }
 
 }  // namespace edgeformer::kernels
+
+#endif  // defined(__aarch64__)

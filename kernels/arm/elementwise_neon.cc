@@ -1,11 +1,14 @@
 // SwiGLU and GELU on 4-float NEON registers (aarch64). silu(g) = g * sigmoid(g) with sigmoid from e = exp(-|g|),
 // which never overflows: 1 / (1 + e) for g >= 0, e / (1 + e) below. Within a few ulp of the reference's expf.
+// aarch64 only: 32-bit NEON lacks what this kernel needs (float64 lanes, vector division, round-half-away).
+#if defined(__aarch64__)
 #include <arm_neon.h>
 
 #include <cmath>
 #include <initializer_list>
 
 #include "edgeformer/kernels/elementwise.h"
+#include "edgeformer/kernels/variants.h"
 #include "vector_exp.h"
 
 namespace edgeformer::kernels {
@@ -76,3 +79,5 @@ void gelu_f32_neon(const float* x, size_t count, bool tanh_approximation, float*
 }
 
 }  // namespace edgeformer::kernels
+
+#endif  // defined(__aarch64__)

@@ -13,6 +13,7 @@
 #include "edgeformer/kernels/fully_connected.h"
 #include "edgeformer/kernels/int4_packing.h"
 #include "edgeformer/kernels/int8_packing.h"
+#include "edgeformer/kernels/variants.h"
 
 namespace edgeformer::kernels {
 

@@ -14,6 +14,7 @@
 #include "common/activation_groups.h"
 #include "edgeformer/kernels/fully_connected.h"
 #include "edgeformer/kernels/int8_packing.h"
+#include "edgeformer/kernels/variants.h"
 
 namespace edgeformer::kernels {
 

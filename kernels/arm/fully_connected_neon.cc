@@ -11,6 +11,7 @@
 #include "edgeformer/kernels/fully_connected.h"
 #include "edgeformer/kernels/int4_packing.h"
 #include "edgeformer/kernels/int8_packing.h"
+#include "edgeformer/kernels/variants.h"
 #include "neon_reduce.h"
 
 namespace edgeformer::kernels {

@@ -1,11 +1,14 @@
 // NEON (aarch64) activation quantization, bit-identical to quantize_rows_q8_ref: the division is IEEE-exact in every
 // lane (fdiv), frinta rounds half away from zero as std::round, and fmaxnm / fminnm return the number when the
 // other operand is NaN, as fmax / fmin do (so the absolute maximum skips NaN, and NaN quantizes to -127).
+// aarch64 only: 32-bit NEON lacks what this kernel needs (float64 lanes, vector division, round-half-away).
+#if defined(__aarch64__)
 #include <arm_neon.h>
 
 #include <cmath>
 
 #include "edgeformer/kernels/quantize.h"
+#include "edgeformer/kernels/variants.h"
 
 namespace edgeformer::kernels {
 
@@ -44,3 +47,5 @@ void quantize_rows_q8_neon(const float* x, size_t x_stride, size_t rows, size_t 
 }
 
 }  // namespace edgeformer::kernels
+
+#endif  // defined(__aarch64__)

@@ -1,10 +1,13 @@
 // RMSNorm with aarch64 NEON: sums of squares in four vector accumulators (ordered differently from the reference's,
 // and rounding less); the scale and y = weight * (scale * x) are the reference's float operations.
+// aarch64 only: 32-bit NEON lacks what this kernel needs (float64 lanes, vector division, round-half-away).
+#if defined(__aarch64__)
 #include <arm_neon.h>
 
 #include <cmath>
 
 #include "edgeformer/kernels/rms_norm.h"
+#include "edgeformer/kernels/variants.h"
 
 namespace edgeformer::kernels {
 
@@ -37,3 +40,5 @@ void rms_norm_f32_neon(const float* x, const float* weight, size_t rows, size_t 
 }
 
 }  // namespace edgeformer::kernels
+
+#endif  // defined(__aarch64__)

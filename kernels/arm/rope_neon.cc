@@ -2,11 +2,14 @@
 // by the nearest multiple of pi/2 in two parts, fdlibm's kernel polynomials, one rounding to float: correctly
 // rounded values), and the reference's rotation rounding 4 pairs at a time; vld2q / vst2q split and rejoin the
 // interleaved pairs.
+// aarch64 only: 32-bit NEON lacks what this kernel needs (float64 lanes, vector division, round-half-away).
+#if defined(__aarch64__)
 #include <arm_neon.h>
 
 #include "common/rope_walk.h"
 #include "common/sin_cos_constants.h"
 #include "edgeformer/kernels/attention.h"
+#include "edgeformer/kernels/variants.h"
 
 namespace edgeformer::kernels {
 
@@ -105,3 +108,5 @@ void rope_f32_neon(float* q, size_t q_stride, size_t q_heads, float* k, size_t k
 }
 
 }  // namespace edgeformer::kernels
+
+#endif  // defined(__aarch64__)

@@ -1,75 +1,55 @@
 #include "edgeformer/kernels/kernel_set.h"
 
+#include "edgeformer/kernels/variants.h"
+
 namespace edgeformer::kernels {
 
 namespace {
 
-constexpr KernelSet kScalarKernels = {Isa::kScalar, fully_connected_f32_ref, fully_connected_q8_ref,
-                                      fully_connected_q4_ref, quantize_rows_q8_ref, swiglu_f32_ref, gelu_f32_ref,
-                                      layer_norm_f32_ref, attention_f32_ref, rope_f32_ref, rms_norm_f32_ref};
-#if defined(EDGEFORMER_HAVE_X86_KERNELS)
-constexpr KernelSet kAvx2Kernels = {Isa::kAvx2, fully_connected_f32_avx2, fully_connected_q8_avx2,
-                                    fully_connected_q4_avx2, quantize_rows_q8_avx2, swiglu_f32_avx2, gelu_f32_avx2,
-                                    layer_norm_f32_avx2, attention_f32_avx2, rope_f32_avx2, rms_norm_f32_avx2};
-// AVX-VNNI adds vpdpbusd on ymm for int8 and int4; everything else is the AVX2 set.
-constexpr KernelSet kAvxVnniKernels = {Isa::kAvxVnni, fully_connected_f32_avx2, fully_connected_q8_avxvnni,
-                                       fully_connected_q4_avxvnni, quantize_rows_q8_avx2, swiglu_f32_avx2,
-                                       gelu_f32_avx2, layer_norm_f32_avx2, attention_f32_avx2, rope_f32_avx2,
-                                       rms_norm_f32_avx2};
-constexpr KernelSet kAvx512VnniKernels = {Isa::kAvx512Vnni, fully_connected_f32_avx512, fully_connected_q8_avx512vnni,
-                                          fully_connected_q4_avx512vnni, quantize_rows_q8_avx512, swiglu_f32_avx512,
-                                          gelu_f32_avx512, layer_norm_f32_avx512, attention_f32_avx512,
-                                          rope_f32_avx2, rms_norm_f32_avx2};
-#endif
-#if defined(EDGEFORMER_HAVE_ARM_KERNELS)
-#if defined(__aarch64__)
-constexpr QuantizeRowsQ8Fn kNeonQuantize = quantize_rows_q8_neon;
-constexpr SwiGluF32Fn kNeonSwiGlu = swiglu_f32_neon;
-constexpr GeluF32Fn kNeonGelu = gelu_f32_neon;
-constexpr AttentionF32Fn kNeonAttention = attention_f32_neon;
-constexpr RopeF32Fn kNeonRope = rope_f32_neon;
-constexpr RmsNormF32Fn kNeonRmsNorm = rms_norm_f32_neon;
-#else
-// 32-bit ARMv7 NEON has no vector division nor round-half-away: those kernels stay the reference there.
-constexpr QuantizeRowsQ8Fn kNeonQuantize = quantize_rows_q8_ref;
-constexpr SwiGluF32Fn kNeonSwiGlu = swiglu_f32_ref;
-constexpr GeluF32Fn kNeonGelu = gelu_f32_ref;
-constexpr AttentionF32Fn kNeonAttention = attention_f32_ref;
-constexpr RopeF32Fn kNeonRope = rope_f32_ref;
-constexpr RmsNormF32Fn kNeonRmsNorm = rms_norm_f32_ref;
-#endif
-constexpr KernelSet kNeonKernels = {Isa::kNeon, fully_connected_f32_neon, fully_connected_q8_neon,
-                                    fully_connected_q4_neon, kNeonQuantize, kNeonSwiGlu, kNeonGelu, layer_norm_f32_ref,
-                                    kNeonAttention, kNeonRope, kNeonRmsNorm};
-#if defined(__aarch64__)
-// The dot product takes over int8 and int4; i8mm then takes the int8 prompt GEMM.
-constexpr KernelSet kNeonDotprodKernels = {Isa::kNeonDotprod, fully_connected_f32_neon,
-                                           fully_connected_q8_neon_dotprod, fully_connected_q4_neon_dotprod,
-                                           kNeonQuantize, kNeonSwiGlu, kNeonGelu, layer_norm_f32_ref,
-                                           kNeonAttention, kNeonRope, kNeonRmsNorm};
-constexpr KernelSet kNeonI8mmKernels = {Isa::kNeonI8mm, fully_connected_f32_neon, fully_connected_q8_neon_i8mm,
-                                        fully_connected_q4_neon_dotprod, kNeonQuantize, kNeonSwiGlu, kNeonGelu,
-                                        layer_norm_f32_ref, kNeonAttention, kNeonRope, kNeonRmsNorm};
-#endif
-#endif
+// The set of `isa`: its base's set, then the variants.inc lines of `isa` itself.
+constexpr KernelSet make_kernel_set(Isa isa) {
+  KernelSet set = isa == Isa::kScalar ? KernelSet{} : make_kernel_set(isa_base(isa));
+  set.isa = isa;
+#define EF_VARIANT(slot, variant_isa, function) \
+  if (Isa::variant_isa == isa) set.slot = function;
+#include "edgeformer/kernels/variants.inc"
+#undef EF_VARIANT
+  return set;
+}
+
+constexpr KernelSet kKernelSets[] = {
+    make_kernel_set(Isa::kScalar),     make_kernel_set(Isa::kAvx2),        make_kernel_set(Isa::kAvxVnni),
+    make_kernel_set(Isa::kAvx512Vnni), make_kernel_set(Isa::kNeon),        make_kernel_set(Isa::kNeonDotprod),
+    make_kernel_set(Isa::kNeonI8mm),
+};
+
+// Every slot of every set is filled: the scalar lines cover kernel_ops.inc.
+constexpr bool every_slot_filled() {
+  for (const KernelSet& set : kKernelSets) {
+#define EF_KERNEL_OP(slot, Fn) \
+    if (set.slot == nullptr) return false;
+#include "edgeformer/kernels/kernel_ops.inc"
+#undef EF_KERNEL_OP
+  }
+  return true;
+}
+static_assert(every_slot_filled(), "variants.inc must give every kernel slot a scalar reference");
+
+// Whether this build has variants of `isa` (a set that only inherits is its base's).
+constexpr bool has_variants(Isa isa) {
+  bool found = isa == Isa::kScalar;
+#define EF_VARIANT(slot, variant_isa, function) found = found || Isa::variant_isa == isa;
+#include "edgeformer/kernels/variants.inc"
+#undef EF_VARIANT
+  return found;
+}
 
 }  // namespace
 
 const KernelSet& kernel_set(Isa isa) {
-#if defined(EDGEFORMER_HAVE_X86_KERNELS)
-  if (isa == Isa::kAvx512Vnni) return kAvx512VnniKernels;
-  if (isa == Isa::kAvxVnni) return kAvxVnniKernels;
-  if (isa == Isa::kAvx2) return kAvx2Kernels;
-#endif
-#if defined(EDGEFORMER_HAVE_ARM_KERNELS)
-#if defined(__aarch64__)
-  if (isa == Isa::kNeonI8mm) return kNeonI8mmKernels;
-  if (isa == Isa::kNeonDotprod) return kNeonDotprodKernels;
-#endif
-  if (isa == Isa::kNeon) return kNeonKernels;
-#endif
-  (void)isa;
-  return kScalarKernels;
+  Isa nearest = isa;
+  while (!has_variants(nearest)) nearest = isa_base(nearest);
+  return kKernelSets[static_cast<int>(nearest)];
 }
 
 }  // namespace edgeformer::kernels

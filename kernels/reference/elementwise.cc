@@ -8,6 +8,10 @@ void add_f32_ref(const float* a, const float* b, size_t count, float* y) {
   for (size_t i = 0; i < count; ++i) y[i] = a[i] + b[i];
 }
 
+void scale_f32_ref(const float* x, size_t count, float scale, float* y) {
+  for (size_t i = 0; i < count; ++i) y[i] = x[i] * scale;
+}
+
 // Written without 1 + tanh(z) or 1 + erf(z), which cancel for negative inputs: 1 + tanh(z) = 2 / (1 + e^(-2z)) and
 // 1 + erf(z) = erfc(-z), so small negative outputs keep their relative precision.
 void gelu_f32_ref(const float* x, size_t count, bool tanh_approximation, float* y) {

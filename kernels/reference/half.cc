@@ -48,4 +48,8 @@ uint16_t float_to_half(float value) {
   return sign | static_cast<uint16_t>(rounded >> 13);
 }
 
+void f32_to_f16_ref(const float* x, size_t count, uint16_t* y) {
+  for (size_t i = 0; i < count; ++i) y[i] = float_to_half(x[i]);
+}
+
 }  // namespace edgeformer::kernels

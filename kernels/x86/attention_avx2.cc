@@ -17,6 +17,7 @@
 #include "avx2_reduce.h"
 #include "attention_walk.h"
 #include "edgeformer/kernels/attention.h"
+#include "edgeformer/kernels/variants.h"
 #include "vector_exp.h"
 
 namespace edgeformer::kernels {

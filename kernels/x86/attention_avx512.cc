@@ -13,6 +13,7 @@
 
 #include "attention_walk.h"
 #include "edgeformer/kernels/attention.h"
+#include "edgeformer/kernels/variants.h"
 #include "vector_exp.h"
 
 namespace edgeformer::kernels {

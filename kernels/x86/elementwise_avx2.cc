@@ -6,6 +6,7 @@
 #include <initializer_list>
 
 #include "edgeformer/kernels/elementwise.h"
+#include "edgeformer/kernels/variants.h"
 #include "vector_exp.h"
 
 namespace edgeformer::kernels {

@@ -14,6 +14,7 @@
 #include "avx2_reduce.h"
 #include "edgeformer/kernels/fully_connected.h"
 #include "edgeformer/kernels/int8_packing.h"
+#include "edgeformer/kernels/variants.h"
 #include "int4_tile_ymm.h"
 #include "tile_loop.h"
 

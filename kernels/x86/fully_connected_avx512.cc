@@ -14,6 +14,7 @@
 #include "edgeformer/kernels/fully_connected.h"
 #include "edgeformer/kernels/int4_packing.h"
 #include "edgeformer/kernels/int8_packing.h"
+#include "edgeformer/kernels/variants.h"
 #include "avx2_reduce.h"
 #include "common/activation_groups.h"
 #include "tile_loop.h"

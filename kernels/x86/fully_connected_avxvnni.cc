@@ -14,6 +14,7 @@
 #include "common/activation_groups.h"
 #include "common/block_tiles.h"
 #include "edgeformer/kernels/int8_packing.h"
+#include "edgeformer/kernels/variants.h"
 #include "int4_tile_ymm.h"
 
 namespace edgeformer::kernels {

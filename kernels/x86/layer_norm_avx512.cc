@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "edgeformer/kernels/layer_norm.h"
+#include "edgeformer/kernels/variants.h"
 
 namespace edgeformer::kernels {
 

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "edgeformer/kernels/quantize.h"
+#include "edgeformer/kernels/variants.h"
 
 namespace edgeformer::kernels {
 

@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "edgeformer/kernels/quantize.h"
+#include "edgeformer/kernels/variants.h"
 
 namespace edgeformer::kernels {
 

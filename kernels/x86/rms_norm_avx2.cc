@@ -7,6 +7,7 @@
 
 #include "avx2_reduce.h"
 #include "edgeformer/kernels/rms_norm.h"
+#include "edgeformer/kernels/variants.h"
 
 namespace edgeformer::kernels {
 

@@ -11,6 +11,7 @@
 #include "common/rope_walk.h"
 #include "common/sin_cos_constants.h"
 #include "edgeformer/kernels/attention.h"
+#include "edgeformer/kernels/variants.h"
 
 namespace edgeformer::kernels {
 

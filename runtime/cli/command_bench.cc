@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "commands.h"
+#include "edgeformer/schema/entry_names.h"
 #include "json_writer.h"
 
 namespace edgeformer::cli {
@@ -57,8 +58,8 @@ int command_bench(int argc, char** argv) {
   bool encoder = false, decoder = false;
   size_t encode_rows = 0;
   for (const EntryInfo& e : info.entries) {
-    if (e.name == "encode") encoder = true, encode_rows = static_cast<size_t>(e.max_rows);
-    if (e.name == "decode") decoder = true;
+    if (e.name == schema::names::kEncode) encoder = true, encode_rows = static_cast<size_t>(e.max_rows);
+    if (e.name == schema::names::kDecode) decoder = true;
   }
   const int vocab = info.vocab_size;
   const long generated = decoder ? generate : 0;

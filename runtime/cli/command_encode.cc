@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "commands.h"
+#include "edgeformer/schema/entry_names.h"
 #include "json_writer.h"
 
 namespace edgeformer::cli {
@@ -24,9 +25,9 @@ std::string open_encoder(const Arguments& args, long threads, const char* comman
   if (Status s = open_session(args.positionals()[0], threads, &call->model, &call->session, &load_ms); !s.ok())
     return s.message();
   for (const EntryInfo& entry : call->model->info().entries) {
-    if (entry.name != "encode") continue;
+    if (entry.name != schema::names::kEncode) continue;
     for (const TensorInfo& t : entry.outputs)
-      if (t.name == std::string("encode/") + output) call->max_tokens = static_cast<size_t>(entry.max_rows);
+      if (t.name == schema::names::entry_tensor_name(schema::names::kEncode, output)) call->max_tokens = static_cast<size_t>(entry.max_rows);
   }
   if (call->max_tokens == 0)
     return std::string(command) + ": the model has no encode/" + output + " output (" +
@@ -51,7 +52,7 @@ std::string encode_text(EncoderCall& call, const std::string& text, const char* 
   if (Status s = call.session->encode(ids.data(), nullptr, nullptr, ids.size()); !s.ok()) return s.message();
   const void* data = nullptr;
   size_t bytes = 0;
-  if (Status s = call.session->output("encode", output, &data, &bytes); !s.ok()) return s.message();
+  if (Status s = call.session->output(schema::names::kEncode, output, &data, &bytes); !s.ok()) return s.message();
   const float* floats = static_cast<const float*>(data);
   values->assign(floats, floats + bytes / sizeof(float));
   return "";

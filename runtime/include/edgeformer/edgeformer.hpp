@@ -77,7 +77,7 @@ struct WeightIssue {
   uint64_t wrong_row_sums = 0;     // int8 rows whose stored sum of codes differs from the codes
 };
 
-class ModelImpl;
+class LoadedModel;
 class SessionImpl;
 
 // An opened, validated model: immutable, and shareable by any number of sessions.
@@ -106,11 +106,11 @@ class Model {
   int32_t bos_id() const;
   int32_t eos_id() const;
 
-  const ModelImpl& impl() const { return *impl_; }
+  const LoadedModel& impl() const { return *impl_; }
 
  private:
-  explicit Model(std::unique_ptr<ModelImpl> impl);
-  std::unique_ptr<ModelImpl> impl_;
+  explicit Model(std::unique_ptr<LoadedModel> impl);
+  std::unique_ptr<LoadedModel> impl_;
 };
 
 struct SessionOptions {

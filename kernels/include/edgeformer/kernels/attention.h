@@ -15,17 +15,9 @@ using RopeF32Fn = void (*)(float* q, size_t q_stride, size_t q_heads, float* k, 
                           size_t rows, size_t head_dim, size_t pos0, float theta, RopeStyle style);
 void rope_f32_ref(float* q, size_t q_stride, size_t q_heads, float* k, size_t k_stride, size_t k_heads, size_t rows,
                   size_t head_dim, size_t pos0, float theta, RopeStyle style);
-#if defined(EDGEFORMER_HAVE_X86_KERNELS)
-// The reference's angles with a vector sin / cos computed in double (the correctly rounded values; libm's miss by one
+// SIMD variants: the reference's angles with a vector sin / cos computed in double (the correctly rounded values; libm's miss by one
 // rounding for about 1.5% of angles) and the reference's rotation arithmetic, 8 pairs at a time.
-void rope_f32_avx2(float* q, size_t q_stride, size_t q_heads, float* k, size_t k_stride, size_t k_heads, size_t rows,
-                   size_t head_dim, size_t pos0, float theta, RopeStyle style);
-#endif
-#if defined(EDGEFORMER_HAVE_ARM_KERNELS) && defined(__aarch64__)
-// The same on aarch64 NEON (float64x2 for the sin / cos).
-void rope_f32_neon(float* q, size_t q_stride, size_t q_heads, float* k, size_t k_stride, size_t k_heads, size_t rows,
-                   size_t head_dim, size_t pos0, float theta, RopeStyle style);
-#endif
+// The NEON variant does the same on float64x2.
 
 // What a KV cache holds: f32, f16 (IEEE half), or int8 codes with one f32 scale per position and KV head
 // (symmetric, max|x| / 127 over the head's head_dim values, as quantize_rows_q8 makes them).
@@ -64,20 +56,8 @@ using AttentionF32Fn = void (*)(const AttentionArgs& args, size_t row_begin, siz
 void attention_f32_ref(const AttentionArgs& args, size_t row_begin, size_t row_end, size_t head_begin,
                               size_t head_end);
 
-#if defined(EDGEFORMER_HAVE_X86_KERNELS)
-// x86 variants (kernels/x86/): the same algorithm with head vectors in registers; heads wider than 128 (and, for
-// AVX2, f16 and int8 caches whose head_dim is not a multiple of 8) use the reference. Call only where
-// isa_supported() says so.
-void attention_f32_avx2(const AttentionArgs& args, size_t row_begin, size_t row_end, size_t head_begin,
-                               size_t head_end);
-void attention_f32_avx512(const AttentionArgs& args, size_t row_begin, size_t row_end, size_t head_begin,
-                                 size_t head_end);
-#endif
-
-#if defined(EDGEFORMER_HAVE_ARM_KERNELS) && defined(__aarch64__)
-// NEON (kernels/arm/): heads whose head_dim is a multiple of 4, up to 128; others use the reference.
-void attention_f32_neon(const AttentionArgs& args, size_t row_begin, size_t row_end, size_t head_begin,
-                               size_t head_end);
-#endif
+// The x86 variants run the same algorithm with head vectors in registers; heads wider than 128 (and, for AVX2, f16
+// and int8 caches whose head_dim is not a multiple of 8) use the reference. NEON takes heads whose head_dim is a
+// multiple of 4, up to 128; others use the reference.
 
 }  // namespace edgeformer::kernels

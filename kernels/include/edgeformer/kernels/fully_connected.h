@@ -52,32 +52,11 @@ struct FullyConnectedQ4Args {
 using FullyConnectedQ4Fn = void (*)(const FullyConnectedQ4Args& args, size_t n_begin, size_t n_end);
 void fully_connected_q4_ref(const FullyConnectedQ4Args& args, size_t n_begin, size_t n_end);
 
-#if defined(EDGEFORMER_HAVE_X86_KERNELS)
-// x86 variants, each compiled for its ISA alone (kernels/x86/); call them only where isa_supported() says so.
-// Integer sums are exact in every variant (int16 pair sums never saturate); f32 sums are
+// Variants (variants.inc), each compiled for its ISA alone: integer sums are exact in every variant (int16 pair sums never saturate); f32 sums are
 // reassociated across SIMD lanes, so they differ from the reference in the last bits.
-void fully_connected_f32_avx2(const FullyConnectedF32Args& args, size_t n_begin, size_t n_end);
-void fully_connected_q8_avx2(const FullyConnectedQ8Args& args, size_t n_begin, size_t n_end);
-void fully_connected_f32_avx512(const FullyConnectedF32Args& args, size_t n_begin, size_t n_end);
-void fully_connected_q8_avxvnni(const FullyConnectedQ8Args& args, size_t n_begin, size_t n_end);
-void fully_connected_q8_avx512vnni(const FullyConnectedQ8Args& args, size_t n_begin, size_t n_end);
-void fully_connected_q4_avx2(const FullyConnectedQ4Args& args, size_t n_begin, size_t n_end);
-void fully_connected_q4_avxvnni(const FullyConnectedQ4Args& args, size_t n_begin, size_t n_end);
-void fully_connected_q4_avx512vnni(const FullyConnectedQ4Args& args, size_t n_begin, size_t n_end);
-#endif
 
-#if defined(EDGEFORMER_HAVE_ARM_KERNELS)
-// ARM variants (kernels/arm/): NEON for every armv8-a core (and ARMv7 with NEON + VFPv4); on aarch64, sdot for cores
+// On ARM: NEON for every armv8-a core (and ARMv7 with NEON + VFPv4); on aarch64, sdot for cores
 // with the dot-product extension and smmla for prompts on cores with i8mm (its leftover rows, and batch-1 decode,
 // go through sdot).
-void fully_connected_f32_neon(const FullyConnectedF32Args& args, size_t n_begin, size_t n_end);
-void fully_connected_q8_neon(const FullyConnectedQ8Args& args, size_t n_begin, size_t n_end);
-void fully_connected_q4_neon(const FullyConnectedQ4Args& args, size_t n_begin, size_t n_end);
-#if defined(__aarch64__)
-void fully_connected_q8_neon_dotprod(const FullyConnectedQ8Args& args, size_t n_begin, size_t n_end);
-void fully_connected_q8_neon_i8mm(const FullyConnectedQ8Args& args, size_t n_begin, size_t n_end);
-void fully_connected_q4_neon_dotprod(const FullyConnectedQ4Args& args, size_t n_begin, size_t n_end);
-#endif
-#endif
 
 }  // namespace edgeformer::kernels

@@ -13,6 +13,17 @@ enum class Isa {
 };
 
 const char* isa_name(Isa isa);
+// The ISA whose kernel set `isa`'s set builds on (kScalar for itself): a set takes every slot its own variants do not
+// fill from there. AVX-512 builds on AVX2, not AVX-VNNI: most AVX-512 cores lack the VEX-encoded VNNI.
+constexpr Isa isa_base(Isa isa) {
+  switch (isa) {
+    case Isa::kAvxVnni:
+    case Isa::kAvx512Vnni: return Isa::kAvx2;
+    case Isa::kNeonDotprod: return Isa::kNeon;
+    case Isa::kNeonI8mm: return Isa::kNeonDotprod;
+    default: return Isa::kScalar;
+  }
+}
 // Whether this CPU (and its OS) can run the variants of `isa`.
 bool isa_supported(Isa isa);
 // The best supported ISA, lowered by the environment variable

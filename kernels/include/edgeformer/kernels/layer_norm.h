@@ -10,12 +10,6 @@ using LayerNormF32Fn = void (*)(const float* x, const float* weight, const float
                                 float epsilon, float* y);
 void layer_norm_f32_ref(const float* x, const float* weight, const float* bias, size_t rows, size_t dim,
                         float epsilon, float* y);
-#if defined(EDGEFORMER_HAVE_X86_KERNELS)
 // The reference's operations on vectors of doubles: only the order of the two sums differs.
-void layer_norm_f32_avx2(const float* x, const float* weight, const float* bias, size_t rows, size_t dim,
-                         float epsilon, float* y);
-void layer_norm_f32_avx512(const float* x, const float* weight, const float* bias, size_t rows, size_t dim,
-                           float epsilon, float* y);
-#endif
 
 }  // namespace edgeformer::kernels

@@ -10,14 +10,7 @@ namespace edgeformer::kernels {
 using QuantizeRowsQ8Fn = void (*)(const float* x, size_t x_stride, size_t rows, size_t k, int8_t* q, float* scales);
 void quantize_rows_q8_ref(const float* x, size_t x_stride, size_t rows, size_t k, int8_t* q, float* scales);
 
-#if defined(EDGEFORMER_HAVE_X86_KERNELS)
-// Bit-identical to the reference: the same division (IEEE-exact in every lane), rounding half away from zero
+// The SIMD variants are bit-identical to the reference: the same division (IEEE-exact in every lane), rounding half away from zero
 // and NaN -> -127.
-void quantize_rows_q8_avx2(const float* x, size_t x_stride, size_t rows, size_t k, int8_t* q, float* scales);
-void quantize_rows_q8_avx512(const float* x, size_t x_stride, size_t rows, size_t k, int8_t* q, float* scales);
-#endif
-#if defined(EDGEFORMER_HAVE_ARM_KERNELS) && defined(__aarch64__)
-void quantize_rows_q8_neon(const float* x, size_t x_stride, size_t rows, size_t k, int8_t* q, float* scales);
-#endif
 
 }  // namespace edgeformer::kernels

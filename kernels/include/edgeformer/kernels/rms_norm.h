@@ -7,11 +7,5 @@ namespace edgeformer::kernels {
 // y may alias x.
 using RmsNormF32Fn = void (*)(const float* x, const float* weight, size_t rows, size_t dim, float epsilon, float* y);
 void rms_norm_f32_ref(const float* x, const float* weight, size_t rows, size_t dim, float epsilon, float* y);
-#if defined(EDGEFORMER_HAVE_X86_KERNELS)
-void rms_norm_f32_avx2(const float* x, const float* weight, size_t rows, size_t dim, float epsilon, float* y);
-#endif
-#if defined(EDGEFORMER_HAVE_ARM_KERNELS) && defined(__aarch64__)
-void rms_norm_f32_neon(const float* x, const float* weight, size_t rows, size_t dim, float epsilon, float* y);
-#endif
 
 }  // namespace edgeformer::kernels

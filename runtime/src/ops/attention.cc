@@ -1,0 +1,219 @@
+// Attention, one fused operator. Causal (decoders): applies RoPE to q and k in place, appends k and v to the KV
+// caches, then every row attends to the cache up to its own position. Bidirectional: every row attends to the
+// tokens of a masked sequence, the rows' own (encoder self-attention) or a stored source's (cross-attention).
+// Heads and row tiles are split over the thread pool.
+#include <cmath>
+#include <cstring>
+
+#include "ops/operator_run.h"
+
+namespace edgeformer {
+
+namespace {
+
+using schema::DType;
+using schema::Storage;
+
+// Cross-attention over a stored source: k and v f32 state [keys, kv_dim], the mask i32 state [keys].
+Status check_cross_attention(const OperatorCheck& c, int64_t kv_dim) {
+  const schema::AttentionOptions* a = c.op.def->options_as_AttentionOptions();
+  const BoundTensor &k = c.tensor(c.op.inputs[1]), &v = c.tensor(c.op.inputs[2]), &mask = c.tensor(c.op.inputs[3]);
+  for (const BoundTensor* t : {&k, &v})
+    if (t->storage != Storage::State || t->dtype != DType::F32 || t->rank != 2 || t->shape[1] != kv_dim ||
+        t->shape[0] != k.shape[0])
+      return c.fail("cross-attention keys and values must be f32 state [keys, " + std::to_string(kv_dim) + "]");
+  if (mask.storage != Storage::State || mask.dtype != DType::I32 || mask.rank != 1 || mask.shape[0] != k.shape[0])
+    return c.fail("cross-attention's mask must be an i32 state [" + std::to_string(k.shape[0]) + "]");
+  if (a->rope_style() != schema::RopeStyle::None) return c.fail("cross-attention takes no rotary embedding");
+  return Status();
+}
+
+// The caches of causal attention: f32, f16 or int8 (with scales) state [context, kv_dim], both of one type.
+Status check_kv_caches(const OperatorCheck& c, int64_t kv_dim) {
+  const schema::AttentionOptions* a = c.op.def->options_as_AttentionOptions();
+  const int n = static_cast<int>(c.tensors.size());
+  if (a->k_cache() < 0 || a->k_cache() >= n || a->v_cache() < 0 || a->v_cache() >= n || a->k_cache() == a->v_cache())
+    return c.fail("KV-cache ids out of range");
+  const DType cache_dtype = c.tensor(a->k_cache()).dtype;
+  for (int cache : {a->k_cache(), a->v_cache()}) {
+    const BoundTensor& t = c.tensor(cache);
+    if (t.storage != Storage::State || t.dtype != cache_dtype || t.rank != 2 || t.shape[1] != kv_dim ||
+        (cache_dtype != DType::F32 && cache_dtype != DType::F16 && cache_dtype != DType::I8))
+      return c.fail("KV caches must be f32, f16 or int8 state [context, " + std::to_string(kv_dim) +
+                    "], both of one type");
+  }
+  const int64_t context = c.tensor(a->k_cache()).shape[0];
+  if (c.tensor(a->v_cache()).shape[0] != context) return c.fail("K and V caches differ in length");
+  const bool int8 = cache_dtype == DType::I8;
+  for (int scales : {a->k_scales(), a->v_scales()}) {
+    if (!int8) {
+      if (scales != -1) return c.fail("only int8 KV caches have scales");
+      continue;
+    }
+    if (scales < 0 || scales >= n) return c.fail("int8 KV caches need scale ids in range");
+    const BoundTensor& s = c.tensor(scales);
+    if (s.storage != Storage::State || s.dtype != DType::F32 || s.rank != 2 || s.shape[0] != context ||
+        s.shape[1] != a->kv_heads())
+      return c.fail("KV-cache scales must be f32 state [" + std::to_string(context) + ", " +
+                    std::to_string(a->kv_heads()) + "]");
+  }
+  if (int8 && a->k_scales() == a->v_scales()) return c.fail("K and V caches share their scales");
+  return Status();
+}
+
+Status check_attention(const OperatorCheck& c) {
+  if (Status s = c.arity(4, 1); !s.ok()) return s;
+  const schema::AttentionOptions* a = c.op.def->options_as_AttentionOptions();
+  const int heads = a->heads(), kv_heads = a->kv_heads(), head_dim = a->head_dim();
+  if (heads < 1 || kv_heads < 1 || heads % kv_heads != 0 || head_dim < 2 || head_dim % 2 != 0 || heads > 4096 ||
+      head_dim > 4096)
+    return c.fail("heads " + std::to_string(heads) + ", kv heads " + std::to_string(kv_heads) + ", head dim " +
+                  std::to_string(head_dim) + ": heads must be a multiple of kv heads and head dim even");
+  if (a->rope_style() != schema::RopeStyle::Interleaved && a->rope_style() != schema::RopeStyle::Half &&
+      a->rope_style() != schema::RopeStyle::None)
+    return c.fail("unknown rope style");
+  if (a->rope_style() != schema::RopeStyle::None && (!(a->rope_theta() > 0.0f) || !std::isfinite(a->rope_theta())))
+    return c.fail("rope_theta must be positive");
+  const int64_t q_dim = int64_t{heads} * head_dim, kv_dim = int64_t{kv_heads} * head_dim;
+  const int q = c.op.inputs[0], k = c.op.inputs[1], v = c.op.inputs[2], out = c.op.outputs[0];
+  if (!c.is_matrix(q, q_dim) || !c.is_matrix(out, q_dim) || !c.same_rows(q, out))
+    return c.fail("expects q and out [rows, " + std::to_string(q_dim) + "]");
+  const bool cross = !a->causal() && c.tensor(k).storage == Storage::State;
+  if (!cross && (!c.is_matrix(k, kv_dim) || !c.is_matrix(v, kv_dim) || !c.same_rows(q, k) || !c.same_rows(q, v)))
+    return c.fail("expects q/out [rows, " + std::to_string(q_dim) + "] and k/v [rows, " + std::to_string(kv_dim) +
+                  "]");
+  if (!a->causal()) {
+    if (a->k_cache() != -1 || a->v_cache() != -1 || a->k_scales() != -1 || a->v_scales() != -1)
+      return c.fail("bidirectional attention has no KV cache");
+    if (cross) return check_cross_attention(c, kv_dim);
+    if (!c.is_row_mask(c.op.inputs[3], q)) return c.fail("bidirectional attention's mask must be an i32 [rows] activation");
+    return Status();
+  }
+  const BoundTensor& position = c.tensor(c.op.inputs[3]);
+  if (position.storage != Storage::Arena || position.dtype != DType::I32 || position.rank != 1 ||
+      position.shape[0] != 1 || position.dynamic_rows)
+    return c.fail("position must be an i32 [1] activation");
+  return check_kv_caches(c, kv_dim);
+}
+
+struct AttentionTask {
+  kernels::AttentionArgs args;
+  kernels::AttentionF32Fn attention;
+  // Heads outer, rows inner: consecutive work items read the same head's keys and values. Rows go in tiles of
+  // kAttentionRowTile, which the SIMD kernels hold in the lanes of a register.
+  static void run(void* context, size_t head, size_t row, size_t rows) {
+    const auto* task = static_cast<const AttentionTask*>(context);
+    task->attention(task->args, row, row + rows, head, head + 1);
+  }
+};
+
+// Writes n rows of k or v (f32, [n][kv_heads * head_dim]) at `position` of a cache of `dtype`: copied, rounded to
+// f16, or quantized per position and KV head (each head's values as one int8 row with its scale).
+void append_to_cache(const kernels::KernelSet& kernels, DType dtype, const float* rows, size_t n, size_t kv_heads,
+                     size_t head_dim, size_t position, uint8_t* cache, float* scales) {
+  const size_t kv_dim = kv_heads * head_dim;
+  switch (dtype) {
+    case DType::F16:
+      kernels.f32_to_f16(rows, n * kv_dim, reinterpret_cast<uint16_t*>(cache) + position * kv_dim);
+      return;
+    case DType::I8:
+      kernels.quantize_rows_q8(rows, head_dim, n * kv_heads, head_dim,
+                               reinterpret_cast<int8_t*>(cache) + position * kv_dim, scales + position * kv_heads);
+      return;
+    default:
+      std::memcpy(reinterpret_cast<float*>(cache) + position * kv_dim, rows, n * kv_dim * sizeof(float));
+  }
+}
+
+// Heads x row tiles over the pool, or on the calling thread when the work is too small to pay for waking it.
+void run_attention_task(SessionImpl& s, AttentionTask& task, size_t keys) {
+  const kernels::AttentionArgs& a = task.args;
+  // Scores and value sums touch about rows * heads * keys * head_dim * 2 elements.
+  const size_t work = a.rows * a.heads * keys * a.head_dim * 2;
+  task.attention = s.loaded_->kernels->attention_f32;
+  if (s.pool_.threads() <= 1 || work < kMinParallelMacs)
+    task.attention(a, 0, a.rows, 0, a.heads);
+  else
+    s.pool_.parallel_2d(a.heads, a.rows, kernels::kAttentionRowTile, &AttentionTask::run, &task);
+}
+
+// Every row attends to the sequence's tokens, i.e. the keys before the padding: the rows' own (encoder
+// self-attention) or a stored source's (cross-attention).
+Status run_bidirectional_attention(SessionImpl& s, const BoundOperator& op, size_t rows) {
+  const schema::AttentionOptions& a = *op.def->options_as_AttentionOptions();
+  const size_t n = s.rows_of(bound_tensor(s, op.inputs[0]), rows);
+  const size_t key_rows = s.rows_of(bound_tensor(s, op.inputs[1]), rows);
+  const int32_t* mask = tensor_data<const int32_t>(s, op.inputs[3]);
+  size_t tokens = 0;
+  while (tokens < key_rows && mask[tokens] == 1) ++tokens;
+  for (size_t r = tokens; r < key_rows; ++r)
+    if (mask[r] != 0)
+      return Status(StatusCode::kInvalidArgument, "mask: expected 1 for each token then 0 for the padding after "
+                                                  "them, found " + std::to_string(mask[r]) + " at row " + std::to_string(r));
+  if (tokens == 0)
+    return Status(StatusCode::kInvalidArgument, bound_tensor(s, op.inputs[3]).storage == Storage::State
+                                                    ? "no source: encode one before decoding"
+                                                    : "mask: the sequence has no token (mask[0] is 0)");
+  const size_t heads = a.heads(), kv_heads = a.kv_heads(), head_dim = a.head_dim();
+  const size_t q_dim = heads * head_dim, kv_dim = kv_heads * head_dim;
+  float* q = tensor_data<float>(s, op.inputs[0]);
+  float* k = tensor_data<float>(s, op.inputs[1]);
+  const bool self_attention = bound_tensor(s, op.inputs[1]).storage == Storage::Arena;
+  if (a.rope_style() != schema::RopeStyle::None && self_attention)
+    s.loaded_->kernels->rope_f32(q, q_dim, heads, k, kv_dim, kv_heads, n, head_dim, 0, a.rope_theta(),
+                                 static_cast<kernels::RopeStyle>(a.rope_style()));
+  AttentionTask task{};
+  task.args = {q, q_dim, k, tensor_data<const float>(s, op.inputs[2]), kv_dim,
+               tensor_data<float>(s, op.outputs[0]), q_dim, n, heads, kv_heads, head_dim,
+               0, 1.0f / std::sqrt(static_cast<float>(head_dim))};
+  task.args.causal = false;
+  task.args.keys = tokens;
+  run_attention_task(s, task, tokens);
+  return Status();
+}
+
+Status run_attention(SessionImpl& s, const BoundOperator& op, size_t rows) {
+  const schema::AttentionOptions& a = *op.def->options_as_AttentionOptions();
+  if (!a.causal()) return run_bidirectional_attention(s, op, rows);
+  const BoundTensor& k_cache = bound_tensor(s, a.k_cache());
+  const size_t n = s.rows_of(bound_tensor(s, op.inputs[0]), rows);
+  const int32_t position = *tensor_data<const int32_t>(s, op.inputs[3]);
+  const size_t context = k_cache.shape[0];
+  if (position < 0 || static_cast<size_t>(position) > context || n > context - static_cast<size_t>(position))
+    return Status(StatusCode::kOutOfRange, "positions " + std::to_string(position) + ".." +
+                                               std::to_string(int64_t(position) + int64_t(n) - 1) +
+                                               " do not fit the KV cache of " + std::to_string(context));
+  const size_t heads = a.heads(), kv_heads = a.kv_heads(), head_dim = a.head_dim();
+  const size_t q_dim = heads * head_dim, kv_dim = kv_heads * head_dim;
+  const kernels::KernelSet& kernels = *s.loaded_->kernels;
+  float* q = tensor_data<float>(s, op.inputs[0]);
+  float* k = tensor_data<float>(s, op.inputs[1]);
+  const float* v = tensor_data<const float>(s, op.inputs[2]);
+  if (a.rope_style() != schema::RopeStyle::None)
+    kernels.rope_f32(q, q_dim, heads, k, kv_dim, kv_heads, n, head_dim, position, a.rope_theta(),
+                     static_cast<kernels::RopeStyle>(a.rope_style()));
+  uint8_t* k_cache_data = s.address(k_cache);
+  uint8_t* v_cache_data = s.address(bound_tensor(s, a.v_cache()));
+  AttentionTask task{};
+  task.args = {q, q_dim, k_cache_data, v_cache_data, kv_dim,
+               tensor_data<float>(s, op.outputs[0]), q_dim, n, heads, kv_heads, head_dim,
+               static_cast<size_t>(position), 1.0f / std::sqrt(static_cast<float>(head_dim))};
+  append_to_cache(kernels, k_cache.dtype, k, n, kv_heads, head_dim, position, k_cache_data,
+                  a.k_scales() >= 0 ? tensor_data<float>(s, a.k_scales()) : nullptr);
+  append_to_cache(kernels, k_cache.dtype, v, n, kv_heads, head_dim, position, v_cache_data,
+                  a.v_scales() >= 0 ? tensor_data<float>(s, a.v_scales()) : nullptr);
+  if (k_cache.dtype == DType::F16) task.args.cache_type = kernels::KvCacheType::kF16;
+  if (k_cache.dtype == DType::I8) {
+    task.args.cache_type = kernels::KvCacheType::kI8;
+    task.args.k_scales = tensor_data<const float>(s, a.k_scales());
+    task.args.v_scales = tensor_data<const float>(s, a.v_scales());
+  }
+  run_attention_task(s, task, static_cast<size_t>(position) + n);
+  return Status();
+}
+
+}  // namespace
+
+extern const OperatorType kAttentionOperator = {check_attention, run_attention};
+
+}  // namespace edgeformer

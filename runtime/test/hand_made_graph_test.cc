@@ -1,0 +1,149 @@
+// Graphs LLaMA never has, written by the converter's own planner and writer, and the encoder operators' refusals.
+#include <gtest/gtest.h>
+
+#include "model_loader_test_support.h"
+
+namespace edgeformer::testing {
+namespace {
+
+// ---- hand-made graphs, written by the converter's own planner and writer: shapes LLaMA never has
+
+// vocab 16, width 8: Embedding(table, tokens) -> x [rows, 8] -> LastRow -> FullyConnected -> logits, in entries
+// `prefill` (`rows` rows) and `decode` (1 row), with a 512-position i8 state tensor so that a Session accepts prompts.
+// `tweak` edits each entry before it is planned.
+converter::Graph tiny_graph(int rows, const std::function<void(converter::Graph&, converter::Entry&)>& tweak) {
+  using converter::Storage;
+  using schema::DType;
+  converter::Graph g;
+  g.architecture = "llama";
+  g.vocab_size = 16;
+  g.hidden_size = 8;
+  g.max_context = 512;
+  auto add = [&](const std::string& name, DType dtype, std::vector<int64_t> shape, Storage storage, bool dynamic) {
+    converter::Tensor t;
+    t.name = name;
+    t.dtype = dtype;
+    t.shape = std::move(shape);
+    t.storage = storage;
+    t.dynamic_rows = dynamic;
+    if (storage == Storage::Weight) t.data.assign(t.byte_size(), 0);
+    return g.add_tensor(std::move(t));
+  };
+  const int table = add("table", DType::F32, {16, 8}, Storage::Weight, false);
+  const int classifier = add("classifier", DType::F32, {16, 8}, Storage::Weight, false);
+  add("state", DType::I8, {512, 1}, Storage::State, false);
+  g.state_bytes = 512;
+  g.entries.reserve(2);
+  for (const auto& [name, entry_rows] : {std::pair<std::string, int>{"prefill", rows}, {"decode", 1}}) {
+    converter::Entry& e = g.entries.emplace_back();
+    e.name = name;
+    e.max_rows = entry_rows;
+    const int tokens = add(name + "/tokens", DType::I32, {entry_rows}, Storage::Arena, true);
+    const int position = add(name + "/position", DType::I32, {1}, Storage::Arena, false);
+    const int x = add(name + "/x", DType::F32, {entry_rows, 8}, Storage::Arena, true);
+    const int last = add(name + "/last", DType::F32, {1, 8}, Storage::Arena, false);
+    const int logits = add(name + "/logits", DType::F32, {1, 16}, Storage::Arena, false);
+    converter::Operator embedding, last_row, fc;
+    embedding.type = schema::OperatorOptions::EmbeddingOptions;
+    embedding.inputs = {table, tokens};
+    embedding.outputs = {x};
+    last_row.type = schema::OperatorOptions::LastRowOptions;
+    last_row.inputs = {x};
+    last_row.outputs = {last};
+    fc.type = schema::OperatorOptions::FullyConnectedOptions;
+    fc.inputs = {last, classifier};
+    fc.outputs = {logits};
+    e.operators = {embedding, last_row, fc};
+    e.inputs = {tokens, position};
+    e.outputs = {logits};
+    tweak(g, e);
+    converter::plan_entry(g, e);
+  }
+  return g;
+}
+
+TEST_F(ModelLoader, HandMadeGraphOpensAndRuns) {
+  // Control for the two tests below: the graph as built is valid (its `position` input is read by no operator, so
+  // this also needs the loader to count such inputs in the plan) and runs a 64-token prompt.
+  converter::Graph g = tiny_graph(64, [](converter::Graph&, converter::Entry&) {});
+  converter::write_eft(g, tmp_.file("tiny.eft"));
+  ModelPtr model;
+  const Status s = open_both(converter::read_file_bytes(tmp_.file("tiny.eft")), &model);
+  ASSERT_TRUE(s.ok()) << s.message();
+  std::unique_ptr<Session> session;
+  ASSERT_TRUE(Session::create(model, {}, &session).ok());
+  const std::vector<int32_t> prompt(64, 3);
+  const Status prefilled = session->prefill(prompt.data(), prompt.size());
+  EXPECT_TRUE(prefilled.ok()) << prefilled.message();
+}
+
+TEST_F(ModelLoader, DynamicInputSmallerThanTheEntryRows) {
+  // The prefill entry takes 512 rows, but its tokens input holds 1 (the embedding reads `position` instead, so no
+  // operator check sees it): Session::prefill would copy a 512-token prompt 2044 bytes past the tensor, beyond the
+  // whole arena and state (a heap overflow under ASan before the loader checked this).
+  converter::Graph g = tiny_graph(512, [](converter::Graph& graph, converter::Entry& e) {
+    if (e.name != "prefill") return;
+    converter::Tensor& x = graph.tensors[e.operators[0].outputs[0]];
+    graph.tensors[e.inputs[0]].shape = {1};
+    x.shape = {1, 8};  // a fixed [1, 8] embedding of the position
+    x.dynamic_rows = false;
+    e.operators[0].inputs[1] = e.inputs[1];
+  });
+  converter::write_eft(g, tmp_.file("tiny.eft"));
+  expect_invalid(converter::read_file_bytes(tmp_.file("tiny.eft")), "has dynamic rows but 1 rows");
+}
+
+TEST_F(ModelLoader, EntryInputNoOperatorReadsIsPlannedLikeTheOthers) {
+  // An extra input that no operator reads: the converter plans it (it is written by the caller), and the loader
+  // must accept that plan rather than call the arena larger than its tensors need.
+  converter::Graph g = tiny_graph(64, [](converter::Graph& graph, converter::Entry& e) {
+    converter::Tensor t;
+    t.name = e.name + "/unused";
+    t.dtype = schema::DType::F32;
+    t.shape = {256};
+    e.inputs.push_back(graph.add_tensor(std::move(t)));
+  });
+  converter::write_eft(g, tmp_.file("tiny.eft"));
+  const Status s = open_both(converter::read_file_bytes(tmp_.file("tiny.eft")));
+  EXPECT_TRUE(s.ok()) << s.message();
+}
+
+// An encoder's operators: bidirectional attention takes a mask and no cache, pooling a known mode and an i32 mask,
+// L2 normalization a positive epsilon.
+TEST_F(ModelLoader, CorruptEncoderOperatorsAreRefused) {
+  converter::GraphOptions options;
+  convert_hf_bert(std::string(EDGEFORMER_SOURCE_DIR) + "/tests/fixtures/bert-tiny-sentence", tmp_.file("bert.eft"),
+                  options);
+  const std::vector<uint8_t> bert = converter::read_file_bytes(tmp_.file("bert.eft"));
+  ASSERT_TRUE(open_both(bert).ok());
+  const auto op_of = [](Model& m, schema::OperatorOptions type) -> schema::Operator& {
+    auto* ops = entry_named(m, "encode").mutable_operators();
+    for (flatbuffers::uoffset_t i = 0; i < ops->size(); ++i)
+      if (ops->Get(i)->options_type() == type) return *ops->GetMutableObject(i);
+    throw std::runtime_error("no such operator");
+  };
+  const int hidden = [&] {
+    std::vector<uint8_t> copy = bert;
+    return tensor_id(*schema::GetMutableSizePrefixedModel(copy.data()), "encode/hidden");
+  }();
+  expect_rejected(bert, [](Model& m) { ASSERT_TRUE(first_attention(m, "encode").mutate_k_cache(0)); }, "no KV cache");
+  expect_rejected(bert, [](Model& m) { ASSERT_TRUE(first_attention(m, "encode").mutate_causal(true)); },
+                  "position");
+  expect_rejected(bert, [&](Model& m) {
+    op_of(m, schema::OperatorOptions::AttentionOptions).mutable_inputs()->Mutate(3, hidden);
+  }, "mask");
+  expect_rejected(bert, [&](Model& m) {
+    auto& pool = op_of(m, schema::OperatorOptions::PoolOptions);
+    ASSERT_TRUE(const_cast<schema::PoolOptions*>(pool.options_as_PoolOptions())->mutate_mode(schema::PoolMode(7)));
+  }, "pooling mode");
+  expect_rejected(bert, [&](Model& m) {
+    op_of(m, schema::OperatorOptions::PoolOptions).mutable_inputs()->Mutate(1, hidden);
+  }, "mask");
+  expect_rejected(bert, [&](Model& m) {
+    auto& normalize = op_of(m, schema::OperatorOptions::L2NormalizeOptions);
+    ASSERT_TRUE(const_cast<schema::L2NormalizeOptions*>(normalize.options_as_L2NormalizeOptions())->mutate_epsilon(0));
+  }, "epsilon");
+}
+
+}  // namespace
+}  // namespace edgeformer::testing
