@@ -20,15 +20,16 @@
 #include <nlohmann/json.hpp>
 
 #include "convert_error.h"
-#include "bert_graph.h"
-#include "eft_writer.h"
-#include "gpt2_graph.h"
-#include "file_bytes.h"
-#include "hf_llama_reader.h"
-#include "llama2c_reader.h"
-#include "safetensors_reader.h"
-#include "synthetic_models.h"
-#include "synthetic_llama.h"
+#include "families/bert/bert_graph.h"
+#include "families/bert/synthetic_bert.h"
+#include "families/gpt2/gpt2_graph.h"
+#include "families/gpt2/synthetic_gpt2.h"
+#include "families/llama/hf_llama_reader.h"
+#include "families/llama/llama2c_reader.h"
+#include "families/llama/synthetic_llama.h"
+#include "graph/eft_writer.h"
+#include "io/file_bytes.h"
+#include "io/safetensors_reader.h"
 #include "test_support.h"
 
 namespace edgeformer::testing {

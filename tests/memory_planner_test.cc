@@ -6,8 +6,8 @@
 #include <map>
 #include <random>
 
-#include "llama2c_reader.h"
-#include "memory_planner.h"
+#include "families/llama/llama2c_reader.h"
+#include "graph/memory_planner.h"
 #include "test_support.h"
 
 namespace edgeformer::testing {

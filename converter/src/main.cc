@@ -5,21 +5,22 @@
 #include <map>
 #include <string>
 
-#include "bert_graph.h"
 #include "convert_error.h"
 #include "edgeformer/schema/operator_name.h"
-#include "eft_writer.h"
-#include "gpt2_graph.h"
-#include "hf_llama_reader.h"
-#include "json_file.h"
-#include "hf_tokenizer_reader.h"
-#include "llama2c_reader.h"
-#include "llama_graph.h"
-#include "sentencepiece_reader.h"
-#include "marian_graph.h"
-#include "synthetic_llama.h"
-#include "synthetic_models.h"
-#include "synthetic_spec.h"
+#include "families/bert/bert_graph.h"
+#include "families/bert/synthetic_bert.h"
+#include "families/gpt2/gpt2_graph.h"
+#include "families/gpt2/synthetic_gpt2.h"
+#include "families/llama/hf_llama_reader.h"
+#include "families/llama/llama2c_reader.h"
+#include "families/llama/llama_graph.h"
+#include "families/llama/synthetic_llama.h"
+#include "families/marian/marian_graph.h"
+#include "families/synthetic_spec.h"
+#include "graph/eft_writer.h"
+#include "io/json_file.h"
+#include "tokenizers/hf_tokenizer_reader.h"
+#include "tokenizers/sentencepiece_reader.h"
 
 namespace {
 
