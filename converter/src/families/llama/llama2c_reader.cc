@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
 
 #include "convert_error.h"
 #include "io/file_bytes.h"
@@ -137,6 +138,19 @@ TokenizerData read_llama2c_tokenizer(const std::string& path, int vocab_size) {
     if (tok.pieces[i] == "<0x00>") tok.byte_fallback_base = i;
   tok.add_dummy_prefix = true;
   return tok;
+}
+
+std::string find_llama2c_tokenizer(const std::string& checkpoint_path) {
+  namespace fs = std::filesystem;
+  const fs::path checkpoint(checkpoint_path);
+  std::vector<fs::path> candidates;
+  for (const auto& file : fs::directory_iterator(checkpoint.parent_path().empty() ? "." : checkpoint.parent_path())) {
+    const std::string name = file.path().filename().string();
+    if (name.rfind("tok", 0) == 0 && file.path().extension() == ".bin") candidates.push_back(file.path());
+  }
+  if (candidates.size() == 1) return candidates[0].string();
+  throw ConvertError(checkpoint.string() + ": found " + std::to_string(candidates.size()) +
+                     " tok*.bin tokenizers beside it; name one with --tokenizer");
 }
 
 }  // namespace edgeformer::converter

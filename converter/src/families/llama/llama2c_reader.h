@@ -10,4 +10,8 @@ LlamaCheckpoint read_llama2c(const std::string& checkpoint_path, const std::stri
 
 TokenizerData read_llama2c_tokenizer(const std::string& path, int vocab_size);
 
+// The tokenizer of a checkpoint converted without --tokenizer: the one tok*.bin beside it. Throws ConvertError when
+// there is not exactly one.
+std::string find_llama2c_tokenizer(const std::string& checkpoint_path);
+
 }  // namespace edgeformer::converter
