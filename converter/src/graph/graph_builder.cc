@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "edgeformer/schema/entry_names.h"
 #include "edgeformer/kernels/half.h"
 #include "edgeformer/kernels/int4_packing.h"
 #include "edgeformer/kernels/int8_packing.h"
@@ -138,7 +139,7 @@ int GraphBuilder::state(const std::string& name, std::vector<int64_t> shape, DTy
 
 int GraphBuilder::activation(const std::string& name, DType dtype, std::vector<int64_t> shape, bool dynamic_rows) {
   Tensor t;
-  t.name = entry_->name + "/" + name;
+  t.name = schema::names::entry_tensor_name(entry_->name, name);
   t.dtype = dtype;
   t.shape = std::move(shape);
   t.storage = Storage::Arena;

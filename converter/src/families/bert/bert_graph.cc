@@ -2,12 +2,15 @@
 
 #include <algorithm>
 
+#include "edgeformer/schema/entry_names.h"
 #include "graph/graph_builder.h"
 #include "graph/memory_planner.h"
 
 namespace edgeformer::converter {
 
 namespace {
+
+namespace names = schema::names;
 
 // Post-LayerNorm blocks: x = LN(x + attn(x)); x = LN(x + ffn(x)), self-attention over the whole sequence (the
 // padding masked), embeddings of tokens, positions and token types summed and normalized.
@@ -68,11 +71,11 @@ class BertGraphBuilder : GraphBuilder {
   }
 
   void build_entry(int rows) {
-    begin_entry("encode", rows);
+    begin_entry(names::kEncode, rows);
     const int head_dim = c_.dim / c_.heads;
-    const int tokens = activation("tokens", DType::I32, {rows}, true);
-    const int token_types = activation("token_types", DType::I32, {rows}, true);
-    const int mask = activation("mask", DType::I32, {rows}, true);
+    const int tokens = activation(names::kTokens, DType::I32, {rows}, true);
+    const int token_types = activation(names::kTokenTypes, DType::I32, {rows}, true);
+    const int mask = activation(names::kMask, DType::I32, {rows}, true);
     entry_->inputs = {tokens, token_types, mask};
     const int words = rows_tensor("word_embedding", c_.dim, true);
     op(OperatorOptions::EmbeddingOptions, {words_, tokens}, {words});
@@ -103,14 +106,14 @@ class BertGraphBuilder : GraphBuilder {
       activation_op.gelu_tanh = c_.gelu_tanh;
       op(OperatorOptions::GeluOptions, {inner}, {gelu}, activation_op);
       const int residual = add(p + "ffn_residual", x, dense(p + "ffn_out", gelu, w.out, true), c_.dim);
-      x = norm(l + 1 == c_.layers ? "hidden" : p + "output_norm", residual, w.output_norm);
+      x = norm(l + 1 == c_.layers ? names::kHidden : p + "output_norm", residual, w.output_norm);
     }
     entry_->outputs = {x};
     if (ckpt_.pooling != SentencePooling::kNone) {
-      int sentence = pool(ckpt_.normalize ? "sentence" : "embedding", x, mask,
+      int sentence = pool(ckpt_.normalize ? "sentence" : names::kEmbedding, x, mask,
                           ckpt_.pooling == SentencePooling::kCls ? schema::PoolMode::First : schema::PoolMode::Mean);
       if (ckpt_.normalize) {
-        const int normalized = rows_tensor("embedding", c_.dim, false);
+        const int normalized = rows_tensor(names::kEmbedding, c_.dim, false);
         Operator o;
         o.epsilon = 1e-12f;  // torch.nn.functional.normalize's default
         op(OperatorOptions::L2NormalizeOptions, {sentence}, {normalized}, o);
@@ -119,12 +122,12 @@ class BertGraphBuilder : GraphBuilder {
       entry_->outputs.push_back(sentence);
     } else if (pooler_.weight >= 0) {
       const int cls = pool("cls", x, mask, schema::PoolMode::First);
-      const int pooled = rows_tensor("pooled", c_.dim, false);
+      const int pooled = rows_tensor(names::kPooled, c_.dim, false);
       Operator tanh;
       tanh.activation = schema::ActivationFunction::Tanh;
       op(OperatorOptions::ActivationOptions, {dense("pooler", cls, pooler_, false)}, {pooled}, tanh);
       entry_->outputs.push_back(pooled);
-      if (classifier_.weight >= 0) entry_->outputs.push_back(dense("logits", pooled, classifier_, false));
+      if (classifier_.weight >= 0) entry_->outputs.push_back(dense(names::kLogits, pooled, classifier_, false));
     }
     plan_entry(graph_, *entry_);
   }

@@ -3,12 +3,15 @@
 #include <algorithm>
 
 #include "convert_error.h"
+#include "edgeformer/schema/entry_names.h"
 #include "graph/graph_builder.h"
 #include "graph/memory_planner.h"
 
 namespace edgeformer::converter {
 
 namespace {
+
+namespace names = schema::names;
 
 // Pre-LayerNorm blocks: x += attn(ln_1(x)); x += mlp(ln_2(x)), with learned absolute positions added to the token
 // embeddings, biases on every linear layer, GELU (tanh), and the classifier tied to the token embeddings.
@@ -48,8 +51,8 @@ class Gpt2GraphBuilder : GraphBuilder {
     final_bias_ = f32_weight("ln_f.bias", ckpt_.final_norm_bias, {c_.dim});
     classifier_ = tied_classifier(embedding_, ckpt_.token_embedding, c_.vocab_size, c_.dim);
     const int prefill_rows = std::max(1, std::min(options_.prefill_rows, graph_.max_context));
-    build_entry("prefill", prefill_rows);
-    build_entry("decode", 1);
+    build_entry(names::kPrefill, prefill_rows);
+    build_entry(names::kDecode, 1);
   }
 
  private:
@@ -61,8 +64,8 @@ class Gpt2GraphBuilder : GraphBuilder {
   void build_entry(const std::string& name, int rows) {
     begin_entry(name, rows);
     const int head_dim = c_.dim / c_.heads;
-    const int tokens = activation("tokens", DType::I32, {rows}, true);
-    const int position = activation("position", DType::I32, {1}, false);
+    const int tokens = activation(names::kTokens, DType::I32, {rows}, true);
+    const int position = activation(names::kPosition, DType::I32, {1}, false);
     entry_->inputs = {tokens, position};
     const int embedded = rows_tensor("embedding", c_.dim, true);
     op(OperatorOptions::EmbeddingOptions, {embedding_, tokens}, {embedded});
@@ -90,7 +93,7 @@ class Gpt2GraphBuilder : GraphBuilder {
     const int last = rows_tensor("last_row", c_.dim, false);
     op(OperatorOptions::LastRowOptions, {x}, {last});
     const int normed = layer_norm("ln_f", last, final_weight_, final_bias_, c_.epsilon, false);
-    const int logits = fully_connected("logits", normed, classifier_, false);
+    const int logits = fully_connected(names::kLogits, normed, classifier_, false);
     entry_->outputs = {logits};
     plan_entry(graph_, *entry_);
   }

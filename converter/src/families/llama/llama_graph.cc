@@ -5,12 +5,15 @@
 #include <cstring>
 
 #include "convert_error.h"
+#include "edgeformer/schema/entry_names.h"
 #include "graph/graph_builder.h"
 #include "graph/memory_planner.h"
 
 namespace edgeformer::converter {
 
 namespace {
+
+namespace names = schema::names;
 
 class LlamaGraphBuilder : GraphBuilder {
  public:
@@ -43,8 +46,8 @@ class LlamaGraphBuilder : GraphBuilder {
                       : linear_weight("classifier", ckpt_.classifier, c_.vocab_size, c_.dim);
 
     const int prefill_rows = std::max(1, std::min(options_.prefill_rows, graph_.max_context));
-    build_entry("prefill", prefill_rows);
-    build_entry("decode", 1);
+    build_entry(names::kPrefill, prefill_rows);
+    build_entry(names::kDecode, 1);
   }
 
  private:
@@ -65,8 +68,8 @@ class LlamaGraphBuilder : GraphBuilder {
     begin_entry(name, rows);
     const int head_dim = c_.dim / c_.heads;
 
-    const int tokens = activation("tokens", DType::I32, {rows}, true);
-    const int position = activation("position", DType::I32, {1}, false);
+    const int tokens = activation(names::kTokens, DType::I32, {rows}, true);
+    const int position = activation(names::kPosition, DType::I32, {1}, false);
     entry_->inputs = {tokens, position};
     int x = rows_tensor("embedding", c_.dim, true);
     op(OperatorOptions::EmbeddingOptions, {embedding_, tokens}, {x});
@@ -93,7 +96,7 @@ class LlamaGraphBuilder : GraphBuilder {
     const int last = rows_tensor("last_row", c_.dim, false);
     op(OperatorOptions::LastRowOptions, {x}, {last});
     const int normed = rms_norm("final_norm", last, final_norm_, false);
-    const int logits = fully_connected("logits", normed, classifier_, false);
+    const int logits = fully_connected(names::kLogits, normed, classifier_, false);
     entry_->outputs = {logits};
     plan_entry(graph_, *entry_);
   }

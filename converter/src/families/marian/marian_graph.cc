@@ -3,12 +3,15 @@
 #include <algorithm>
 #include <cmath>
 
+#include "edgeformer/schema/entry_names.h"
 #include "graph/graph_builder.h"
 #include "graph/memory_planner.h"
 
 namespace edgeformer::converter {
 
 namespace {
+
+namespace names = schema::names;
 
 // Post-LayerNorm layers: x = LN(x + attention(x)) [decoder: x = LN(x + cross_attention(x, source))];
 // x = LN(x + fc2(act(fc1(x)))). Token embeddings (shared by encoder, decoder and the classifier) are scaled by
@@ -37,8 +40,8 @@ class MarianGraphBuilder : GraphBuilder {
     logits_bias_ = f32_weight("final_logits_bias", ckpt_.final_logits_bias, {c_.vocab_size});
     classifier_ = tied_classifier(embedding_, ckpt_.shared_embedding, c_.vocab_size, dim);
     build_encode(context);
-    build_decoder("prefill", std::max(1, std::min(options_.prefill_rows, context)));
-    build_decoder("decode", 1);
+    build_decoder(names::kPrefill, std::max(1, std::min(options_.prefill_rows, context)));
+    build_decoder(names::kDecode, 1);
   }
 
  private:
@@ -133,9 +136,9 @@ class MarianGraphBuilder : GraphBuilder {
   void store(int x, int state_id) { op(OperatorOptions::StoreOptions, {x}, {state_id}); }
 
   void build_encode(int rows) {
-    begin_entry("encode", rows);
-    const int tokens = activation("tokens", DType::I32, {rows}, true);
-    const int mask = activation("mask", DType::I32, {rows}, true);
+    begin_entry(names::kEncode, rows);
+    const int tokens = activation(names::kTokens, DType::I32, {rows}, true);
+    const int mask = activation(names::kMask, DType::I32, {rows}, true);
     entry_->inputs = {tokens, mask};
     int x = embed(tokens, -1);
     for (int l = 0; l < c_.encoder_layers; ++l) {
@@ -145,7 +148,7 @@ class MarianGraphBuilder : GraphBuilder {
       const int attended = attention(p, q, k, v, mask, c_.encoder_heads, false);
       x = norm(p + "attention_norm", add(p + "attention_residual", x, dense(p + "o", attended, w.self.o), c_.dim),
                w.self.norm);
-      x = feed_forward(p, x, w, c_.encoder_ffn, l + 1 == c_.encoder_layers ? "hidden" : p + "final_norm");
+      x = feed_forward(p, x, w, c_.encoder_ffn, l + 1 == c_.encoder_layers ? names::kHidden : p + "final_norm");
     }
     entry_->outputs = {x};
     // What every decoder step reads: each layer's cross-attention keys and values, and the source's mask.
@@ -161,8 +164,8 @@ class MarianGraphBuilder : GraphBuilder {
 
   void build_decoder(const std::string& name, int rows) {
     begin_entry(name, rows);
-    const int tokens = activation("tokens", DType::I32, {rows}, true);
-    const int position = activation("position", DType::I32, {1}, false);
+    const int tokens = activation(names::kTokens, DType::I32, {rows}, true);
+    const int position = activation(names::kPosition, DType::I32, {1}, false);
     entry_->inputs = {tokens, position};
     int x = embed(tokens, position);
     for (int l = 0; l < c_.decoder_layers; ++l) {
@@ -180,7 +183,7 @@ class MarianGraphBuilder : GraphBuilder {
     }
     const int last = rows_tensor("last_row", c_.dim, false);
     op(OperatorOptions::LastRowOptions, {x}, {last});
-    entry_->outputs = {fully_connected("logits", last, classifier_, false, logits_bias_)};
+    entry_->outputs = {fully_connected(names::kLogits, last, classifier_, false, logits_bias_)};
     plan_entry(graph_, *entry_);
   }
 
