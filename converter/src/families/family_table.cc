@@ -1,5 +1,5 @@
-// The one list of model families. Adding one: its folder under families/, with <name>_family.cc making its record,
-// and its line below (the declaration and the entry).
+// The one list of model families. A new family is a folder under families/ whose <name>_family.cc makes its record
+// (its sources listed in converter/CMakeLists.txt), then its declaration and its entry here.
 #include "families/family.h"
 
 namespace edgeformer::converter {
