@@ -11,8 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "bert_graph.h"
-#include "eft_writer.h"
+#include "families/bert/bert_graph.h"
+#include "graph/eft_writer.h"
 #include "test_support.h"
 
 namespace edgeformer::testing {

@@ -11,8 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "eft_writer.h"
-#include "gpt2_graph.h"
+#include "families/gpt2/gpt2_graph.h"
+#include "graph/eft_writer.h"
 #include "test_support.h"
 
 namespace edgeformer::testing {

@@ -11,10 +11,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "eft_writer.h"
-#include "marian_graph.h"
-#include "sentencepiece_reader.h"
+#include "families/marian/marian_graph.h"
+#include "graph/eft_writer.h"
 #include "test_support.h"
+#include "tokenizers/sentencepiece_reader.h"
 
 namespace edgeformer::testing {
 namespace {

@@ -7,11 +7,11 @@
 #include <filesystem>
 #include <fstream>
 
-#include "bert_graph.h"
-#include "eft_writer.h"
-#include "hf_llama_reader.h"
-#include "llama2c_reader.h"
-#include "marian_graph.h"
+#include "families/bert/bert_graph.h"
+#include "families/llama/hf_llama_reader.h"
+#include "families/llama/llama2c_reader.h"
+#include "families/marian/marian_graph.h"
+#include "graph/eft_writer.h"
 
 namespace edgeformer::testing {
 

@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "edgeformer/edgeformer.hpp"
-#include "llama_graph.h"
+#include "families/llama/llama_graph.h"
 
 namespace edgeformer::testing {
 

@@ -1,25 +1,17 @@
 // edgeformer-convert: checkpoints people have -> one .eft file.
 #include <cstdio>
-#include <cstring>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <string>
 
-#include "bert_graph.h"
 #include "convert_error.h"
 #include "edgeformer/schema/operator_name.h"
-#include "eft_writer.h"
-#include "gpt2_graph.h"
-#include "hf_llama_reader.h"
-#include "json_file.h"
-#include "hf_tokenizer_reader.h"
-#include "llama2c_reader.h"
-#include "llama_graph.h"
-#include "sentencepiece_reader.h"
-#include "marian_graph.h"
-#include "synthetic_llama.h"
-#include "synthetic_models.h"
-#include "synthetic_spec.h"
+#include "families/family.h"
+#include "families/synthetic_spec.h"
+#include "graph/eft_writer.h"
+#include "io/json_file.h"
+#include "tokenizers/replacement_tokenizer.h"
 
 namespace {
 
@@ -44,6 +36,12 @@ constexpr const char* kUsage =
     "  --synthetic SPEC   random weights of a given shape (keys dim, layers, heads, kv_heads (llama), ffn, vocab,\n"
     "                     context, labels (bert), seed), to measure realistic sizes without a download\n";
 
+// What the command line asks for.
+struct Request {
+  std::string input, output, tokenizer, synthetic;
+  GraphOptions options;
+};
+
 int parse_positive(const std::string& flag, const std::string& value) {
   char* end = nullptr;
   const long n = std::strtol(value.c_str(), &end, 10);
@@ -52,20 +50,9 @@ int parse_positive(const std::string& flag, const std::string& value) {
   return static_cast<int>(n);
 }
 
-std::string find_llama2c_tokenizer(const fs::path& checkpoint) {
-  std::vector<fs::path> candidates;
-  for (const auto& file : fs::directory_iterator(checkpoint.parent_path().empty() ? "." : checkpoint.parent_path())) {
-    const std::string name = file.path().filename().string();
-    if (name.rfind("tok", 0) == 0 && file.path().extension() == ".bin") candidates.push_back(file.path());
-  }
-  if (candidates.size() == 1) return candidates[0].string();
-  throw ConvertError(checkpoint.string() + ": found " + std::to_string(candidates.size()) +
-                     " tok*.bin tokenizers beside it; name one with --tokenizer");
-}
-
-int run(int argc, char** argv) {
-  std::string input, output, tokenizer, synthetic;
-  GraphOptions options;
+// Fills `request` from the arguments. Returns an exit code when the run ends here (help: 0, usage error: 2), else -1.
+int parse_arguments(int argc, char** argv, Request& request) {
+  GraphOptions& options = request.options;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     auto value = [&]() -> std::string {
@@ -76,7 +63,7 @@ int run(int argc, char** argv) {
       std::fputs(kUsage, stdout);
       return 0;
     } else if (arg == "-o" || arg == "--output") {
-      output = value();
+      request.output = value();
     } else if (arg == "--quant") {
       const std::string q = value();
       if (q == "f32") options.weights = WeightFormat::kF32;
@@ -94,96 +81,79 @@ int run(int argc, char** argv) {
     } else if (arg == "--prefill-chunk") {
       options.prefill_rows = parse_positive(arg, value());
     } else if (arg == "--synthetic") {
-      synthetic = value();
+      request.synthetic = value();
     } else if (arg == "--tokenizer") {
-      tokenizer = value();
+      request.tokenizer = value();
     } else if (!arg.empty() && arg[0] == '-') {
       throw ConvertError("unknown option " + arg + "\n" + kUsage);
-    } else if (input.empty()) {
-      input = arg;
+    } else if (request.input.empty()) {
+      request.input = arg;
     } else {
       throw ConvertError("unexpected argument " + arg);
     }
   }
-  if ((input.empty() == synthetic.empty()) || output.empty()) {
+  if ((request.input.empty() == request.synthetic.empty()) || request.output.empty()) {
     std::fputs(kUsage, stderr);
     return 2;
   }
+  return -1;
+}
 
-  // A tokenizer.json or a BERT vocab.txt replaces the model's own; a .bin is a llama2.c tokenizer.
-  const bool json_tokenizer = fs::path(tokenizer).extension() == ".json";
-  const bool vocab_tokenizer = fs::path(tokenizer).extension() == ".txt";
-  const bool spm_tokenizer = fs::path(tokenizer).extension() == ".spm" || fs::path(tokenizer).extension() == ".model";
-  const auto replace_tokenizer = [&](TokenizerData& tok, std::string& note, int vocab_size) {
-    if (json_tokenizer) {
-      std::string why_not;
-      tok = read_hf_tokenizer(tokenizer, vocab_size, -1, -1, why_not);
-      if (!why_not.empty()) throw ConvertError(tokenizer + ": " + why_not);
-      note.clear();
-    } else if (vocab_tokenizer) {
-      tok = read_wordpiece_vocab(tokenizer, vocab_size);
-      note.clear();
-    } else if (spm_tokenizer) {
-      tok = read_sentencepiece_model(tokenizer, vocab_size);
-      note.clear();
-    }
-    if (!note.empty()) std::fprintf(stderr, "note: %s\n", note.c_str());
-  };
-  std::string model_type = "llama", shape;
-  if (synthetic.empty() && fs::is_directory(input))
-    model_type = read_json((fs::path(input) / "config.json").string()).value("model_type", std::string());
-  if (!synthetic.empty()) model_type = synthetic_architecture(synthetic);
-  Graph graph;
-  if (model_type == "bert") {
-    BertCheckpoint checkpoint = synthetic.empty() ? read_hf_bert(input) : synthetic_bert(synthetic);
-    replace_tokenizer(checkpoint.tokenizer, checkpoint.tokenizer_note, checkpoint.config.vocab_size);
-    graph = build_bert_graph(checkpoint, options);
-    const BertConfig& c = checkpoint.config;
-    shape = "bert: dim " + std::to_string(c.dim) + ", inner " + std::to_string(c.inner) + ", layers " +
-            std::to_string(c.layers) + ", heads " + std::to_string(c.heads) + ", sequence " +
-            std::to_string(graph.max_context) + ", vocab " + std::to_string(c.vocab_size);
-    if (!checkpoint.labels.empty()) shape += ", " + std::to_string(checkpoint.labels.size()) + " labels";
-  } else if (model_type == "marian") {
-    if (!synthetic.empty())
-      throw ConvertError("--synthetic: architecture 'marian' is not supported (llama, gpt2, bert)");
-    MarianCheckpoint checkpoint = read_hf_marian(input);
-    replace_tokenizer(checkpoint.tokenizer, checkpoint.tokenizer_note, checkpoint.config.vocab_size);
-    graph = build_marian_graph(checkpoint, options);
-    const MarianConfig& c = checkpoint.config;
-    shape = "marian: dim " + std::to_string(c.dim) + ", layers " + std::to_string(c.encoder_layers) + "+" +
-            std::to_string(c.decoder_layers) + ", heads " + std::to_string(c.encoder_heads) + ", ffn " +
-            std::to_string(c.encoder_ffn) + ", positions " + std::to_string(graph.max_context) + ", vocab " +
-            std::to_string(c.vocab_size);
-  } else if (model_type == "gpt2") {
-    Gpt2Checkpoint checkpoint = synthetic.empty() ? read_hf_gpt2(input) : synthetic_gpt2(synthetic);
-    replace_tokenizer(checkpoint.tokenizer, checkpoint.tokenizer_note, checkpoint.config.vocab_size);
-    graph = build_gpt2_graph(checkpoint, options);
-    const Gpt2Config& c = checkpoint.config;
-    shape = "gpt2: dim " + std::to_string(c.dim) + ", inner " + std::to_string(c.inner) + ", layers " +
-            std::to_string(c.layers) + ", heads " + std::to_string(c.heads) + ", positions " +
-            std::to_string(c.positions) + ", vocab " + std::to_string(c.vocab_size);
-  } else {
-    LlamaCheckpoint checkpoint;
-    if (!synthetic.empty()) {
-      checkpoint = synthetic_llama(synthetic);
-    } else if (fs::is_directory(input)) {
-      checkpoint = read_hf_llama(input);
-    } else if (json_tokenizer || vocab_tokenizer || spm_tokenizer) {
-      throw ConvertError("--tokenizer " + tokenizer + ": a llama2.c checkpoint takes its tok*.bin tokenizer");
-    } else if (fs::is_regular_file(input)) {
-      checkpoint = read_llama2c(input, tokenizer.empty() ? find_llama2c_tokenizer(input) : tokenizer);
-    } else {
-      throw ConvertError(input + ": no such file or folder");
-    }
-    replace_tokenizer(checkpoint.tokenizer, checkpoint.tokenizer_note, checkpoint.config.vocab_size);
-    graph = build_llama_graph(checkpoint, options);
-    const LlamaConfig& c = checkpoint.config;
-    shape = "llama: dim " + std::to_string(c.dim) + ", hidden " + std::to_string(c.hidden_dim) + ", layers " +
-            std::to_string(c.layers) + ", heads " + std::to_string(c.heads) + ", kv heads " +
-            std::to_string(c.kv_heads) + ", vocab " + std::to_string(c.vocab_size);
+// The model types of the families, "a, b, c"; only those with synthetic checkpoints when `synthetic_only`.
+std::string model_type_list(bool synthetic_only) {
+  std::string list;
+  for (const ModelFamily& family : model_families())
+    if (!synthetic_only || family.synthetic) list += (list.empty() ? "" : ", ") + family.model_type;
+  return list;
+}
+
+// The family of the input: a --synthetic spec's architecture, a folder's model_type, else the default family
+// (a llama2.c checkpoint, or nothing at all, which its reader reports).
+const ModelFamily& family_of(const Request& request, bool folder) {
+  if (!request.synthetic.empty()) {
+    const std::string architecture = synthetic_architecture(request.synthetic);
+    const ModelFamily* family = find_family(architecture);
+    if (family == nullptr || !family->synthetic)
+      throw ConvertError("--synthetic: architecture '" + architecture + "' is not supported (" +
+                         model_type_list(true) + ")");
+    return *family;
   }
-  const uint64_t file_bytes = write_eft(graph, output);
+  if (!folder) return default_family();
+  const std::string config_path = (fs::path(request.input) / "config.json").string();
+  const std::string model_type = read_json(config_path).value("model_type", std::string());
+  const ModelFamily* family = find_family(model_type);
+  if (family == nullptr)
+    throw ConvertError(config_path + ": model_type \"" + model_type + "\" is not supported (supported: " +
+                       model_type_list(false) + ")");
+  return *family;
+}
 
+struct Conversion {
+  Graph graph;
+  std::string shape;  // for the summary
+};
+
+// Reads (or makes) the checkpoint, replaces its tokenizer when --tokenizer names one, and lowers it. The checkpoint
+// is freed on return, before the file is written.
+Conversion convert(const Request& request) {
+  const bool folder = request.synthetic.empty() && fs::is_directory(request.input);
+  const ModelFamily& family = family_of(request, folder);
+  AnyCheckpoint checkpoint = !request.synthetic.empty() ? family.synthetic(request.synthetic)
+                             : folder                   ? family.read_folder(request.input)
+                                                        : family.read_file(request.input, request.tokenizer);
+  TokenizerSlot slot = family.tokenizer_slot(checkpoint);
+  if (is_replacement_tokenizer(request.tokenizer)) {
+    slot.tokenizer = read_replacement_tokenizer(request.tokenizer, slot.vocab_size);
+    slot.note.clear();
+  }
+  if (!slot.note.empty()) std::fprintf(stderr, "note: %s\n", slot.note.c_str());
+  Conversion conversion;
+  conversion.graph = family.build_graph(checkpoint, request.options);
+  conversion.shape = family.describe(checkpoint, conversion.graph);
+  return conversion;
+}
+
+void print_summary(const Graph& graph, const std::string& shape, const std::string& output, uint64_t file_bytes) {
   std::map<std::string, int> op_counts;
   size_t ops = 0;
   for (const Entry& entry : graph.entries) {
@@ -204,6 +174,14 @@ int run(int argc, char** argv) {
   std::printf("  KV-cache bytes %llu (%d positions)\n", static_cast<unsigned long long>(graph.state_bytes),
               graph.max_context);
   std::printf("  tokenizer     %s\n", edgeformer::schema::EnumNameTokenizerKind(graph.tokenizer.kind));
+}
+
+int run(int argc, char** argv) {
+  Request request;
+  if (const int exit_code = parse_arguments(argc, argv, request); exit_code >= 0) return exit_code;
+  Conversion conversion = convert(request);
+  const uint64_t file_bytes = write_eft(conversion.graph, request.output);
+  print_summary(conversion.graph, conversion.shape, request.output, file_bytes);
   return 0;
 }
 

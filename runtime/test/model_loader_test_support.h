@@ -14,11 +14,11 @@
 #include <random>
 
 #include "edgeformer/schema/edgeformer_generated.h"
-#include "eft_writer.h"
-#include "file_bytes.h"
-#include "llama_graph.h"
-#include "memory_planner.h"
-#include "synthetic_llama.h"
+#include "families/llama/llama_graph.h"
+#include "families/llama/synthetic_llama.h"
+#include "graph/eft_writer.h"
+#include "graph/memory_planner.h"
+#include "io/file_bytes.h"
 #include "test_support.h"
 
 namespace edgeformer::testing {

@@ -10,11 +10,11 @@
 #include <string>
 #include <vector>
 
-#include "eft_writer.h"
-#include "hf_tokenizer_reader.h"
-#include "llama_graph.h"
-#include "synthetic_llama.h"
+#include "families/llama/llama_graph.h"
+#include "families/llama/synthetic_llama.h"
+#include "graph/eft_writer.h"
 #include "test_support.h"
+#include "tokenizers/hf_tokenizer_reader.h"
 
 namespace edgeformer::testing {
 namespace {

@@ -1,0 +1,94 @@
+#include "families/llama/hf_llama_reader.h"
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "convert_error.h"
+#include "io/json_file.h"
+#include "io/safetensors_reader.h"
+#include "tokenizers/hf_tokenizer_reader.h"
+
+namespace edgeformer::converter {
+
+using nlohmann::json;
+
+LlamaCheckpoint read_hf_llama(const std::string& folder) {
+  namespace fs = std::filesystem;
+  const std::string config_path = (fs::path(folder) / "config.json").string();
+  const json config = read_json(config_path);
+  const std::string model_type = config.value("model_type", "");
+  if (model_type != "llama")
+    throw ConvertError(config_path + ": model_type \"" + model_type +
+                       "\" is not supported (supported: llama, gpt2, bert, marian)");
+  for (const char* key : {"rope_scaling", "quantization_config"})
+    if (config.contains(key) && !config[key].is_null())
+      throw ConvertError(config_path + ": \"" + key + "\" is not supported: " + config[key].dump());
+  for (const char* key : {"attention_bias", "mlp_bias"})
+    if (config_value_or<bool>(config, config_path, key, false))
+      throw ConvertError(config_path + ": \"" + std::string(key) + "\": true is not supported");
+  const std::string act = config_value_or<std::string>(config, config_path, "hidden_act", "silu");
+  if (act != "silu") throw ConvertError(config_path + ": hidden_act \"" + act + "\" is not supported (silu)");
+
+  LlamaCheckpoint ckpt;
+  ckpt.source = "huggingface:" + folder;
+  LlamaConfig& c = ckpt.config;
+  c.dim = config_value<int>(config, config_path, "hidden_size");
+  c.hidden_dim = config_value<int>(config, config_path, "intermediate_size");
+  c.layers = config_value<int>(config, config_path, "num_hidden_layers");
+  c.heads = config_value<int>(config, config_path, "num_attention_heads");
+  c.kv_heads = config_value_or<int>(config, config_path, "num_key_value_heads", c.heads);
+  c.vocab_size = config_value<int>(config, config_path, "vocab_size");
+  c.max_context = config_value_or<int>(config, config_path, "max_position_embeddings", 2048);
+  c.rope_theta = config_value_or<float>(config, config_path, "rope_theta", 10000.0f);
+  c.norm_epsilon = config_value_or<float>(config, config_path, "rms_norm_eps", 1e-6f);
+  c.rope_style = schema::RopeStyle::Half;
+  check_llama_config(c, config_path);
+  if (config.contains("head_dim") && !config["head_dim"].is_null() &&
+      config_value<int>(config, config_path, "head_dim") != c.dim / c.heads)
+    throw ConvertError(config_path + ": head_dim " + config["head_dim"].dump() + " differs from hidden_size / " +
+                       "num_attention_heads = " + std::to_string(c.dim / c.heads) + "; not supported");
+
+  const SafetensorsSet weights = SafetensorsSet::open_folder(folder);
+  const int64_t dim = c.dim, hidden = c.hidden_dim, kv_dim = int64_t(c.dim / c.heads) * c.kv_heads;
+  const int64_t vocab = c.vocab_size;
+  ckpt.token_embedding = weights.read_f32("model.embed_tokens.weight", {vocab, dim});
+  ckpt.layers.resize(c.layers);
+  for (int l = 0; l < c.layers; ++l) {
+    const std::string p = "model.layers." + std::to_string(l) + ".";
+    LlamaLayerWeights& w = ckpt.layers[l];
+    w.attention_norm = weights.read_f32(p + "input_layernorm.weight", {dim});
+    w.wq = weights.read_f32(p + "self_attn.q_proj.weight", {dim, dim});
+    w.wk = weights.read_f32(p + "self_attn.k_proj.weight", {kv_dim, dim});
+    w.wv = weights.read_f32(p + "self_attn.v_proj.weight", {kv_dim, dim});
+    w.wo = weights.read_f32(p + "self_attn.o_proj.weight", {dim, dim});
+    w.ffn_norm = weights.read_f32(p + "post_attention_layernorm.weight", {dim});
+    w.w_gate = weights.read_f32(p + "mlp.gate_proj.weight", {hidden, dim});
+    w.w_up = weights.read_f32(p + "mlp.up_proj.weight", {hidden, dim});
+    w.w_down = weights.read_f32(p + "mlp.down_proj.weight", {dim, hidden});
+  }
+  ckpt.final_norm = weights.read_f32("model.norm.weight", {dim});
+  const bool tied = config_value_or<bool>(config, config_path, "tie_word_embeddings", false);
+  // Some tied checkpoints also store lm_head.weight; the embedding is the one copy kept.
+  if (!tied) ckpt.classifier = weights.read_f32("lm_head.weight", {vocab, dim});
+
+  const std::string tokenizer_path = (fs::path(folder) / "tokenizer.json").string();
+  if (fs::exists(tokenizer_path)) {
+    std::string why_not;
+    ckpt.tokenizer = read_hf_tokenizer(tokenizer_path, c.vocab_size, special_id(config, "bos_token_id"),
+                                       special_id(config, "eos_token_id"), why_not);
+    if (!why_not.empty()) ckpt.tokenizer_note = tokenizer_path + ": " + why_not + "; the model has no tokenizer";
+  } else {
+    ckpt.tokenizer_note = folder + ": no tokenizer.json; the model has no tokenizer (use --prompt-ids)";
+  }
+  // Without a tokenizer the special ids still matter: generation starts at BOS and stops at EOS.
+  if (ckpt.tokenizer.kind == schema::TokenizerKind::None) {
+    ckpt.tokenizer.bos_id = special_id(config, "bos_token_id");
+    ckpt.tokenizer.eos_id = special_id(config, "eos_token_id");
+  }
+  return ckpt;
+}
+
+}  // namespace edgeformer::converter

@@ -1,0 +1,25 @@
+#include "families/llama/llama_checkpoint.h"
+
+#include "convert_error.h"
+
+namespace edgeformer::converter {
+
+void check_llama_config(const LlamaConfig& c, const std::string& where) {
+  auto require = [&](bool ok, const std::string& what) {
+    if (!ok) throw ConvertError(where + ": " + what);
+  };
+  require(c.dim > 0 && c.hidden_dim > 0 && c.layers > 0 && c.heads > 0 && c.kv_heads > 0 && c.vocab_size > 0,
+          "dimensions must be positive (dim " + std::to_string(c.dim) + ", hidden " + std::to_string(c.hidden_dim) +
+              ", layers " + std::to_string(c.layers) + ", heads " + std::to_string(c.heads) + ", kv_heads " +
+              std::to_string(c.kv_heads) + ", vocab " + std::to_string(c.vocab_size) + ")");
+  require(c.dim % c.heads == 0, "hidden size " + std::to_string(c.dim) + " is not a multiple of heads " +
+                                    std::to_string(c.heads));
+  require(c.heads % c.kv_heads == 0, "heads " + std::to_string(c.heads) + " is not a multiple of kv heads " +
+                                         std::to_string(c.kv_heads));
+  require((c.dim / c.heads) % 2 == 0, "head dim " + std::to_string(c.dim / c.heads) + " must be even for RoPE");
+  require(c.max_context > 0, "max context must be positive, found " + std::to_string(c.max_context));
+  require(c.rope_theta > 0.0f, "rope_theta must be positive");
+  require(c.norm_epsilon > 0.0f, "rms_norm_eps must be positive");
+}
+
+}  // namespace edgeformer::converter

@@ -1,0 +1,128 @@
+#include "families/llama/llama_graph.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "convert_error.h"
+#include "edgeformer/schema/entry_names.h"
+#include "graph/graph_builder.h"
+#include "graph/memory_planner.h"
+
+namespace edgeformer::converter {
+
+namespace {
+
+namespace names = schema::names;
+
+class LlamaGraphBuilder : GraphBuilder {
+ public:
+  LlamaGraphBuilder(const LlamaCheckpoint& ckpt, const GraphOptions& options, Graph& graph)
+      : GraphBuilder(graph, options.weights), ckpt_(ckpt), c_(ckpt.config), options_(options) {}
+
+  void build() {
+    const int head_dim = c_.dim / c_.heads;
+    const int kv_dim = head_dim * c_.kv_heads;
+    embedding_ = f32_weight("token_embedding", ckpt_.token_embedding, {c_.vocab_size, c_.dim});
+    for (int l = 0; l < c_.layers; ++l) {
+      const LlamaLayerWeights& w = ckpt_.layers[l];
+      const std::string p = "layers." + std::to_string(l) + ".";
+      LayerIds ids;
+      ids.attention_norm = f32_weight(p + "attention_norm", w.attention_norm, {c_.dim});
+      ids.wq = linear_weight(p + "wq", w.wq, c_.dim, c_.dim);
+      ids.wk = linear_weight(p + "wk", w.wk, kv_dim, c_.dim);
+      ids.wv = linear_weight(p + "wv", w.wv, kv_dim, c_.dim);
+      ids.wo = linear_weight(p + "wo", w.wo, c_.dim, c_.dim);
+      ids.ffn_norm = f32_weight(p + "ffn_norm", w.ffn_norm, {c_.dim});
+      ids.w_gate = linear_weight(p + "w_gate", w.w_gate, c_.hidden_dim, c_.dim);
+      ids.w_up = linear_weight(p + "w_up", w.w_up, c_.hidden_dim, c_.dim);
+      ids.w_down = linear_weight(p + "w_down", w.w_down, c_.dim, c_.hidden_dim);
+      ids.cache = kv_cache(p, c_.kv_heads, head_dim, options_.kv_cache);
+      layers_.push_back(ids);
+    }
+    final_norm_ = f32_weight("final_norm", ckpt_.final_norm, {c_.dim});
+    classifier_ = ckpt_.classifier.empty()
+                      ? tied_classifier(embedding_, ckpt_.token_embedding, c_.vocab_size, c_.dim)
+                      : linear_weight("classifier", ckpt_.classifier, c_.vocab_size, c_.dim);
+
+    const int prefill_rows = std::max(1, std::min(options_.prefill_rows, graph_.max_context));
+    build_entry(names::kPrefill, prefill_rows);
+    build_entry(names::kDecode, 1);
+  }
+
+ private:
+  struct LayerIds {
+    int attention_norm, wq, wk, wv, wo, ffn_norm, w_gate, w_up, w_down;
+    KvCache cache;
+  };
+
+  int rms_norm(const std::string& name, int x, int weight, bool dynamic) {
+    const int y = rows_tensor(name, c_.dim, dynamic);
+    Operator o;
+    o.epsilon = c_.norm_epsilon;
+    op(OperatorOptions::RmsNormOptions, {x, weight}, {y}, o);
+    return y;
+  }
+
+  void build_entry(const std::string& name, int rows) {
+    begin_entry(name, rows);
+    const int head_dim = c_.dim / c_.heads;
+
+    const int tokens = activation(names::kTokens, DType::I32, {rows}, true);
+    const int position = activation(names::kPosition, DType::I32, {1}, false);
+    entry_->inputs = {tokens, position};
+    int x = rows_tensor("embedding", c_.dim, true);
+    op(OperatorOptions::EmbeddingOptions, {embedding_, tokens}, {x});
+    for (int l = 0; l < c_.layers; ++l) {
+      const LayerIds& w = layers_[l];
+      const std::string p = "layers." + std::to_string(l) + ".";
+      const int h = rms_norm(p + "attention_norm", x, w.attention_norm, true);
+      const int q = fully_connected(p + "q", h, w.wq, true);
+      const int k = fully_connected(p + "k", h, w.wk, true);
+      const int v = fully_connected(p + "v", h, w.wv, true);
+      const int attended = rows_tensor(p + "attention", c_.dim, true);
+      Operator attention;
+      attention.attention = {c_.heads, c_.kv_heads, head_dim,         c_.rope_theta,      c_.rope_style,
+                             w.cache.k, w.cache.v,  w.cache.k_scales, w.cache.v_scales};
+      op(OperatorOptions::AttentionOptions, {q, k, v, position}, {attended}, attention);
+      x = add(p + "attention_residual", x, fully_connected(p + "o", attended, w.wo, true), c_.dim);
+      const int g = rms_norm(p + "ffn_norm", x, w.ffn_norm, true);
+      const int gate = fully_connected(p + "gate", g, w.w_gate, true);
+      const int up = fully_connected(p + "up", g, w.w_up, true);
+      const int swiglu = rows_tensor(p + "swiglu", c_.hidden_dim, true);
+      op(OperatorOptions::SwiGluOptions, {gate, up}, {swiglu});
+      x = add(p + "ffn_residual", x, fully_connected(p + "down", swiglu, w.w_down, true), c_.dim);
+    }
+    const int last = rows_tensor("last_row", c_.dim, false);
+    op(OperatorOptions::LastRowOptions, {x}, {last});
+    const int normed = rms_norm("final_norm", last, final_norm_, false);
+    const int logits = fully_connected(names::kLogits, normed, classifier_, false);
+    entry_->outputs = {logits};
+    plan_entry(graph_, *entry_);
+  }
+
+  const LlamaCheckpoint& ckpt_;
+  const LlamaConfig& c_;
+  const GraphOptions& options_;
+  int embedding_ = -1, final_norm_ = -1, classifier_ = -1;
+  std::vector<LayerIds> layers_;
+};
+
+}  // namespace
+
+Graph build_llama_graph(const LlamaCheckpoint& checkpoint, const GraphOptions& options) {
+  Graph graph;
+  graph.architecture = "llama";
+  graph.source = checkpoint.source;
+  graph.quantization = weight_format_name(options.weights);
+  graph.vocab_size = checkpoint.config.vocab_size;
+  graph.hidden_size = checkpoint.config.dim;
+  graph.layers = checkpoint.config.layers;
+  graph.max_context = options.max_context > 0 ? options.max_context : checkpoint.config.max_context;
+  graph.tokenizer = checkpoint.tokenizer;
+  graph.entries.reserve(2);
+  LlamaGraphBuilder(checkpoint, options, graph).build();
+  return graph;
+}
+
+}  // namespace edgeformer::converter
