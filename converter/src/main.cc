@@ -158,7 +158,7 @@ void print_summary(const Graph& graph, const std::string& shape, const std::stri
   size_t ops = 0;
   for (const Entry& entry : graph.entries) {
     ops += entry.operators.size();
-    for (const Operator& op : entry.operators) ++op_counts[edgeformer::schema::operator_name(op.type)];
+    for (const Operator& op : entry.operators) ++op_counts[edgeformer::schema::operator_name(op.type())];
   }
   std::printf("wrote %s (%llu bytes)\n", output.c_str(), static_cast<unsigned long long>(file_bytes));
   std::printf("  architecture  %s\n", shape.c_str());

@@ -44,13 +44,13 @@ converter::Graph tiny_graph(int rows, const std::function<void(converter::Graph&
     const int last = add(name + "/last", DType::F32, {1, 8}, Storage::Arena, false);
     const int logits = add(name + "/logits", DType::F32, {1, 16}, Storage::Arena, false);
     converter::Operator embedding, last_row, fc;
-    embedding.type = schema::OperatorOptions::EmbeddingOptions;
+    embedding.options.Set(schema::EmbeddingOptionsT());
     embedding.inputs = {table, tokens};
     embedding.outputs = {x};
-    last_row.type = schema::OperatorOptions::LastRowOptions;
+    last_row.options.Set(schema::LastRowOptionsT());
     last_row.inputs = {x};
     last_row.outputs = {last};
-    fc.type = schema::OperatorOptions::FullyConnectedOptions;
+    fc.options.Set(schema::FullyConnectedOptionsT());
     fc.inputs = {last, classifier};
     fc.outputs = {logits};
     e.operators = {embedding, last_row, fc};

@@ -16,32 +16,6 @@ using namespace edgeformer::schema;
 
 uint64_t align_up(uint64_t value, uint64_t alignment) { return (value + alignment - 1) / alignment * alignment; }
 
-fb::Offset<void> operator_options(fb::FlatBufferBuilder& b, const converter::Operator& o) {
-  switch (o.type) {
-    case OperatorOptions::EmbeddingOptions: return CreateEmbeddingOptions(b, o.embedding_scale).Union();
-    case OperatorOptions::RmsNormOptions: return CreateRmsNormOptions(b, o.epsilon).Union();
-    case OperatorOptions::FullyConnectedOptions: return CreateFullyConnectedOptions(b, o.scratch).Union();
-    case OperatorOptions::AttentionOptions: {
-      const AttentionParams& a = o.attention;
-      return CreateAttentionOptions(b, a.heads, a.kv_heads, a.head_dim, a.rope_theta, a.rope_style, a.k_cache,
-                                    a.v_cache, a.k_scales, a.v_scales, a.causal)
-          .Union();
-    }
-    case OperatorOptions::SwiGluOptions: return CreateSwiGluOptions(b).Union();
-    case OperatorOptions::AddOptions: return CreateAddOptions(b).Union();
-    case OperatorOptions::LastRowOptions: return CreateLastRowOptions(b).Union();
-    case OperatorOptions::LayerNormOptions: return CreateLayerNormOptions(b, o.epsilon).Union();
-    case OperatorOptions::GeluOptions: return CreateGeluOptions(b, o.gelu_tanh).Union();
-    case OperatorOptions::PositionEmbeddingOptions: return CreatePositionEmbeddingOptions(b).Union();
-    case OperatorOptions::ActivationOptions: return CreateActivationOptions(b, o.activation).Union();
-    case OperatorOptions::StoreOptions: return CreateStoreOptions(b).Union();
-    case OperatorOptions::PoolOptions: return CreatePoolOptions(b, o.pool).Union();
-    case OperatorOptions::L2NormalizeOptions: return CreateL2NormalizeOptions(b, o.epsilon).Union();
-    case OperatorOptions::NONE: break;
-  }
-  throw ConvertError("internal: operator without options");
-}
-
 // Every field is written (ForceDefaults) so that the buffer's size does not depend on the offsets' values:
 // the first build measures, the second writes the final weight offsets.
 fb::DetachedBuffer build_model(const Graph& graph, uint64_t weights_offset) {
@@ -60,10 +34,11 @@ fb::DetachedBuffer build_model(const Graph& graph, uint64_t weights_offset) {
   for (const converter::Entry& e : graph.entries) {
     std::vector<fb::Offset<schema::Operator>> ops;
     for (const converter::Operator& o : e.operators) {
-      const auto options = operator_options(b, o);
+      if (o.type() == OperatorOptions::NONE) throw ConvertError("internal: operator without options");
+      const auto options = o.options.Pack(b);
       const auto inputs = b.CreateVector(o.inputs);
       const auto outputs = b.CreateVector(o.outputs);
-      ops.push_back(CreateOperator(b, o.type, options, inputs, outputs));
+      ops.push_back(CreateOperator(b, o.type(), options, inputs, outputs));
     }
     const auto name = b.CreateString(e.name);
     const auto operators = b.CreateVector(ops);

@@ -28,25 +28,14 @@ struct Tensor {
   uint64_t byte_size() const;
 };
 
-struct AttentionParams {
-  int heads = 0, kv_heads = 0, head_dim = 0;
-  float rope_theta = 10000.0f;
-  schema::RopeStyle rope_style = schema::RopeStyle::Interleaved;
-  int k_cache = -1, v_cache = -1;
-  int k_scales = -1, v_scales = -1;  // int8 caches
-  bool causal = true;                // false: encoder self-attention over the rows, with a padding mask
-};
-
 struct Operator {
-  schema::OperatorOptions type = schema::OperatorOptions::NONE;
+  // The operator's type and options: its schema options table as a plain struct (schema::RmsNormOptionsT ...),
+  // filled by the graph builder's call and packed as it is by the writer.
+  schema::OperatorOptionsUnion options;
   std::vector<int> inputs, outputs;
-  float epsilon = 0.0f;     // RmsNorm, LayerNorm
-  bool gelu_tanh = true;    // Gelu: the tanh approximation, else erf
-  int scratch = -1;         // FullyConnected with int8 weights
-  schema::PoolMode pool = schema::PoolMode::First;
-  schema::ActivationFunction activation = schema::ActivationFunction::Tanh;
-  float embedding_scale = 1.0f;
-  AttentionParams attention;
+  int scratch = -1;  // an arena tensor it uses besides its inputs and outputs, planned with them
+
+  schema::OperatorOptions type() const { return options.type; }
 };
 
 struct Entry {

@@ -32,9 +32,9 @@ const char* weight_format_name(WeightFormat format) {
 int GraphBuilder::layer_norm(const std::string& name, int x, int weight, int bias, float epsilon, bool dynamic) {
   const int cols = static_cast<int>(graph_.tensors[x].shape[1]);
   const int y = rows_tensor(name, cols, dynamic);
-  Operator o;
+  schema::LayerNormOptionsT o;
   o.epsilon = epsilon;
-  op(OperatorOptions::LayerNormOptions, {x, weight, bias}, {y}, o);
+  op({x, weight, bias}, {y}, o);
   return y;
 }
 
@@ -147,11 +147,14 @@ int GraphBuilder::activation(const std::string& name, DType dtype, std::vector<i
   return graph_.add_tensor(std::move(t));
 }
 
-void GraphBuilder::op(OperatorOptions type, std::vector<int> inputs, std::vector<int> outputs, Operator o) {
-  o.type = type;
-  o.inputs = std::move(inputs);
-  o.outputs = std::move(outputs);
-  entry_->operators.push_back(std::move(o));
+schema::AttentionOptionsT GraphBuilder::attention_options(int heads, int kv_heads, int head_dim) {
+  schema::AttentionOptionsT a;
+  a.heads = heads;
+  a.kv_heads = kv_heads;
+  a.head_dim = head_dim;
+  a.rope_theta = 0.0f;
+  a.rope_style = schema::RopeStyle::None;
+  return a;
 }
 
 // Tensors of a row count: the entry's dynamic rows, or a single fixed row after LastRow.
@@ -168,7 +171,7 @@ int GraphBuilder::fully_connected(const std::string& name, int x, int weight, bo
   const int in_features = static_cast<int>(graph_.tensors[weight].shape[1]);
   const bool quantized = graph_.tensors[weight].dtype != DType::F32;
   const int y = rows_tensor(name, out_features, dynamic);
-  Operator o;
+  schema::FullyConnectedOptionsT o;
   if (quantized) {
     // Per-row activation scales first (f32, aligned), then the quantized rows.
     const int rows = dynamic ? rows_ : 1;
@@ -176,13 +179,13 @@ int GraphBuilder::fully_connected(const std::string& name, int x, int weight, bo
   }
   std::vector<int> inputs = {x, weight};
   if (bias >= 0) inputs.push_back(bias);
-  op(OperatorOptions::FullyConnectedOptions, inputs, {y}, o);
+  op(inputs, {y}, o, o.scratch);
   return y;
 }
 
 int GraphBuilder::add(const std::string& name, int a, int b, int cols) {
   const int y = rows_tensor(name, cols, true);
-  op(OperatorOptions::AddOptions, {a, b}, {y});
+  op({a, b}, {y}, schema::AddOptionsT());
   return y;
 }
 

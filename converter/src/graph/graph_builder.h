@@ -31,7 +31,19 @@ class GraphBuilder {
   int f32_weight(const std::string& name, const std::vector<float>& values, std::vector<int64_t> shape);
   int state(const std::string& name, std::vector<int64_t> shape, DType dtype);
   int activation(const std::string& name, DType dtype, std::vector<int64_t> shape, bool dynamic_rows);
-  void op(OperatorOptions type, std::vector<int> inputs, std::vector<int> outputs, Operator o = {});
+  // An operator of the type of `options`, its schema options table as a plain struct (schema::GeluOptionsT ...);
+  // `scratch` is an arena tensor it uses besides its inputs and outputs.
+  template <typename Options>
+  void op(std::vector<int> inputs, std::vector<int> outputs, Options options, int scratch = -1) {
+    Operator o;
+    o.options.Set(std::move(options));
+    o.inputs = std::move(inputs);
+    o.outputs = std::move(outputs);
+    o.scratch = scratch;
+    entry_->operators.push_back(std::move(o));
+  }
+  // Attention options with no KV cache and no rotary embedding, for the builder to complete.
+  static schema::AttentionOptionsT attention_options(int heads, int kv_heads, int head_dim);
   // Tensors of a row count: the entry's dynamic rows, or a single fixed row after LastRow.
   int rows_tensor(const std::string& name, int cols, bool dynamic);
   // y = x W^T (+ bias, an f32 [n] weight id, or -1).
@@ -47,6 +59,13 @@ class GraphBuilder {
     int k = -1, v = -1, k_scales = -1, v_scales = -1;
   };
   KvCache kv_cache(const std::string& prefix, int kv_heads, int head_dim, KvCacheFormat format);
+  // Points causal attention at its layer's caches.
+  static void set_cache(schema::AttentionOptionsT& attention, const KvCache& cache) {
+    attention.k_cache = cache.k;
+    attention.v_cache = cache.v;
+    attention.k_scales = cache.k_scales;
+    attention.v_scales = cache.v_scales;
+  }
 
   Graph& graph_;
   const WeightFormat weights_;

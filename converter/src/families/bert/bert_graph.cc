@@ -78,33 +78,29 @@ class BertGraphBuilder : GraphBuilder {
     const int mask = activation(names::kMask, DType::I32, {rows}, true);
     entry_->inputs = {tokens, token_types, mask};
     const int words = rows_tensor("word_embedding", c_.dim, true);
-    op(OperatorOptions::EmbeddingOptions, {words_, tokens}, {words});
+    op({words_, tokens}, {words}, schema::EmbeddingOptionsT());
     const int types = rows_tensor("token_type_embedding", c_.dim, true);
-    op(OperatorOptions::EmbeddingOptions, {token_types_, token_types}, {types});
+    op({token_types_, token_types}, {types}, schema::EmbeddingOptionsT());
     const int summed = add("embedding_sum", words, types, c_.dim);
     // Positions restart at 0 for every sequence, padding or not (Hugging Face's default position_ids).
     const int positioned = rows_tensor("embedding_positions", c_.dim, true);
-    op(OperatorOptions::PositionEmbeddingOptions, {summed, positions_}, {positioned});
+    op({summed, positions_}, {positioned}, schema::PositionEmbeddingOptionsT());
     int x = norm("embedding_norm", positioned, embedding_norm_);
     for (int l = 0; l < c_.layers; ++l) {
       const LayerIds& w = layers_[l];
       const std::string p = "layers." + std::to_string(l) + ".";
       const int q = dense(p + "q", x, w.q, true), k = dense(p + "k", x, w.k, true), v = dense(p + "v", x, w.v, true);
       const int attended = rows_tensor(p + "attention", c_.dim, true);
-      Operator attention;
-      attention.attention.heads = attention.attention.kv_heads = c_.heads;
-      attention.attention.head_dim = head_dim;
-      attention.attention.rope_theta = 0.0f;
-      attention.attention.rope_style = schema::RopeStyle::None;
-      attention.attention.causal = false;
-      op(OperatorOptions::AttentionOptions, {q, k, v, mask}, {attended}, attention);
+      schema::AttentionOptionsT attention = attention_options(c_.heads, c_.heads, head_dim);
+      attention.causal = false;
+      op({q, k, v, mask}, {attended}, attention);
       x = norm(p + "attention_norm", add(p + "attention_residual", x, dense(p + "o", attended, w.o, true), c_.dim),
                w.attention_norm);
       const int inner = dense(p + "ffn_in", x, w.in, true);
       const int gelu = rows_tensor(p + "gelu", c_.inner, true);
-      Operator activation_op;
-      activation_op.gelu_tanh = c_.gelu_tanh;
-      op(OperatorOptions::GeluOptions, {inner}, {gelu}, activation_op);
+      schema::GeluOptionsT activation;
+      activation.tanh_approximation = c_.gelu_tanh;
+      op({inner}, {gelu}, activation);
       const int residual = add(p + "ffn_residual", x, dense(p + "ffn_out", gelu, w.out, true), c_.dim);
       x = norm(l + 1 == c_.layers ? names::kHidden : p + "output_norm", residual, w.output_norm);
     }
@@ -114,18 +110,18 @@ class BertGraphBuilder : GraphBuilder {
                           ckpt_.pooling == SentencePooling::kCls ? schema::PoolMode::First : schema::PoolMode::Mean);
       if (ckpt_.normalize) {
         const int normalized = rows_tensor(names::kEmbedding, c_.dim, false);
-        Operator o;
+        schema::L2NormalizeOptionsT o;
         o.epsilon = 1e-12f;  // torch.nn.functional.normalize's default
-        op(OperatorOptions::L2NormalizeOptions, {sentence}, {normalized}, o);
+        op({sentence}, {normalized}, o);
         sentence = normalized;
       }
       entry_->outputs.push_back(sentence);
     } else if (pooler_.weight >= 0) {
       const int cls = pool("cls", x, mask, schema::PoolMode::First);
       const int pooled = rows_tensor(names::kPooled, c_.dim, false);
-      Operator tanh;
-      tanh.activation = schema::ActivationFunction::Tanh;
-      op(OperatorOptions::ActivationOptions, {dense("pooler", cls, pooler_, false)}, {pooled}, tanh);
+      schema::ActivationOptionsT tanh;
+      tanh.function = schema::ActivationFunction::Tanh;
+      op({dense("pooler", cls, pooler_, false)}, {pooled}, tanh);
       entry_->outputs.push_back(pooled);
       if (classifier_.weight >= 0) entry_->outputs.push_back(dense(names::kLogits, pooled, classifier_, false));
     }
@@ -134,9 +130,9 @@ class BertGraphBuilder : GraphBuilder {
 
   int pool(const std::string& name, int x, int mask, schema::PoolMode mode) {
     const int y = rows_tensor(name, c_.dim, false);
-    Operator o;
-    o.pool = mode;
-    op(OperatorOptions::PoolOptions, {x, mask}, {y}, o);
+    schema::PoolOptionsT o;
+    o.mode = mode;
+    op({x, mask}, {y}, o);
     return y;
   }
 

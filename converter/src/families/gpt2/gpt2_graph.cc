@@ -68,9 +68,9 @@ class Gpt2GraphBuilder : GraphBuilder {
     const int position = activation(names::kPosition, DType::I32, {1}, false);
     entry_->inputs = {tokens, position};
     const int embedded = rows_tensor("embedding", c_.dim, true);
-    op(OperatorOptions::EmbeddingOptions, {embedding_, tokens}, {embedded});
+    op({embedding_, tokens}, {embedded}, schema::EmbeddingOptionsT());
     int x = rows_tensor("embedding_positions", c_.dim, true);
-    op(OperatorOptions::PositionEmbeddingOptions, {embedded, positions_, position}, {x});
+    op({embedded, positions_, position}, {x}, schema::PositionEmbeddingOptionsT());
     for (int l = 0; l < c_.layers; ++l) {
       const LayerIds& w = layers_[l];
       const std::string p = "layers." + std::to_string(l) + ".";
@@ -79,19 +79,18 @@ class Gpt2GraphBuilder : GraphBuilder {
       const int k = fully_connected(p + "k", h, w.wk, true, w.bk);
       const int v = fully_connected(p + "v", h, w.wv, true, w.bv);
       const int attended = rows_tensor(p + "attention", c_.dim, true);
-      Operator attention;
-      attention.attention = {c_.heads, c_.heads, head_dim,         0.0f,             schema::RopeStyle::None,
-                             w.cache.k, w.cache.v, w.cache.k_scales, w.cache.v_scales};
-      op(OperatorOptions::AttentionOptions, {q, k, v, position}, {attended}, attention);
+      schema::AttentionOptionsT attention = attention_options(c_.heads, c_.heads, head_dim);
+      set_cache(attention, w.cache);
+      op({q, k, v, position}, {attended}, attention);
       x = add(p + "attention_residual", x, fully_connected(p + "o", attended, w.wo, true, w.bo), c_.dim);
       const int g = layer_norm(p + "ln_2", x, w.ln2_weight, w.ln2_bias, c_.epsilon, true);
       const int fc = fully_connected(p + "fc", g, w.w_fc, true, w.b_fc);
       const int gelu = rows_tensor(p + "gelu", c_.inner, true);
-      op(OperatorOptions::GeluOptions, {fc}, {gelu});
+      op({fc}, {gelu}, schema::GeluOptionsT());
       x = add(p + "mlp_residual", x, fully_connected(p + "proj", gelu, w.w_proj, true, w.b_proj), c_.dim);
     }
     const int last = rows_tensor("last_row", c_.dim, false);
-    op(OperatorOptions::LastRowOptions, {x}, {last});
+    op({x}, {last}, schema::LastRowOptionsT());
     const int normed = layer_norm("ln_f", last, final_weight_, final_bias_, c_.epsilon, false);
     const int logits = fully_connected(names::kLogits, normed, classifier_, false);
     entry_->outputs = {logits};

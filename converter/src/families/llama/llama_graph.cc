@@ -58,9 +58,9 @@ class LlamaGraphBuilder : GraphBuilder {
 
   int rms_norm(const std::string& name, int x, int weight, bool dynamic) {
     const int y = rows_tensor(name, c_.dim, dynamic);
-    Operator o;
+    schema::RmsNormOptionsT o;
     o.epsilon = c_.norm_epsilon;
-    op(OperatorOptions::RmsNormOptions, {x, weight}, {y}, o);
+    op({x, weight}, {y}, o);
     return y;
   }
 
@@ -72,7 +72,7 @@ class LlamaGraphBuilder : GraphBuilder {
     const int position = activation(names::kPosition, DType::I32, {1}, false);
     entry_->inputs = {tokens, position};
     int x = rows_tensor("embedding", c_.dim, true);
-    op(OperatorOptions::EmbeddingOptions, {embedding_, tokens}, {x});
+    op({embedding_, tokens}, {x}, schema::EmbeddingOptionsT());
     for (int l = 0; l < c_.layers; ++l) {
       const LayerIds& w = layers_[l];
       const std::string p = "layers." + std::to_string(l) + ".";
@@ -81,20 +81,21 @@ class LlamaGraphBuilder : GraphBuilder {
       const int k = fully_connected(p + "k", h, w.wk, true);
       const int v = fully_connected(p + "v", h, w.wv, true);
       const int attended = rows_tensor(p + "attention", c_.dim, true);
-      Operator attention;
-      attention.attention = {c_.heads, c_.kv_heads, head_dim,         c_.rope_theta,      c_.rope_style,
-                             w.cache.k, w.cache.v,  w.cache.k_scales, w.cache.v_scales};
-      op(OperatorOptions::AttentionOptions, {q, k, v, position}, {attended}, attention);
+      schema::AttentionOptionsT attention = attention_options(c_.heads, c_.kv_heads, head_dim);
+      attention.rope_theta = c_.rope_theta;
+      attention.rope_style = c_.rope_style;
+      set_cache(attention, w.cache);
+      op({q, k, v, position}, {attended}, attention);
       x = add(p + "attention_residual", x, fully_connected(p + "o", attended, w.wo, true), c_.dim);
       const int g = rms_norm(p + "ffn_norm", x, w.ffn_norm, true);
       const int gate = fully_connected(p + "gate", g, w.w_gate, true);
       const int up = fully_connected(p + "up", g, w.w_up, true);
       const int swiglu = rows_tensor(p + "swiglu", c_.hidden_dim, true);
-      op(OperatorOptions::SwiGluOptions, {gate, up}, {swiglu});
+      op({gate, up}, {swiglu}, schema::SwiGluOptionsT());
       x = add(p + "ffn_residual", x, fully_connected(p + "down", swiglu, w.w_down, true), c_.dim);
     }
     const int last = rows_tensor("last_row", c_.dim, false);
-    op(OperatorOptions::LastRowOptions, {x}, {last});
+    op({x}, {last}, schema::LastRowOptionsT());
     const int normed = rms_norm("final_norm", last, final_norm_, false);
     const int logits = fully_connected(names::kLogits, normed, classifier_, false);
     entry_->outputs = {logits};

@@ -92,48 +92,42 @@ class MarianGraphBuilder : GraphBuilder {
   // Token embeddings scaled as the model was trained, plus sinusoidal positions (from `position` when given).
   int embed(int tokens, int position) {
     const int embedded = rows_tensor("embedding", c_.dim, true);
-    Operator lookup;
-    lookup.embedding_scale = c_.scale_embedding ? std::sqrt(static_cast<float>(c_.dim)) : 1.0f;
-    op(OperatorOptions::EmbeddingOptions, {embedding_, tokens}, {embedded}, lookup);
+    schema::EmbeddingOptionsT lookup;
+    lookup.scale = c_.scale_embedding ? std::sqrt(static_cast<float>(c_.dim)) : 1.0f;
+    op({embedding_, tokens}, {embedded}, lookup);
     const int positioned = rows_tensor("embedding_positions", c_.dim, true);
     std::vector<int> inputs = {embedded, positions_};
     if (position >= 0) inputs.push_back(position);
-    op(OperatorOptions::PositionEmbeddingOptions, inputs, {positioned});
+    op(inputs, {positioned}, schema::PositionEmbeddingOptionsT());
     return positioned;
   }
 
   int attention(const std::string& p, int q, int k, int v, int last_input, int heads, bool causal,
                 const KvCache& cache = {}) {
     const int y = rows_tensor(p + "attention", c_.dim, true);
-    Operator o;
-    o.attention.heads = o.attention.kv_heads = heads;
-    o.attention.head_dim = c_.dim / heads;
-    o.attention.rope_theta = 0.0f;
-    o.attention.rope_style = schema::RopeStyle::None;
-    o.attention.causal = causal;
-    o.attention.k_cache = cache.k;
-    o.attention.v_cache = cache.v;
-    o.attention.k_scales = cache.k_scales;
-    o.attention.v_scales = cache.v_scales;
-    op(OperatorOptions::AttentionOptions, {q, k, v, last_input}, {y}, o);
+    schema::AttentionOptionsT o = attention_options(heads, heads, c_.dim / heads);
+    o.causal = causal;
+    set_cache(o, cache);
+    op({q, k, v, last_input}, {y}, o);
     return y;
   }
 
   int feed_forward(const std::string& p, int x, const LayerIds& w, int ffn, const std::string& output_name) {
     const int hidden = dense(p + "fc1", x, w.fc1);
     const int activated = rows_tensor(p + "activation", ffn, true);
-    Operator o;
     if (c_.gelu) {
-      o.gelu_tanh = false;
-      op(OperatorOptions::GeluOptions, {hidden}, {activated}, o);
+      schema::GeluOptionsT o;
+      o.tanh_approximation = false;
+      op({hidden}, {activated}, o);
     } else {
-      o.activation = c_.activation;
-      op(OperatorOptions::ActivationOptions, {hidden}, {activated}, o);
+      schema::ActivationOptionsT o;
+      o.function = c_.activation;
+      op({hidden}, {activated}, o);
     }
     return norm(output_name, add(p + "ffn_residual", x, dense(p + "fc2", activated, w.fc2), c_.dim), w.final_norm);
   }
 
-  void store(int x, int state_id) { op(OperatorOptions::StoreOptions, {x}, {state_id}); }
+  void store(int x, int state_id) { op({x}, {state_id}, schema::StoreOptionsT()); }
 
   void build_encode(int rows) {
     begin_entry(names::kEncode, rows);
@@ -182,7 +176,7 @@ class MarianGraphBuilder : GraphBuilder {
       x = feed_forward(p, x, w, c_.decoder_ffn, p + "final_norm");
     }
     const int last = rows_tensor("last_row", c_.dim, false);
-    op(OperatorOptions::LastRowOptions, {x}, {last});
+    op({x}, {last}, schema::LastRowOptionsT());
     entry_->outputs = {fully_connected(names::kLogits, last, classifier_, false, logits_bias_)};
     plan_entry(graph_, *entry_);
   }

@@ -15,9 +15,9 @@ using RopeF32Fn = void (*)(float* q, size_t q_stride, size_t q_heads, float* k, 
                           size_t rows, size_t head_dim, size_t pos0, float theta, RopeStyle style);
 void rope_f32_ref(float* q, size_t q_stride, size_t q_heads, float* k, size_t k_stride, size_t k_heads, size_t rows,
                   size_t head_dim, size_t pos0, float theta, RopeStyle style);
-// SIMD variants: the reference's angles with a vector sin / cos computed in double (the correctly rounded values; libm's miss by one
-// rounding for about 1.5% of angles) and the reference's rotation arithmetic, 8 pairs at a time.
-// The NEON variant does the same on float64x2.
+// SIMD variants: the reference's angles with a vector sin / cos computed in double (the correctly rounded values;
+// libm's miss by one rounding for about 1.5% of angles) and the reference's rotation arithmetic, 8 pairs at a time. The
+// NEON variant does the same on float64x2.
 
 // What a KV cache holds: f32, f16 (IEEE half), or int8 codes with one f32 scale per position and KV head
 // (symmetric, max|x| / 127 over the head's head_dim values, as quantize_rows_q8 makes them).

@@ -52,8 +52,8 @@ struct FullyConnectedQ4Args {
 using FullyConnectedQ4Fn = void (*)(const FullyConnectedQ4Args& args, size_t n_begin, size_t n_end);
 void fully_connected_q4_ref(const FullyConnectedQ4Args& args, size_t n_begin, size_t n_end);
 
-// Variants (variants.inc), each compiled for its ISA alone: integer sums are exact in every variant (int16 pair sums never saturate); f32 sums are
-// reassociated across SIMD lanes, so they differ from the reference in the last bits.
+// Variants (variants.inc), each compiled for its ISA alone: integer sums are exact in every variant (int16 pair sums
+// never saturate); f32 sums are reassociated across SIMD lanes, so they differ from the reference in the last bits.
 
 // On ARM: NEON for every armv8-a core (and ARMv7 with NEON + VFPv4); on aarch64, sdot for cores
 // with the dot-product extension and smmla for prompts on cores with i8mm (its leftover rows, and batch-1 decode,

@@ -10,7 +10,7 @@ namespace edgeformer::kernels {
 using QuantizeRowsQ8Fn = void (*)(const float* x, size_t x_stride, size_t rows, size_t k, int8_t* q, float* scales);
 void quantize_rows_q8_ref(const float* x, size_t x_stride, size_t rows, size_t k, int8_t* q, float* scales);
 
-// The SIMD variants are bit-identical to the reference: the same division (IEEE-exact in every lane), rounding half away from zero
-// and NaN -> -127.
+// The SIMD variants are bit-identical to the reference: the same division (IEEE-exact in every lane), rounding half
+// away from zero and NaN -> -127.
 
 }  // namespace edgeformer::kernels
