@@ -18,23 +18,27 @@ namespace {
 using namespace edgeformer::converter;
 namespace fs = std::filesystem;
 
-constexpr const char* kUsage =
-    "usage: edgeformer-convert INPUT -o MODEL.eft [--quant f32|int8|int4] [--kv f32|f16|int8] [--max-seq N] [--prefill-chunk N]\n"
-    "                          [--tokenizer TOK.bin|tokenizer.json|vocab.txt|sp.model]\n"
-    "       edgeformer-convert --synthetic llama:dim=768,layers=12,heads=12,kv_heads=12,ffn=2048,vocab=32000 -o M.eft\n"
-    "       edgeformer-convert --synthetic gpt2:dim=768,layers=12,heads=12,ffn=3072,vocab=50257,context=1024 -o M.eft\n"
-    "       edgeformer-convert --synthetic bert:dim=384,layers=6,heads=12,ffn=1536,vocab=30522,context=512[,labels=2]\n"
-    "                          -o M.eft\n"
-    "  INPUT: a Hugging Face folder (config.json, *.safetensors, tokenizer.json) of model_type llama, gpt2 or\n"
-    "         bert (also a sentence-transformers folder) or marian,\n"
-    "         or a llama2.c checkpoint (.bin); its tokenizer is --tokenizer, else the one tok*.bin beside it\n"
-    "  --tokenizer F.json a Hugging Face tokenizer.json (SentencePiece BPE, byte-level BPE or WordPiece), or a\n"
-    "                     BERT vocab.txt, or a SentencePiece unigram .model/.spm, for a synthetic model or in\n"
-    "                     place of a folder's own; ids must fit the model's vocab\n"
-    "  --max-seq N        KV-cache positions, or an encoder's longest sequence (default: the model's context)\n"
-    "  --prefill-chunk N  tokens one prefill call takes at most (default 512, capped by --max-seq)\n"
-    "  --synthetic SPEC   random weights of a given shape (keys dim, layers, heads, kv_heads (llama), ffn, vocab,\n"
-    "                     context, labels (bert), seed), to measure realistic sizes without a download\n";
+// The usage text; the families' model types and --synthetic examples come from the family table.
+std::string usage() {
+  std::string text =
+      "usage: edgeformer-convert INPUT -o MODEL.eft [--quant f32|int8|int4] [--kv f32|f16|int8] [--max-seq N]\n"
+      "                          [--prefill-chunk N] [--tokenizer TOK.bin|tokenizer.json|vocab.txt|sp.model]\n";
+  for (const ModelFamily& family : model_families())
+    if (family.synthetic) text += "       edgeformer-convert --synthetic " + family.synthetic_example + " -o M.eft\n";
+  std::string types;
+  for (const ModelFamily& family : model_families()) types += (types.empty() ? "" : ", ") + family.model_type;
+  return text +
+         "  INPUT: a Hugging Face folder (config.json, *.safetensors, tokenizer.json) of model_type " + types + "\n"
+         "         (a sentence-transformers folder is a bert one), or a llama2.c checkpoint (.bin); its tokenizer is\n"
+         "         --tokenizer, else the one tok*.bin beside it\n"
+         "  --tokenizer F.json a Hugging Face tokenizer.json (SentencePiece BPE, byte-level BPE or WordPiece), or a\n"
+         "                     BERT vocab.txt, or a SentencePiece unigram .model/.spm, for a synthetic model or in\n"
+         "                     place of a folder's own; ids must fit the model's vocab\n"
+         "  --max-seq N        KV-cache positions, or an encoder's longest sequence (default: the model's context)\n"
+         "  --prefill-chunk N  tokens one prefill call takes at most (default 512, capped by --max-seq)\n"
+         "  --synthetic SPEC   random weights of a given shape (the keys of the examples above, and seed), to measure\n"
+         "                     realistic sizes without a download\n";
+}
 
 // What the command line asks for.
 struct Request {
@@ -60,7 +64,7 @@ int parse_arguments(int argc, char** argv, Request& request) {
       return argv[++i];
     };
     if (arg == "-h" || arg == "--help") {
-      std::fputs(kUsage, stdout);
+      std::fputs(usage().c_str(), stdout);
       return 0;
     } else if (arg == "-o" || arg == "--output") {
       request.output = value();
@@ -85,7 +89,7 @@ int parse_arguments(int argc, char** argv, Request& request) {
     } else if (arg == "--tokenizer") {
       request.tokenizer = value();
     } else if (!arg.empty() && arg[0] == '-') {
-      throw ConvertError("unknown option " + arg + "\n" + kUsage);
+      throw ConvertError("unknown option " + arg + "\n" + usage());
     } else if (request.input.empty()) {
       request.input = arg;
     } else {
@@ -93,7 +97,7 @@ int parse_arguments(int argc, char** argv, Request& request) {
     }
   }
   if ((request.input.empty() == request.synthetic.empty()) || request.output.empty()) {
-    std::fputs(kUsage, stderr);
+    std::fputs(usage().c_str(), stderr);
     return 2;
   }
   return -1;

@@ -33,18 +33,21 @@ struct ModelFamily {
   std::function<Graph(const AnyCheckpoint& checkpoint, const GraphOptions& options)> build_graph;
   // The summary line's shape, e.g. "gpt2: dim 768, inner 3072, ...", from the checkpoint and its graph.
   std::function<std::string(const AnyCheckpoint& checkpoint, const Graph& graph)> describe;
+  // A --synthetic spec of a realistic shape, for the usage text; empty for families without synthetic checkpoints.
+  std::string synthetic_example;
 };
 
 // A family's record from functions on its own checkpoint type, which keeps its tokenizer in `tokenizer`,
-// `tokenizer_note` and `config.vocab_size`. `read_file` and `synthetic` may be null.
+// `tokenizer_note` and `config.vocab_size`. `read_file` and `synthetic` may be null (`synthetic_example` empty).
 template <typename Checkpoint>
 ModelFamily make_family(std::string model_type, Checkpoint (*read_folder)(const std::string&),
                         Checkpoint (*read_file)(const std::string&, const std::string&),
-                        Checkpoint (*synthetic)(const std::string&),
+                        Checkpoint (*synthetic)(const std::string&), std::string synthetic_example,
                         Graph (*build_graph)(const Checkpoint&, const GraphOptions&),
                         std::string (*describe)(const Checkpoint&, const Graph&)) {
   ModelFamily family;
   family.model_type = std::move(model_type);
+  family.synthetic_example = std::move(synthetic_example);
   family.read_folder = [read_folder](const std::string& folder) { return AnyCheckpoint(read_folder(folder)); };
   if (read_file != nullptr)
     family.read_file = [read_file](const std::string& path, const std::string& tokenizer) {

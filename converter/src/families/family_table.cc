@@ -1,17 +1,24 @@
-// The one list of model families. A new family is a folder under families/ whose <name>_family.cc makes its record
-// (its sources listed in converter/CMakeLists.txt), then its declaration and its entry here.
+// The one list of model families: a new family is a folder under families/ whose <name>_family.cc defines
+// <name>_family(), and its line here. llama comes first: the default family (llama2.c files); the order is also the
+// one of the lists in messages and in the usage text.
 #include "families/family.h"
+
+#define EDGEFORMER_MODEL_FAMILIES(FAMILY) \
+  FAMILY(llama)                           \
+  FAMILY(gpt2)                            \
+  FAMILY(bert)                            \
+  FAMILY(marian)
 
 namespace edgeformer::converter {
 
-ModelFamily llama_family();
-ModelFamily gpt2_family();
-ModelFamily bert_family();
-ModelFamily marian_family();
+#define EDGEFORMER_DECLARE_FAMILY(name) ModelFamily name##_family();
+EDGEFORMER_MODEL_FAMILIES(EDGEFORMER_DECLARE_FAMILY)
+#undef EDGEFORMER_DECLARE_FAMILY
 
 const std::vector<ModelFamily>& model_families() {
-  // llama first: the default family. The order is also the one of the lists in error messages.
-  static const std::vector<ModelFamily> families = {llama_family(), gpt2_family(), bert_family(), marian_family()};
+#define EDGEFORMER_LIST_FAMILY(name) name##_family(),
+  static const std::vector<ModelFamily> families = {EDGEFORMER_MODEL_FAMILIES(EDGEFORMER_LIST_FAMILY)};
+#undef EDGEFORMER_LIST_FAMILY
   return families;
 }
 

@@ -21,7 +21,9 @@ std::string describe_bert(const BertCheckpoint& checkpoint, const Graph& graph) 
 }  // namespace
 
 ModelFamily bert_family() {
-  return make_family<BertCheckpoint>("bert", read_hf_bert, nullptr, synthetic_bert, build_bert_graph, describe_bert);
+  return make_family<BertCheckpoint>("bert", read_hf_bert, nullptr, synthetic_bert,
+                                     "bert:dim=384,layers=6,heads=12,ffn=1536,vocab=30522,context=512[,labels=2]",
+                                     build_bert_graph, describe_bert);
 }
 
 }  // namespace edgeformer::converter

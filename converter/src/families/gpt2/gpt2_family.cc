@@ -17,7 +17,9 @@ std::string describe_gpt2(const Gpt2Checkpoint& checkpoint, const Graph&) {
 }  // namespace
 
 ModelFamily gpt2_family() {
-  return make_family<Gpt2Checkpoint>("gpt2", read_hf_gpt2, nullptr, synthetic_gpt2, build_gpt2_graph, describe_gpt2);
+  return make_family<Gpt2Checkpoint>("gpt2", read_hf_gpt2, nullptr, synthetic_gpt2,
+                                     "gpt2:dim=768,layers=12,heads=12,ffn=3072,vocab=50257,context=1024",
+                                     build_gpt2_graph, describe_gpt2);
 }
 
 }  // namespace edgeformer::converter

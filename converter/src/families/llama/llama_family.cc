@@ -31,8 +31,9 @@ std::string describe_llama(const LlamaCheckpoint& checkpoint, const Graph&) {
 }  // namespace
 
 ModelFamily llama_family() {
-  return make_family<LlamaCheckpoint>("llama", read_hf_llama, read_llama2c_file, synthetic_llama, build_llama_graph,
-                                      describe_llama);
+  return make_family<LlamaCheckpoint>("llama", read_hf_llama, read_llama2c_file, synthetic_llama,
+                                      "llama:dim=768,layers=12,heads=12,kv_heads=12,ffn=2048,vocab=32000",
+                                      build_llama_graph, describe_llama);
 }
 
 }  // namespace edgeformer::converter

@@ -19,7 +19,7 @@ std::string describe_marian(const MarianCheckpoint& checkpoint, const Graph& gra
 }  // namespace
 
 ModelFamily marian_family() {
-  return make_family<MarianCheckpoint>("marian", read_hf_marian, nullptr, nullptr, build_marian_graph,
+  return make_family<MarianCheckpoint>("marian", read_hf_marian, nullptr, nullptr, "", build_marian_graph,
                                        describe_marian);
 }
 
