@@ -27,7 +27,8 @@ std::string open_encoder(const Arguments& args, long threads, const char* comman
   for (const EntryInfo& entry : call->model->info().entries) {
     if (entry.name != schema::names::kEncode) continue;
     for (const TensorInfo& t : entry.outputs)
-      if (t.name == schema::names::entry_tensor_name(schema::names::kEncode, output)) call->max_tokens = static_cast<size_t>(entry.max_rows);
+      if (t.name == schema::names::entry_tensor_name(schema::names::kEncode, output))
+        call->max_tokens = static_cast<size_t>(entry.max_rows);
   }
   if (call->max_tokens == 0)
     return std::string(command) + ": the model has no encode/" + output + " output (" +

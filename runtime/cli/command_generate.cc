@@ -62,34 +62,27 @@ int command_generate(int argc, char** argv) {
     for (size_t i = 0; i < prompt.size(); ++i) emit(i ? prompt[i - 1] : -1, prompt[i]);
   text.clear();
 
-  Sampler sampler(session->vocab_size(), {static_cast<float>(temperature), static_cast<int>(top_k),
-                                          static_cast<float>(top_p), static_cast<uint64_t>(seed)});
+  Generator generator(*session, *model, {static_cast<float>(temperature), static_cast<int>(top_k),
+                                         static_cast<float>(top_p), static_cast<uint64_t>(seed)});
   std::vector<int32_t> generated;
   std::string stop_reason = "length";
   const auto prefill_start = Clock::now();
-  if (Status s = session->prefill(prompt.data(), prompt.size()); !s.ok()) return fail(s.message());
+  if (Status s = generator.start(prompt.data(), prompt.size()); !s.ok()) return fail(s.message());
   const double prefill_seconds = seconds_since(prefill_start);
   double decode_seconds = 0;
-  int32_t previous = prompt.back();
   for (long i = 0; i < steps; ++i) {
-    if (i > 0) {
-      if (session->position() >= session->max_context()) {
-        stop_reason = "context";
-        break;
-      }
-      const auto start = Clock::now();
-      if (Status s = session->decode(previous); !s.ok()) return fail(s.message());
-      decode_seconds += seconds_since(start);
-    }
-    const int32_t next = sampler.sample(session->logits());
-    // As llama2.c: BOS also ends a text (the model starts a new story).
-    if (next == model->eos_id() || next == model->bos_id()) {
-      stop_reason = "eos";
+    const auto start = Clock::now();
+    const int32_t previous = generator.previous();
+    int32_t next = -1;
+    Generator::Stop stop = Generator::Stop::kNone;
+    if (Status s = generator.next(&next, &stop); !s.ok()) return fail(s.message());
+    if (i > 0) decode_seconds += seconds_since(start);
+    if (stop != Generator::Stop::kNone) {
+      stop_reason = stop == Generator::Stop::kEos ? "eos" : "context";
       break;
     }
     generated.push_back(next);
     emit(previous, next);
-    previous = next;
   }
   const size_t decode_steps = generated.empty() ? 0 : generated.size() - 1;
   const double prefill_tps = prompt.size() / prefill_seconds;

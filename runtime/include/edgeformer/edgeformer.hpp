@@ -207,4 +207,26 @@ class Sampler {
   std::vector<std::pair<float, int32_t>> candidates_;
 };
 
+// Text generation from a prompt, one token at a time, as `edgeformer generate` and the Python package run it: the
+// first token is sampled from the prompt's logits, each later one after decoding the one before; it stops at EOS or
+// BOS (as llama2.c: BOS starts a new text) and when the context is full. Nothing is allocated after construction.
+class Generator {
+ public:
+  enum class Stop { kNone, kEos, kContext };
+  // `session` and `model` (the session's) must outlive the generator.
+  Generator(Session& session, const Model& model, const SamplerOptions& options);
+  // Prefills the prompt (at least one token) after whatever the session's context holds.
+  Status start(const int32_t* prompt, size_t count);
+  // The next token in *token with *stop = kNone, or no token and why. Fails if start() did not succeed.
+  Status next(int32_t* token, Stop* stop);
+  // The token the next one follows (the prompt's last, then the last generated): what detokenize() needs.
+  int32_t previous() const { return previous_; }
+
+ private:
+  Session& session_;
+  Sampler sampler_;
+  int32_t eos_, bos_, previous_ = -1;
+  bool started_ = false, first_ = true;
+};
+
 }  // namespace edgeformer

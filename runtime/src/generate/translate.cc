@@ -56,8 +56,8 @@ Status Session::translate(const int32_t* source, size_t count, const TranslateOp
     return Status(StatusCode::kInvalidArgument, "beams must be 1..64, got " + std::to_string(options.beams));
   const Model& model = *impl_->model_;
   const int32_t bos = model.bos_id(), eos = model.eos_id(), pad = model.impl().tokenizer.pad;
-  if (impl_->prefill_ == nullptr || impl_->decode_ == nullptr || impl_->loaded_->find_entry(schema::names::kEncode) == nullptr ||
-      bos < 0)
+  if (impl_->prefill_ == nullptr || impl_->decode_ == nullptr ||
+      impl_->loaded_->find_entry(schema::names::kEncode) == nullptr || bos < 0)
     return Status(StatusCode::kUnsupported, "this model is not an encoder-decoder with a start token");
   if (Status s = encode(source, nullptr, nullptr, count); !s.ok()) return s;
   size_t limit = max_context() - 1;  // BOS takes the first position
