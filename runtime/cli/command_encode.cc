@@ -43,12 +43,7 @@ std::string encode_text(EncoderCall& call, const std::string& text, const char* 
                         size_t* tokens, bool* truncated) {
   std::vector<int32_t> ids;
   if (Status s = call.model->tokenize(text, true, &ids); !s.ok()) return s.message();
-  *truncated = ids.size() > call.max_tokens;
-  if (*truncated) {
-    const int32_t last = ids.back();
-    ids.resize(call.max_tokens);
-    ids.back() = last;
-  }
+  *truncated = truncate_keeping_last(&ids, call.max_tokens);
   *tokens = ids.size();
   if (Status s = call.session->encode(ids.data(), nullptr, nullptr, ids.size()); !s.ok()) return s.message();
   const void* data = nullptr;
@@ -149,15 +144,7 @@ int command_classify(int argc, char** argv) {
     bool truncated = false;
     if (std::string error = encode_text(call, text, "logits", &logits, &tokens, &truncated); !error.empty())
       return fail("text " + std::to_string(t - 1) + ": " + error);
-    // Exclusive classes: a softmax; independent (multi-label) classes: a sigmoid each.
-    std::vector<double> probabilities(logits.size());
-    const double max = *std::max_element(logits.begin(), logits.end());
-    double sum = 0;
-    for (size_t i = 0; i < logits.size(); ++i)
-      sum += probabilities[i] = info.multi_label ? 1.0 / (1.0 + std::exp(-double(logits[i])))
-                                                 : std::exp(double(logits[i]) - max);
-    if (!info.multi_label)
-      for (double& p : probabilities) p /= sum;
+    const std::vector<double> probabilities = class_probabilities(logits.data(), logits.size(), info.multi_label);
     std::vector<size_t> order(logits.size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = i;
     std::stable_sort(order.begin(), order.end(),

@@ -29,12 +29,7 @@ int command_translate(int argc, char** argv) {
     return fail(s.message());
   }
   const size_t capacity = session->max_context();
-  if (source.size() > capacity) {
-    // Cut to the context keeping the final EOS, as Hugging Face truncation does.
-    const int32_t last = source.back();
-    source.resize(capacity);
-    source.back() = last;
-  }
+  truncate_keeping_last(&source, capacity);
   const auto start = std::chrono::steady_clock::now();
   Session::TranslateOptions options;
   options.beams = static_cast<int>(beams);
@@ -44,17 +39,8 @@ int command_translate(int argc, char** argv) {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   std::string text;
-  if (model->has_tokenizer()) {
-    int32_t previous = model->bos_id();
-    for (int32_t id : target) {
-      std::string piece;
-      if (Status s = model->detokenize(previous, id, &piece); !s.ok()) return fail(s.message());
-      text += piece;
-      previous = id;
-    }
-    // As MarianTokenizer's decoding: no trailing space (a final lone space piece).
-    while (!text.empty() && text.back() == ' ') text.pop_back();
-  }
+  if (model->has_tokenizer())
+    if (Status s = model->translation_text(target, &text); !s.ok()) return fail(s.message());
   if (args.has("--json")) {
     JsonWriter json;
     json.begin_object().key("source_ids").begin_array();

@@ -103,6 +103,9 @@ class Model {
   Status tokenize(const std::string& text, bool add_bos, std::vector<int32_t>* ids) const;
   // The text of `id` following `previous` (previous is needed to drop the space that starts a text).
   Status detokenize(int32_t previous, int32_t id, std::string* text) const;
+  // The text of a translation's target ids (without BOS and EOS), as MarianTokenizer decodes it: the pieces from
+  // BOS on, without trailing spaces.
+  Status translation_text(const std::vector<int32_t>& target, std::string* text) const;
   int32_t bos_id() const;
   int32_t eos_id() const;
 
@@ -206,6 +209,14 @@ class Sampler {
   uint64_t state_;
   std::vector<std::pair<float, int32_t>> candidates_;
 };
+
+// Cuts `ids` to at most `max_tokens`, keeping the last one (an encoder's [SEP], a translation source's EOS), as
+// Hugging Face truncation does. Returns whether it cut.
+bool truncate_keeping_last(std::vector<int32_t>* ids, size_t max_tokens);
+
+// A sequence classifier's logits as probabilities: a softmax over exclusive classes, a sigmoid each over
+// independent ones (multi_label); in double.
+std::vector<double> class_probabilities(const float* logits, size_t count, bool multi_label);
 
 // Text generation from a prompt, one token at a time, as `edgeformer generate` and the Python package run it: the
 // first token is sampled from the prompt's logits, each later one after decoding the one before; it stops at EOS or
