@@ -20,8 +20,10 @@ std::vector<double> class_probabilities(const float* logits, size_t count, bool 
   if (count == 0) return probabilities;
   const double max = *std::max_element(logits, logits + count);
   double sum = 0;
-  for (size_t i = 0; i < count; ++i)
-    sum += probabilities[i] = multi_label ? 1.0 / (1.0 + std::exp(-double(logits[i]))) : std::exp(double(logits[i]) - max);
+  for (size_t i = 0; i < count; ++i) {
+    const double x = logits[i];
+    sum += probabilities[i] = multi_label ? 1.0 / (1.0 + std::exp(-x)) : std::exp(x - max);
+  }
   if (!multi_label)
     for (double& p : probabilities) p /= sum;
   return probabilities;
