@@ -8,6 +8,7 @@ packages=(
   libpthreadpool-dev nlohmann-json3-dev libsentencepiece-dev
   libgtest-dev libgmock-dev libbenchmark-dev libxnnpack-dev
   curl ca-certificates python3
+  python3-dev python3-numpy python3-pytest python3-pip python3-setuptools pybind11-dev
 )
 
 missing=()

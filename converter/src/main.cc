@@ -57,17 +57,9 @@ int parse_arguments(int argc, char** argv, ConversionRequest& request) {
     } else if (arg == "-o" || arg == "--output") {
       request.output = value();
     } else if (arg == "--quant") {
-      const std::string q = value();
-      if (q == "f32") options.weights = WeightFormat::kF32;
-      else if (q == "int8") options.weights = WeightFormat::kInt8;
-      else if (q == "int4") options.weights = WeightFormat::kInt4;
-      else throw ConvertError("--quant: expected f32, int8 or int4, found '" + q + "'");
+      options.weights = weight_format_named(value(), arg);
     } else if (arg == "--kv") {
-      const std::string kv = value();
-      if (kv == "f32") options.kv_cache = KvCacheFormat::kF32;
-      else if (kv == "f16") options.kv_cache = KvCacheFormat::kF16;
-      else if (kv == "int8") options.kv_cache = KvCacheFormat::kInt8;
-      else throw ConvertError("--kv: expected f32, f16 or int8, found '" + kv + "'");
+      options.kv_cache = kv_cache_format_named(value(), arg);
     } else if (arg == "--max-seq") {
       options.max_context = parse_positive(arg, value());
     } else if (arg == "--prefill-chunk") {

@@ -21,14 +21,6 @@ std::vector<uint8_t> bytes_of(const void* data, size_t size) {
 
 }  // namespace
 
-const char* weight_format_name(WeightFormat format) {
-  switch (format) {
-    case WeightFormat::kInt8: return "int8";
-    case WeightFormat::kInt4: return "int4";
-    default: return "f32";
-  }
-}
-
 int GraphBuilder::layer_norm(const std::string& name, int x, int weight, int bias, float epsilon, bool dynamic) {
   const int cols = static_cast<int>(graph_.tensors[x].shape[1]);
   const int y = rows_tensor(name, cols, dynamic);

@@ -1,5 +1,6 @@
 #pragma once
 // What the user chooses at conversion, for every model family.
+#include <string>
 
 namespace edgeformer::converter {
 
@@ -8,6 +9,9 @@ enum class WeightFormat { kF32, kInt8, kInt4 };
 const char* weight_format_name(WeightFormat format);
 // What the KV cache holds: f32, f16, or int8 with a scale per position and KV head.
 enum class KvCacheFormat { kF32, kF16, kInt8 };
+// The formats by their names ("f32", "int8", "int4"; "f32", "f16", "int8"); ConvertError naming `what` otherwise.
+WeightFormat weight_format_named(const std::string& name, const std::string& what);
+KvCacheFormat kv_cache_format_named(const std::string& name, const std::string& what);
 
 struct GraphOptions {
   WeightFormat weights = WeightFormat::kF32;
