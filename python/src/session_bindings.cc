@@ -74,6 +74,17 @@ std::vector<int32_t> ids_of(const py::handle& object, const char* what) {
   return ids;
 }
 
+// An integer array as int32, refusing values that do not fit.
+py::array int32_array(const py::array& array, const std::string& what) {
+  const py::array_t<int64_t> wide = array.attr("astype")("int64");
+  const int64_t* data = wide.data();
+  for (py::ssize_t i = 0; i < wide.size(); ++i)
+    if (data[i] < INT32_MIN || data[i] > INT32_MAX)
+      throw StatusError(StatusCode::kOutOfRange, "input '" + what + "': value " + std::to_string(data[i]) +
+                                                     " does not fit int32");
+  return array.attr("astype")("int32");
+}
+
 py::array output_array(SessionHandle& h, const std::string& entry, const TensorInfo& t) {
   const std::string name = t.name.substr(t.name.find('/') + 1);
   const void* data = nullptr;
@@ -103,7 +114,10 @@ py::dict run_entry(SessionHandle& h, const std::string& entry_name, const py::di
       if (k == short_name || k == t.name) given = py::reinterpret_borrow<py::object>(value);
     }
     if (!given) invalid_argument("entry '" + entry_name + "' needs the input '" + short_name + "'");
-    const py::array array = py::module_::import("numpy").attr("asarray")(given);
+    py::array array = py::module_::import("numpy").attr("asarray")(given);
+    if (t.dtype == DType::kI32 && !array.dtype().is(py::dtype("int32")) &&
+        (array.dtype().kind() == 'i' || array.dtype().kind() == 'u'))
+      array = int32_array(array, short_name);  // NumPy's default int64, as the CLI narrows its .npy files
     if (!array.dtype().is(py::dtype(dtype_of(t.dtype))))
       invalid_argument("input '" + short_name + "': expected " + dtype_of(t.dtype) + ", got " +
                        std::string(py::str(array.dtype())));

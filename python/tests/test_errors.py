@@ -40,6 +40,10 @@ def test_bad_arguments_are_refused_clearly(models):
     session = model.session()
     with pytest.raises(edgeformer.InvalidArgumentError, match="expected int32, got float64"):
         session.run("prefill", tokens=np.array([1.0, 2.0]), position=np.array([0], dtype=np.int32))
+    default_ints = session.run("prefill", tokens=np.array([1, 2]), position=np.array([0]))  # int64, narrowed
+    assert default_ints["logits"].shape == (1, model.vocab_size)
+    with pytest.raises(edgeformer.OutOfRangeError, match="does not fit int32"):
+        session.run("prefill", tokens=np.array([2 ** 40]), position=np.array([0]))
     with pytest.raises(edgeformer.InvalidArgumentError, match="expected shape"):
         session.run("prefill", tokens=np.zeros((2, 3), dtype=np.int32), position=np.array([0], dtype=np.int32))
     with pytest.raises(edgeformer.InvalidArgumentError, match="needs the input 'position'"):
