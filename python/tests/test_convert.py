@@ -63,3 +63,19 @@ def test_conversion_errors_name_the_problem(tmp_path):
     with pytest.raises(edgeformer.ConversionError, match="not supported"):
         edgeformer.convert(None, tmp_path / "x.eft", synthetic="marian:dim=8")
     assert not (tmp_path / "x.eft").exists()
+
+
+def test_convert_a_hugging_face_llama_folder_as_the_cli(tmp_path):
+    folder = STORIES / "hf"
+    if not (folder / "config.json").exists():
+        pytest.skip("../shared/models/stories260K/hf not found")
+    cli_path, py_path = tmp_path / "cli.eft", tmp_path / "py.eft"
+    subprocess.run([convert_cli(), str(folder), "-o", str(cli_path), "--quant", "int8", "--kv", "f16"], check=True,
+                   capture_output=True)
+    edgeformer.convert(folder, py_path, quant="int8", kv="f16")
+    assert cli_path.read_bytes() == py_path.read_bytes()
+    golden = json.loads((folder / "expected_greedy_60.json").read_text())
+    f32 = tmp_path / "f32.eft"
+    edgeformer.convert(folder, f32)
+    ids = edgeformer.Model(f32).generate_ids(golden["prompt_token_ids"], max_tokens=60)
+    assert ids == golden["greedy_next_token_ids"][:len(ids)] and len(ids) > 0
