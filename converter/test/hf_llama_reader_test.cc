@@ -110,11 +110,15 @@ TEST_F(Stories260kVariants, ConfigErrorsNameTheFileAndTheKey) {
   const std::string act = folder_with("gelu", [](json& c) { c["hidden_act"] = "gelu"; });
   expect_convert_error([&] { convert(act); }, {"gelu/config.json", "hidden_act", "gelu", "silu"});
 
+  // Supported keys whose tensors the folder lacks: the missing or misshapen tensor is named.
   const std::string bias = folder_with("bias", [](json& c) { c["attention_bias"] = true; });
-  expect_convert_error([&] { convert(bias); }, {"bias/config.json", "attention_bias"});
+  expect_convert_error([&] { convert(bias); }, {"q_proj.bias"});
 
   const std::string head_dim = folder_with("head-dim", [](json& c) { c["head_dim"] = 16; });
-  expect_convert_error([&] { convert(head_dim); }, {"head-dim/config.json", "head_dim 16", "= 8"});
+  expect_convert_error([&] { convert(head_dim); }, {"q_proj.weight", "128"});
+
+  const std::string odd_head = folder_with("odd-head", [](json& c) { c["head_dim"] = 7; });
+  expect_convert_error([&] { convert(odd_head); }, {"odd-head/config.json", "head dim 7", "even"});
 
   const std::string bad_json = tmp_.file("bad-json");
   fs::create_directories(bad_json);

@@ -6,6 +6,7 @@
 #define EDGEFORMER_MODEL_FAMILIES(FAMILY) \
   FAMILY(llama)                           \
   FAMILY(gpt2)                            \
+  FAMILY(qwen2)                           \
   FAMILY(bert)                            \
   FAMILY(marian)
 

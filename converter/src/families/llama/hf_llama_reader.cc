@@ -15,20 +15,22 @@ namespace edgeformer::converter {
 
 using nlohmann::json;
 
-LlamaCheckpoint read_hf_llama(const std::string& folder) {
+namespace {
+
+// LLaMA (model_type llama) and the decoders laid out as it is with a few biases more: Qwen2 / Qwen2.5 (qwen2: q, k
+// and v biases). Every key that changes the computation and is not implemented is refused by name.
+LlamaCheckpoint read_llama_layout(const std::string& folder, const std::string& family) {
   namespace fs = std::filesystem;
   const std::string config_path = (fs::path(folder) / "config.json").string();
   const json config = read_json(config_path);
   const std::string model_type = config.value("model_type", "");
-  if (model_type != "llama")
-    throw ConvertError(config_path + ": model_type \"" + model_type +
-                       "\" is not supported (supported: llama, gpt2, bert, marian)");
+  if (model_type != family)
+    throw ConvertError(config_path + ": model_type \"" + model_type + "\" is not the " + family + " family's");
   for (const char* key : {"rope_scaling", "quantization_config"})
     if (config.contains(key) && !config[key].is_null())
       throw ConvertError(config_path + ": \"" + key + "\" is not supported: " + config[key].dump());
-  for (const char* key : {"attention_bias", "mlp_bias"})
-    if (config_value_or<bool>(config, config_path, key, false))
-      throw ConvertError(config_path + ": \"" + std::string(key) + "\": true is not supported");
+  if (family == "qwen2" && config_value_or<bool>(config, config_path, "use_sliding_window", false))
+    throw ConvertError(config_path + ": \"use_sliding_window\": true is not supported");
   const std::string act = config_value_or<std::string>(config, config_path, "hidden_act", "silu");
   if (act != "silu") throw ConvertError(config_path + ": hidden_act \"" + act + "\" is not supported (silu)");
 
@@ -45,14 +47,18 @@ LlamaCheckpoint read_hf_llama(const std::string& folder) {
   c.rope_theta = config_value_or<float>(config, config_path, "rope_theta", 10000.0f);
   c.norm_epsilon = config_value_or<float>(config, config_path, "rms_norm_eps", 1e-6f);
   c.rope_style = schema::RopeStyle::Half;
+  c.architecture = family;
+  if (config.contains("head_dim") && !config["head_dim"].is_null())
+    c.head_dim = config_value<int>(config, config_path, "head_dim");
+  const bool attention_bias = config_value_or<bool>(config, config_path, "attention_bias", false);
+  c.qkv_bias = family == "qwen2" || attention_bias;
+  c.o_bias = family == "llama" && attention_bias;
+  c.mlp_bias = family == "llama" && config_value_or<bool>(config, config_path, "mlp_bias", false);
   check_llama_config(c, config_path);
-  if (config.contains("head_dim") && !config["head_dim"].is_null() &&
-      config_value<int>(config, config_path, "head_dim") != c.dim / c.heads)
-    throw ConvertError(config_path + ": head_dim " + config["head_dim"].dump() + " differs from hidden_size / " +
-                       "num_attention_heads = " + std::to_string(c.dim / c.heads) + "; not supported");
 
   const SafetensorsSet weights = SafetensorsSet::open_folder(folder);
-  const int64_t dim = c.dim, hidden = c.hidden_dim, kv_dim = int64_t(c.dim / c.heads) * c.kv_heads;
+  const int64_t dim = c.dim, hidden = c.hidden_dim, q_dim = int64_t(c.head_size()) * c.heads;
+  const int64_t kv_dim = int64_t(c.head_size()) * c.kv_heads;
   const int64_t vocab = c.vocab_size;
   ckpt.token_embedding = weights.read_f32("model.embed_tokens.weight", {vocab, dim});
   ckpt.layers.resize(c.layers);
@@ -60,14 +66,25 @@ LlamaCheckpoint read_hf_llama(const std::string& folder) {
     const std::string p = "model.layers." + std::to_string(l) + ".";
     LlamaLayerWeights& w = ckpt.layers[l];
     w.attention_norm = weights.read_f32(p + "input_layernorm.weight", {dim});
-    w.wq = weights.read_f32(p + "self_attn.q_proj.weight", {dim, dim});
+    w.wq = weights.read_f32(p + "self_attn.q_proj.weight", {q_dim, dim});
     w.wk = weights.read_f32(p + "self_attn.k_proj.weight", {kv_dim, dim});
     w.wv = weights.read_f32(p + "self_attn.v_proj.weight", {kv_dim, dim});
-    w.wo = weights.read_f32(p + "self_attn.o_proj.weight", {dim, dim});
+    w.wo = weights.read_f32(p + "self_attn.o_proj.weight", {dim, q_dim});
+    if (c.qkv_bias) {
+      w.bq = weights.read_f32(p + "self_attn.q_proj.bias", {q_dim});
+      w.bk = weights.read_f32(p + "self_attn.k_proj.bias", {kv_dim});
+      w.bv = weights.read_f32(p + "self_attn.v_proj.bias", {kv_dim});
+    }
+    if (c.o_bias) w.bo = weights.read_f32(p + "self_attn.o_proj.bias", {dim});
     w.ffn_norm = weights.read_f32(p + "post_attention_layernorm.weight", {dim});
     w.w_gate = weights.read_f32(p + "mlp.gate_proj.weight", {hidden, dim});
     w.w_up = weights.read_f32(p + "mlp.up_proj.weight", {hidden, dim});
     w.w_down = weights.read_f32(p + "mlp.down_proj.weight", {dim, hidden});
+    if (c.mlp_bias) {
+      w.b_gate = weights.read_f32(p + "mlp.gate_proj.bias", {hidden});
+      w.b_up = weights.read_f32(p + "mlp.up_proj.bias", {hidden});
+      w.b_down = weights.read_f32(p + "mlp.down_proj.bias", {dim});
+    }
   }
   ckpt.final_norm = weights.read_f32("model.norm.weight", {dim});
   const bool tied = config_value_or<bool>(config, config_path, "tie_word_embeddings", false);
@@ -90,5 +107,10 @@ LlamaCheckpoint read_hf_llama(const std::string& folder) {
   }
   return ckpt;
 }
+
+}  // namespace
+
+LlamaCheckpoint read_hf_llama(const std::string& folder) { return read_llama_layout(folder, "llama"); }
+LlamaCheckpoint read_hf_qwen2(const std::string& folder) { return read_llama_layout(folder, "qwen2"); }
 
 }  // namespace edgeformer::converter

@@ -1,5 +1,6 @@
 #pragma once
-// Hugging Face checkpoint folders of model_type "llama" (LlamaForCausalLM): config.json, safetensors weights,
+// Hugging Face checkpoint folders of LLaMA's layout: model_type "llama" (LlamaForCausalLM: head_dim,
+// attention_bias, mlp_bias) and "qwen2" (Qwen2ForCausalLM: q, k and v biases); config.json, safetensors weights,
 // and tokenizer.json when present.
 #include <string>
 
@@ -8,5 +9,6 @@
 namespace edgeformer::converter {
 
 LlamaCheckpoint read_hf_llama(const std::string& folder);
+LlamaCheckpoint read_hf_qwen2(const std::string& folder);
 
 }  // namespace edgeformer::converter

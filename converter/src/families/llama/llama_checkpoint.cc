@@ -12,11 +12,12 @@ void check_llama_config(const LlamaConfig& c, const std::string& where) {
           "dimensions must be positive (dim " + std::to_string(c.dim) + ", hidden " + std::to_string(c.hidden_dim) +
               ", layers " + std::to_string(c.layers) + ", heads " + std::to_string(c.heads) + ", kv_heads " +
               std::to_string(c.kv_heads) + ", vocab " + std::to_string(c.vocab_size) + ")");
-  require(c.dim % c.heads == 0, "hidden size " + std::to_string(c.dim) + " is not a multiple of heads " +
-                                    std::to_string(c.heads));
+  require(c.head_dim > 0 || c.dim % c.heads == 0, "hidden size " + std::to_string(c.dim) +
+                                                    " is not a multiple of heads " + std::to_string(c.heads));
+  require(c.head_dim >= 0 && c.head_dim <= 4096, "head_dim " + std::to_string(c.head_dim) + " is out of range");
   require(c.heads % c.kv_heads == 0, "heads " + std::to_string(c.heads) + " is not a multiple of kv heads " +
                                          std::to_string(c.kv_heads));
-  require((c.dim / c.heads) % 2 == 0, "head dim " + std::to_string(c.dim / c.heads) + " must be even for RoPE");
+  require(c.head_size() % 2 == 0, "head dim " + std::to_string(c.head_size()) + " must be even for RoPE");
   require(c.max_context > 0, "max context must be positive, found " + std::to_string(c.max_context));
   require(c.rope_theta > 0.0f, "rope_theta must be positive");
   require(c.norm_epsilon > 0.0f, "rms_norm_eps must be positive");

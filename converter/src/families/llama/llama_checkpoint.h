@@ -8,20 +8,29 @@
 namespace edgeformer::converter {
 
 struct LlamaConfig {
+  std::string architecture = "llama";  // the .eft metadata's: the family that read it (llama, qwen2)
   int dim = 0;
   int hidden_dim = 0;
   int layers = 0;
   int heads = 0;
   int kv_heads = 0;
   int vocab_size = 0;
+  int head_dim = 0;     // 0: dim / heads (config.json's head_dim may differ, e.g. Qwen3)
   int max_context = 0;  // the model's trained context (max_position_embeddings / seq_len)
   float rope_theta = 10000.0f;
   float norm_epsilon = 1e-5f;
   schema::RopeStyle rope_style = schema::RopeStyle::Half;
+  // Linear layers with a bias: q, k and v (Qwen2; LLaMA's attention_bias), o (LLaMA's attention_bias), and the
+  // feed-forward's three (LLaMA's mlp_bias).
+  bool qkv_bias = false, o_bias = false, mlp_bias = false;
+
+  int head_size() const { return head_dim > 0 ? head_dim : dim / heads; }
 };
 
 struct LlamaLayerWeights {
   std::vector<float> attention_norm, wq, wk, wv, wo, ffn_norm, w_gate, w_up, w_down;
+  // Empty where the config has no bias.
+  std::vector<float> bq, bk, bv, bo, b_gate, b_up, b_down;
 };
 
 struct LlamaCheckpoint {

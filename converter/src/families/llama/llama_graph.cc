@@ -21,18 +21,25 @@ class LlamaGraphBuilder : GraphBuilder {
       : GraphBuilder(graph, options.weights), ckpt_(ckpt), c_(ckpt.config), options_(options) {}
 
   void build() {
-    const int head_dim = c_.dim / c_.heads;
-    const int kv_dim = head_dim * c_.kv_heads;
+    const int head_dim = c_.head_size();
+    const int q_dim = head_dim * c_.heads, kv_dim = head_dim * c_.kv_heads;
     embedding_ = f32_weight("token_embedding", ckpt_.token_embedding, {c_.vocab_size, c_.dim});
     for (int l = 0; l < c_.layers; ++l) {
       const LlamaLayerWeights& w = ckpt_.layers[l];
       const std::string p = "layers." + std::to_string(l) + ".";
       LayerIds ids;
       ids.attention_norm = f32_weight(p + "attention_norm", w.attention_norm, {c_.dim});
-      ids.wq = linear_weight(p + "wq", w.wq, c_.dim, c_.dim);
+      ids.wq = linear_weight(p + "wq", w.wq, q_dim, c_.dim);
       ids.wk = linear_weight(p + "wk", w.wk, kv_dim, c_.dim);
       ids.wv = linear_weight(p + "wv", w.wv, kv_dim, c_.dim);
-      ids.wo = linear_weight(p + "wo", w.wo, c_.dim, c_.dim);
+      ids.wo = linear_weight(p + "wo", w.wo, c_.dim, q_dim);
+      ids.bq = bias(p + "bq", w.bq);
+      ids.bk = bias(p + "bk", w.bk);
+      ids.bv = bias(p + "bv", w.bv);
+      ids.bo = bias(p + "bo", w.bo);
+      ids.b_gate = bias(p + "b_gate", w.b_gate);
+      ids.b_up = bias(p + "b_up", w.b_up);
+      ids.b_down = bias(p + "b_down", w.b_down);
       ids.ffn_norm = f32_weight(p + "ffn_norm", w.ffn_norm, {c_.dim});
       ids.w_gate = linear_weight(p + "w_gate", w.w_gate, c_.hidden_dim, c_.dim);
       ids.w_up = linear_weight(p + "w_up", w.w_up, c_.hidden_dim, c_.dim);
@@ -53,8 +60,15 @@ class LlamaGraphBuilder : GraphBuilder {
  private:
   struct LayerIds {
     int attention_norm, wq, wk, wv, wo, ffn_norm, w_gate, w_up, w_down;
+    int bq, bk, bv, bo, b_gate, b_up, b_down;  // -1: no bias
     KvCache cache;
   };
+
+  // An f32 bias weight, or -1 for none.
+  int bias(const std::string& name, const std::vector<float>& values) {
+    if (values.empty()) return -1;
+    return f32_weight(name, values, {static_cast<int64_t>(values.size())});
+  }
 
   int rms_norm(const std::string& name, int x, int weight, bool dynamic) {
     const int y = rows_tensor(name, c_.dim, dynamic);
@@ -66,7 +80,7 @@ class LlamaGraphBuilder : GraphBuilder {
 
   void build_entry(const std::string& name, int rows) {
     begin_entry(name, rows);
-    const int head_dim = c_.dim / c_.heads;
+    const int head_dim = c_.head_size();
 
     const int tokens = activation(names::kTokens, DType::I32, {rows}, true);
     const int position = activation(names::kPosition, DType::I32, {1}, false);
@@ -77,22 +91,22 @@ class LlamaGraphBuilder : GraphBuilder {
       const LayerIds& w = layers_[l];
       const std::string p = "layers." + std::to_string(l) + ".";
       const int h = rms_norm(p + "attention_norm", x, w.attention_norm, true);
-      const int q = fully_connected(p + "q", h, w.wq, true);
-      const int k = fully_connected(p + "k", h, w.wk, true);
-      const int v = fully_connected(p + "v", h, w.wv, true);
-      const int attended = rows_tensor(p + "attention", c_.dim, true);
+      const int q = fully_connected(p + "q", h, w.wq, true, w.bq);
+      const int k = fully_connected(p + "k", h, w.wk, true, w.bk);
+      const int v = fully_connected(p + "v", h, w.wv, true, w.bv);
+      const int attended = rows_tensor(p + "attention", c_.heads * head_dim, true);
       schema::AttentionOptionsT attention = attention_options(c_.heads, c_.kv_heads, head_dim);
       attention.rope_theta = c_.rope_theta;
       attention.rope_style = c_.rope_style;
       set_cache(attention, w.cache);
       op({q, k, v, position}, {attended}, attention);
-      x = add(p + "attention_residual", x, fully_connected(p + "o", attended, w.wo, true), c_.dim);
+      x = add(p + "attention_residual", x, fully_connected(p + "o", attended, w.wo, true, w.bo), c_.dim);
       const int g = rms_norm(p + "ffn_norm", x, w.ffn_norm, true);
-      const int gate = fully_connected(p + "gate", g, w.w_gate, true);
-      const int up = fully_connected(p + "up", g, w.w_up, true);
+      const int gate = fully_connected(p + "gate", g, w.w_gate, true, w.b_gate);
+      const int up = fully_connected(p + "up", g, w.w_up, true, w.b_up);
       const int swiglu = rows_tensor(p + "swiglu", c_.hidden_dim, true);
       op({gate, up}, {swiglu}, schema::SwiGluOptionsT());
-      x = add(p + "ffn_residual", x, fully_connected(p + "down", swiglu, w.w_down, true), c_.dim);
+      x = add(p + "ffn_residual", x, fully_connected(p + "down", swiglu, w.w_down, true, w.b_down), c_.dim);
     }
     const int last = rows_tensor("last_row", c_.dim, false);
     op({x}, {last}, schema::LastRowOptionsT());
@@ -113,7 +127,7 @@ class LlamaGraphBuilder : GraphBuilder {
 
 Graph build_llama_graph(const LlamaCheckpoint& checkpoint, const GraphOptions& options) {
   Graph graph;
-  graph.architecture = "llama";
+  graph.architecture = checkpoint.config.architecture;
   graph.source = checkpoint.source;
   graph.quantization = weight_format_name(options.weights);
   graph.vocab_size = checkpoint.config.vocab_size;

@@ -1,0 +1,154 @@
+// Decoders in LLaMA's layout with more biases or another head size, end to end against independent PyTorch
+// references: tests/reference/make_llama_layout_fixture.py builds seeded random-weight checkpoints in the Hugging
+// Face layout and computes their outputs in float64 with torch.nn.functional (checked there for causality, against
+// a KV-cache formulation, and for every feature mattering). qwen2-tiny: Qwen2ForCausalLM (q, k, v biases, tied
+// embeddings, grouped-query heads, rope_theta 1e6); llama-bias-tiny: LlamaForCausalLM with attention_bias,
+// mlp_bias and head_dim 16 where hidden / heads is 12. Converted like any Hugging Face folder (the family table).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <functional>
+
+#include <nlohmann/json.hpp>
+
+#include "conversion.h"
+#include "families/llama/hf_llama_reader.h"
+#include "test_support.h"
+
+namespace edgeformer::testing {
+namespace {
+
+const std::string kFixtures = std::string(EDGEFORMER_SOURCE_DIR) + "/tests/fixtures/";
+// f32 logits within this relative error of the float64 reference, as for GPT-2 and LLaMA.
+constexpr double kF32MaxRelativeError = 1e-4;
+// int8 weights (and an int8 KV cache): cosine similarity of the last logits; top-1 agreement where the reference's
+// top two logits are further apart than int8 rounding moves them (a margin below that is a coin toss).
+constexpr double kInt8MinCosine = 0.995;
+constexpr double kInt8MinTop1Margin = 0.1;
+
+nlohmann::json reference(const std::string& fixture) {
+  std::ifstream in(kFixtures + fixture + "/reference.json");
+  return nlohmann::json::parse(in);
+}
+
+std::shared_ptr<const Model> convert(const TempDir& temp, const std::string& fixture, converter::WeightFormat weights,
+                                     converter::KvCacheFormat kv = converter::KvCacheFormat::kF32) {
+  converter::ConversionRequest request;
+  request.input = kFixtures + fixture;
+  request.output = temp.file(fixture + ".eft");
+  request.options.weights = weights;
+  request.options.kv_cache = kv;
+  converter::convert_model(request, nullptr);
+  return open_or_fail(request.output);
+}
+
+int32_t argmax(const float* logits, int vocab) { return int32_t(std::max_element(logits, logits + vocab) - logits); }
+
+class LlamaLayout : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(LlamaLayout, F32LogitsMatchPyTorchInPrefillAndTokenByToken) {
+  TempDir temp;
+  const auto model = convert(temp, GetParam(), converter::WeightFormat::kF32);
+  ASSERT_TRUE(model);
+  const nlohmann::json ref = reference(GetParam());
+  const int vocab = model->info().vocab_size;
+  for (const nlohmann::json& prompt : ref.at("prompts")) {
+    const std::vector<int32_t> ids = prompt.at("ids").get<std::vector<int32_t>>();
+    const std::vector<double> want = prompt.at("logits_last").get<std::vector<double>>();
+    SCOPED_TRACE("prompt of " + std::to_string(ids.size()) + " tokens");
+    ASSERT_EQ(want.size(), size_t(vocab));
+    double scale = 0.0;
+    for (double w : want) scale = std::max(scale, std::fabs(w));
+    for (bool token_by_token : {false, true}) {
+      auto session = session_of(model);
+      if (token_by_token) {
+        for (int32_t id : ids) ASSERT_TRUE(session->decode(id).ok());
+      } else {
+        ASSERT_TRUE(session->prefill(ids.data(), ids.size()).ok());
+      }
+      for (int i = 0; i < vocab; ++i)
+        ASSERT_NEAR(session->logits()[i], want[i], kF32MaxRelativeError * scale) << "logit " << i;
+    }
+  }
+}
+
+TEST_P(LlamaLayout, GreedyContinuationsAreIdentical) {
+  TempDir temp;
+  for (converter::KvCacheFormat kv : {converter::KvCacheFormat::kF32, converter::KvCacheFormat::kF16}) {
+    const auto model = convert(temp, GetParam(), converter::WeightFormat::kF32, kv);
+    ASSERT_TRUE(model);
+    const int vocab = model->info().vocab_size;
+    const nlohmann::json ref = reference(GetParam());
+    for (const nlohmann::json& prompt : ref.at("prompts")) {
+      const std::vector<int32_t> ids = prompt.at("ids").get<std::vector<int32_t>>();
+      const std::vector<int32_t> want = prompt.at("greedy").get<std::vector<int32_t>>();
+      auto session = session_of(model);
+      ASSERT_TRUE(session->prefill(ids.data(), ids.size()).ok());
+      std::vector<int32_t> got;
+      while (got.size() < want.size()) {
+        got.push_back(argmax(session->logits(), vocab));
+        if (got.size() < want.size()) {
+          ASSERT_TRUE(session->decode(got.back()).ok());
+        }
+      }
+      EXPECT_EQ(got, want) << "prompt of " << ids.size() << (kv == converter::KvCacheFormat::kF16 ? ", f16 cache" : "");
+    }
+  }
+}
+
+TEST_P(LlamaLayout, Int8StaysWithinItsBudget) {
+  TempDir temp;
+  for (converter::KvCacheFormat kv : {converter::KvCacheFormat::kF32, converter::KvCacheFormat::kInt8}) {
+    const auto model = convert(temp, GetParam(), converter::WeightFormat::kInt8, kv);
+    ASSERT_TRUE(model);
+    const int vocab = model->info().vocab_size;
+    const nlohmann::json ref = reference(GetParam());
+    for (const nlohmann::json& prompt : ref.at("prompts")) {
+      const std::vector<int32_t> ids = prompt.at("ids").get<std::vector<int32_t>>();
+      const std::vector<double> want = prompt.at("logits_last").get<std::vector<double>>();
+      auto session = session_of(model);
+      ASSERT_TRUE(session->prefill(ids.data(), ids.size()).ok());
+      double dot = 0.0, a = 0.0, b = 0.0;
+      for (int i = 0; i < vocab; ++i) {
+        dot += session->logits()[i] * want[i];
+        a += double(session->logits()[i]) * session->logits()[i];
+        b += want[i] * want[i];
+      }
+      const double cosine = dot / std::sqrt(a * b);
+      std::printf("int8 %s, %zu-token prompt%s: cosine %.6f\n", GetParam().c_str(), ids.size(),
+                  kv == converter::KvCacheFormat::kInt8 ? ", int8 cache" : "", cosine);
+      EXPECT_GE(cosine, kInt8MinCosine);
+      std::vector<double> sorted = want;
+      std::partial_sort(sorted.begin(), sorted.begin() + 2, sorted.end(), std::greater<double>());
+      if (sorted[0] - sorted[1] > kInt8MinTop1Margin) {
+        EXPECT_EQ(argmax(session->logits(), vocab), int32_t(std::max_element(want.begin(), want.end()) - want.begin()));
+      }
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, LlamaLayout, ::testing::Values("qwen2-tiny", "llama-bias-tiny"),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           return info.param == "qwen2-tiny" ? std::string("Qwen2") : std::string("LlamaBiases");
+                         });
+
+// What these families do not run yet is refused at conversion, naming the key.
+TEST(LlamaLayoutRefusals, UnsupportedKeysAreRefusedByName) {
+  const std::tuple<const char*, const char*, nlohmann::json> cases[] = {
+      {"qwen2-tiny", "use_sliding_window", true},
+      {"qwen2-tiny", "rope_scaling", {{"rope_type", "yarn"}, {"factor", 4.0}}},
+      {"llama-bias-tiny", "rope_scaling", {{"rope_type", "llama3"}, {"factor", 8.0}}},
+      {"llama-bias-tiny", "hidden_act", "gelu"}};
+  for (const auto& [fixture, key, value] : cases) {
+    TempDir temp;
+    copy_with_json_key(kFixtures + fixture, temp, "config.json", key, value);
+    const bool qwen2 = std::string(fixture) == "qwen2-tiny";
+    expect_refused([&] { qwen2 ? converter::read_hf_qwen2(temp.path()) : converter::read_hf_llama(temp.path()); },
+                   key);
+  }
+}
+
+}  // namespace
+}  // namespace edgeformer::testing

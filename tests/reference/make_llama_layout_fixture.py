@@ -1,0 +1,236 @@
+"""Fixtures for the decoders laid out as LLaMA with more biases or another head size, with float64 references.
+
+    /usr/bin/python3 tests/reference/make_llama_layout_fixture.py [OUTPUT_ROOT]   (default tests/fixtures)
+
+Needs PyTorch (Debian's python3-torch). Writes two seeded random-weight checkpoints in the Hugging Face layout,
+config.json + model.safetensors + reference.json each:
+- qwen2-tiny: model_type qwen2 (Qwen2ForCausalLM): q, k and v biases, no o bias, tied embeddings, grouped-query
+  attention, rope_theta 1e6;
+- llama-bias-tiny: model_type llama with attention_bias and mlp_bias (q, k, v, o and the feed-forward's three
+  biases), head_dim 16 while hidden_size / heads is 12, an untied lm_head.
+The forward pass follows transformers' modeling_llama.py / modeling_qwen2.py (RMSNorm, rotate-half RoPE on
+position ids 0.., repeat_kv, softmax(QK^T / sqrt(head_dim) + causal mask) V, SwiGLU), in float64 on the float32
+weights. It is checked for its own mistakes: causality (appending tokens leaves earlier logits unchanged), a
+token-by-token KV-cache formulation against the full recompute, and each feature (every bias kind, the head size)
+changing the logits when it is removed.
+"""
+import json
+import math
+import os
+import sys
+
+import torch
+import torch.nn.functional as F
+
+from fixture_io import RandomParameters, compact_json, read_safetensors, rounded, write_safetensors
+
+WEIGHT_STD = 0.25  # peaked attention and logits far apart, so that a wrong detail changes the greedy ids
+GREEDY_STEPS = 12
+CHECK_TOLERANCE = 1e-10
+
+MODELS = {
+    "qwen2-tiny": {
+        "architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2", "hidden_size": 48, "intermediate_size": 96,
+        "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 128,
+        "max_position_embeddings": 64, "rope_theta": 1000000.0, "rms_norm_eps": 1e-6, "hidden_act": "silu",
+        "tie_word_embeddings": True, "use_sliding_window": False, "sliding_window": 64, "max_window_layers": 2,
+        "bos_token_id": 1, "eos_token_id": 2, "attention_dropout": 0.0, "initializer_range": WEIGHT_STD,
+        "torch_dtype": "float32", "use_cache": True,
+    },
+    "llama-bias-tiny": {
+        "architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 48, "intermediate_size": 80,
+        "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 16,
+        "vocab_size": 128, "max_position_embeddings": 64, "rope_theta": 10000.0, "rms_norm_eps": 1e-5,
+        "hidden_act": "silu", "attention_bias": True, "mlp_bias": True, "tie_word_embeddings": False,
+        "bos_token_id": 1, "eos_token_id": 2, "attention_dropout": 0.0, "pretraining_tp": 1,
+        "initializer_range": WEIGHT_STD, "torch_dtype": "float32", "use_cache": True,
+    },
+}
+PROMPT_LENGTHS = (1, 9, 40)
+
+
+def head_dim(cfg):
+    return cfg.get("head_dim") or cfg["hidden_size"] // cfg["num_attention_heads"]
+
+
+def biases(cfg):
+    """(q/k/v, o, mlp): which linear layers have a bias."""
+    if cfg["model_type"] == "qwen2":
+        return True, False, False
+    return cfg.get("attention_bias", False), cfg.get("attention_bias", False), cfg.get("mlp_bias", False)
+
+
+def make_weights(cfg):
+    dim, inner, vocab = cfg["hidden_size"], cfg["intermediate_size"], cfg["vocab_size"]
+    hd, heads, kv_heads = head_dim(cfg), cfg["num_attention_heads"], cfg["num_key_value_heads"]
+    qkv_bias, o_bias, mlp_bias = biases(cfg)
+    random = RandomParameters(WEIGHT_STD)
+    w = {"model.embed_tokens.weight": random.matrix(vocab, dim)}
+    for i in range(cfg["num_hidden_layers"]):
+        p = f"model.layers.{i}."
+        w[p + "input_layernorm.weight"] = random.norm_weight(dim)
+        for name, rows in (("q", heads * hd), ("k", kv_heads * hd), ("v", kv_heads * hd)):
+            w[p + f"self_attn.{name}_proj.weight"] = random.matrix(rows, dim)
+            if qkv_bias:
+                w[p + f"self_attn.{name}_proj.bias"] = random.bias(rows)
+        w[p + "self_attn.o_proj.weight"] = random.matrix(dim, heads * hd)
+        if o_bias:
+            w[p + "self_attn.o_proj.bias"] = random.bias(dim)
+        w[p + "post_attention_layernorm.weight"] = random.norm_weight(dim)
+        for name, shape in (("gate", (inner, dim)), ("up", (inner, dim)), ("down", (dim, inner))):
+            w[p + f"mlp.{name}_proj.weight"] = random.matrix(*shape)
+            if mlp_bias:
+                w[p + f"mlp.{name}_proj.bias"] = random.bias(shape[0])
+    w["model.norm.weight"] = random.norm_weight(dim)
+    if not cfg["tie_word_embeddings"]:
+        w["lm_head.weight"] = random.matrix(vocab, dim)
+    return {name: t.to(torch.float32).contiguous() for name, t in w.items()}
+
+
+def rms_norm(x, weight, eps):
+    return weight * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps))
+
+
+def rotate_half(x):
+    half = x.shape[-1] // 2
+    return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
+
+
+def rope(x, positions, theta):
+    """x [heads, T, hd] at `positions`; inv_freq = 1 / theta^(2i / hd), cos / sin of the concatenated halves."""
+    hd = x.shape[-1]
+    inv_freq = 1.0 / (theta ** (torch.arange(0, hd, 2, dtype=torch.float64) / hd))
+    angles = torch.outer(positions.to(torch.float64), inv_freq)
+    emb = torch.cat((angles, angles), dim=-1)
+    return x * emb.cos() + rotate_half(x) * emb.sin()
+
+
+def linear(x, w, name, use_bias=True):
+    bias = w.get(name + ".bias") if use_bias else None
+    return F.linear(x, w[name + ".weight"], bias)
+
+
+def layer_kv(w, cfg, i, x, positions, drop=()):
+    """This layer's q, k, v for rows x at `positions`: q [heads, T, hd], k / v [kv_heads, T, hd], RoPE applied."""
+    p = f"model.layers.{i}.self_attn."
+    hd, heads, kv_heads = head_dim(cfg), cfg["num_attention_heads"], cfg["num_key_value_heads"]
+    h = rms_norm(x, w[f"model.layers.{i}.input_layernorm.weight"], cfg["rms_norm_eps"])
+    q = linear(h, w, p + "q_proj", "qkv" not in drop).view(len(x), heads, hd).transpose(0, 1)
+    k = linear(h, w, p + "k_proj", "qkv" not in drop).view(len(x), kv_heads, hd).transpose(0, 1)
+    v = linear(h, w, p + "v_proj", "qkv" not in drop).view(len(x), kv_heads, hd).transpose(0, 1)
+    return rope(q, positions, cfg["rope_theta"]), rope(k, positions, cfg["rope_theta"]), v
+
+
+def finish_layer(w, cfg, i, x, attended, drop=()):
+    p = f"model.layers.{i}."
+    x = x + linear(attended, w, p + "self_attn.o_proj", "o" not in drop)
+    h = rms_norm(x, w[p + "post_attention_layernorm.weight"], cfg["rms_norm_eps"])
+    use = "mlp" not in drop
+    gated = F.silu(linear(h, w, p + "mlp.gate_proj", use)) * linear(h, w, p + "mlp.up_proj", use)
+    return x + linear(gated, w, p + "mlp.down_proj", use)
+
+
+def attend(q, k, v, causal_offset):
+    """q [heads, T, hd] over k / v [kv_heads, S, hd]; query t sees keys 0 .. causal_offset + t."""
+    groups = q.shape[0] // k.shape[0]
+    k, v = k.repeat_interleave(groups, dim=0), v.repeat_interleave(groups, dim=0)
+    scores = q @ k.transpose(-1, -2) / math.sqrt(q.shape[-1])
+    t, s = q.shape[1], k.shape[1]
+    future = torch.arange(s)[None, :] > (causal_offset + torch.arange(t))[:, None]
+    out = F.softmax(scores.masked_fill(future, float("-inf")), dim=-1) @ v
+    return out.transpose(0, 1).reshape(t, -1)
+
+
+def logits_of(w, cfg, x):
+    head = w["model.embed_tokens.weight"] if cfg["tie_word_embeddings"] else w["lm_head.weight"]
+    return rms_norm(x, w["model.norm.weight"], cfg["rms_norm_eps"]) @ head.T
+
+
+def forward(w, cfg, ids, drop=()):
+    """Logits [T, vocab] of the whole sequence (no cache)."""
+    ids = torch.as_tensor(ids)
+    positions = torch.arange(len(ids))
+    x = w["model.embed_tokens.weight"][ids]
+    for i in range(cfg["num_hidden_layers"]):
+        q, k, v = layer_kv(w, cfg, i, x, positions, drop)
+        x = finish_layer(w, cfg, i, x, attend(q, k, v, 0), drop)
+    return logits_of(w, cfg, x)
+
+
+def forward_cached(w, cfg, ids):
+    """The same logits token by token, each layer keeping its keys and values: a second formulation."""
+    caches = [(None, None)] * cfg["num_hidden_layers"]
+    out = []
+    for t, token in enumerate(ids):
+        x = w["model.embed_tokens.weight"][torch.tensor([token])]
+        for i in range(cfg["num_hidden_layers"]):
+            q, k, v = layer_kv(w, cfg, i, x, torch.tensor([t]))
+            past_k, past_v = caches[i]
+            k = k if past_k is None else torch.cat((past_k, k), dim=1)
+            v = v if past_v is None else torch.cat((past_v, v), dim=1)
+            caches[i] = (k, v)
+            x = finish_layer(w, cfg, i, x, attend(q, k, v, t))
+        out.append(logits_of(w, cfg, x)[0])
+    return torch.stack(out)
+
+
+def greedy(w, cfg, prompt, steps):
+    ids, out = list(prompt), []
+    for _ in range(steps):
+        if len(ids) >= cfg["max_position_embeddings"]:
+            break
+        out.append(int(forward(w, cfg, ids)[-1].argmax()))
+        ids.append(out[-1])
+    return out
+
+
+def self_check(w, cfg, prompts):
+    long = prompts[-1]
+    full = forward(w, cfg, long)
+    if (full - forward_cached(w, cfg, long)).abs().max() > CHECK_TOLERANCE:
+        raise SystemExit("the KV-cache formulation differs from the full recompute")
+    if (forward(w, cfg, long[:10]) - full[:10]).abs().max() > CHECK_TOLERANCE:
+        raise SystemExit("not causal: later tokens changed earlier logits")
+    qkv_bias, o_bias, mlp_bias = biases(cfg)
+    for feature, present in (("qkv", qkv_bias), ("o", o_bias), ("mlp", mlp_bias)):
+        if present and (forward(w, cfg, long, drop=(feature,))[-1] - full[-1]).abs().max() < 1e-2:
+            raise SystemExit(f"the {feature} biases do not change the logits")
+
+
+def main():
+    if sys.byteorder != "little":
+        raise SystemExit("the safetensors reader here assumes a little-endian host")
+    torch.set_num_threads(1)
+    root = sys.argv[1] if len(sys.argv) > 1 else os.path.join("tests", "fixtures")
+    for seed, (name, cfg) in enumerate(MODELS.items()):
+        torch.manual_seed(seed)
+        out_dir = os.path.join(root, name)
+        os.makedirs(out_dir, exist_ok=True)
+        weights = make_weights(cfg)
+        prompts = [[cfg["bos_token_id"]]] + [[cfg["bos_token_id"]] + torch.randint(3, cfg["vocab_size"], (n - 1,)).tolist()
+                                             for n in PROMPT_LENGTHS[1:]]
+        with open(os.path.join(out_dir, "config.json"), "w") as f:
+            json.dump(cfg, f, indent=2, sort_keys=True)
+            f.write("\n")
+        path = os.path.join(out_dir, "model.safetensors")
+        write_safetensors(path, weights)
+        _, _, loaded = read_safetensors(path)  # the reference runs on exactly the committed bytes
+        w64 = {k: t.double() for k, t in loaded.items()}
+        self_check(w64, cfg, prompts)
+        entries = []
+        for prompt in prompts:
+            logits = forward(w64, cfg, prompt)
+            entries.append({"ids": prompt, "logits_last": rounded(logits[-1]), "greedy": greedy(w64, cfg, prompt, GREEDY_STEPS)})
+        reference = {
+            "generator": "tests/reference/make_llama_layout_fixture.py",
+            "precision": "float64 forward on the float32 weights, rounded to 7 significant digits",
+            "greedy_steps": GREEDY_STEPS,
+            "prompts": entries,
+        }
+        with open(os.path.join(out_dir, "reference.json"), "w") as f:
+            f.write(compact_json(reference) + "\n")
+        print(f"{name}: {len(weights)} tensors, greedy from BOS {entries[0]['greedy']}")
+
+
+if __name__ == "__main__":
+    main()
