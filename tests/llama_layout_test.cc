@@ -2,7 +2,8 @@
 // references: tests/reference/make_llama_layout_fixture.py builds seeded random-weight checkpoints in the Hugging
 // Face layout and computes their outputs in float64 with torch.nn.functional (checked there for causality, against
 // a KV-cache formulation, and for every feature mattering). qwen2-tiny: Qwen2ForCausalLM (q, k, v biases, tied
-// embeddings, grouped-query heads, rope_theta 1e6); llama-bias-tiny: LlamaForCausalLM with attention_bias,
+// embeddings, grouped-query heads, rope_theta 1e6); qwen3-tiny: Qwen3ForCausalLM (q and k normed per head before
+// RoPE, head_dim 16 where hidden / heads is 12); llama-bias-tiny: LlamaForCausalLM with attention_bias,
 // mlp_bias and head_dim 16 where hidden / heads is 12. Converted like any Hugging Face folder (the family table).
 #include <gtest/gtest.h>
 
@@ -129,9 +130,11 @@ TEST_P(LlamaLayout, Int8StaysWithinItsBudget) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Fixtures, LlamaLayout, ::testing::Values("qwen2-tiny", "llama-bias-tiny"),
+INSTANTIATE_TEST_SUITE_P(Fixtures, LlamaLayout, ::testing::Values("qwen2-tiny", "qwen3-tiny", "llama-bias-tiny"),
                          [](const ::testing::TestParamInfo<std::string>& info) {
-                           return info.param == "qwen2-tiny" ? std::string("Qwen2") : std::string("LlamaBiases");
+                           const std::string& f = info.param;
+                           return f == "qwen2-tiny" ? std::string("Qwen2")
+                                  : f == "qwen3-tiny" ? std::string("Qwen3") : std::string("LlamaBiases");
                          });
 
 // What these families do not run yet is refused at conversion, naming the key.
@@ -139,14 +142,18 @@ TEST(LlamaLayoutRefusals, UnsupportedKeysAreRefusedByName) {
   const std::tuple<const char*, const char*, nlohmann::json> cases[] = {
       {"qwen2-tiny", "use_sliding_window", true},
       {"qwen2-tiny", "rope_scaling", {{"rope_type", "yarn"}, {"factor", 4.0}}},
+      {"qwen3-tiny", "use_sliding_window", true},
       {"llama-bias-tiny", "rope_scaling", {{"rope_type", "llama3"}, {"factor", 8.0}}},
       {"llama-bias-tiny", "hidden_act", "gelu"}};
   for (const auto& [fixture, key, value] : cases) {
     TempDir temp;
     copy_with_json_key(kFixtures + fixture, temp, "config.json", key, value);
-    const bool qwen2 = std::string(fixture) == "qwen2-tiny";
-    expect_refused([&] { qwen2 ? converter::read_hf_qwen2(temp.path()) : converter::read_hf_llama(temp.path()); },
-                   key);
+    const std::string name = fixture;
+    expect_refused([&] {
+      name == "qwen2-tiny"   ? converter::read_hf_qwen2(temp.path())
+      : name == "qwen3-tiny" ? converter::read_hf_qwen3(temp.path())
+                             : converter::read_hf_llama(temp.path());
+    }, key);
   }
 }
 

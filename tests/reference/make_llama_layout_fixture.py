@@ -6,6 +6,8 @@ Needs PyTorch (Debian's python3-torch). Writes two seeded random-weight checkpoi
 config.json + model.safetensors + reference.json each:
 - qwen2-tiny: model_type qwen2 (Qwen2ForCausalLM): q, k and v biases, no o bias, tied embeddings, grouped-query
   attention, rope_theta 1e6;
+- qwen3-tiny: model_type qwen3 (Qwen3ForCausalLM): an RMSNorm of each head of q and of k before RoPE, head_dim 16
+  while hidden_size / heads is 12, no biases, tied embeddings;
 - llama-bias-tiny: model_type llama with attention_bias and mlp_bias (q, k, v, o and the feed-forward's three
   biases), head_dim 16 while hidden_size / heads is 12, an untied lm_head.
 The forward pass follows transformers' modeling_llama.py / modeling_qwen2.py (RMSNorm, rotate-half RoPE on
@@ -37,6 +39,14 @@ MODELS = {
         "bos_token_id": 1, "eos_token_id": 2, "attention_dropout": 0.0, "initializer_range": WEIGHT_STD,
         "torch_dtype": "float32", "use_cache": True,
     },
+    "qwen3-tiny": {
+        "architectures": ["Qwen3ForCausalLM"], "model_type": "qwen3", "hidden_size": 48, "intermediate_size": 96,
+        "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 16,
+        "vocab_size": 128, "max_position_embeddings": 64, "rope_theta": 1000000.0, "rms_norm_eps": 1e-6,
+        "hidden_act": "silu", "attention_bias": False, "tie_word_embeddings": True, "use_sliding_window": False,
+        "sliding_window": None, "max_window_layers": 2, "bos_token_id": 1, "eos_token_id": 2,
+        "attention_dropout": 0.0, "initializer_range": WEIGHT_STD, "torch_dtype": "float32", "use_cache": True,
+    },
     "llama-bias-tiny": {
         "architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 48, "intermediate_size": 80,
         "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 16,
@@ -57,7 +67,8 @@ def biases(cfg):
     """(q/k/v, o, mlp): which linear layers have a bias."""
     if cfg["model_type"] == "qwen2":
         return True, False, False
-    return cfg.get("attention_bias", False), cfg.get("attention_bias", False), cfg.get("mlp_bias", False)
+    mlp_bias = cfg["model_type"] == "llama" and cfg.get("mlp_bias", False)
+    return cfg.get("attention_bias", False), cfg.get("attention_bias", False), mlp_bias
 
 
 def make_weights(cfg):
@@ -73,6 +84,9 @@ def make_weights(cfg):
             w[p + f"self_attn.{name}_proj.weight"] = random.matrix(rows, dim)
             if qkv_bias:
                 w[p + f"self_attn.{name}_proj.bias"] = random.bias(rows)
+        if cfg["model_type"] == "qwen3":
+            w[p + "self_attn.q_norm.weight"] = random.norm_weight(hd)
+            w[p + "self_attn.k_norm.weight"] = random.norm_weight(hd)
         w[p + "self_attn.o_proj.weight"] = random.matrix(dim, heads * hd)
         if o_bias:
             w[p + "self_attn.o_proj.bias"] = random.bias(dim)
@@ -115,8 +129,12 @@ def layer_kv(w, cfg, i, x, positions, drop=()):
     p = f"model.layers.{i}.self_attn."
     hd, heads, kv_heads = head_dim(cfg), cfg["num_attention_heads"], cfg["num_key_value_heads"]
     h = rms_norm(x, w[f"model.layers.{i}.input_layernorm.weight"], cfg["rms_norm_eps"])
-    q = linear(h, w, p + "q_proj", "qkv" not in drop).view(len(x), heads, hd).transpose(0, 1)
-    k = linear(h, w, p + "k_proj", "qkv" not in drop).view(len(x), kv_heads, hd).transpose(0, 1)
+    q = linear(h, w, p + "q_proj", "qkv" not in drop).view(len(x), heads, hd)
+    k = linear(h, w, p + "k_proj", "qkv" not in drop).view(len(x), kv_heads, hd)
+    if p + "q_norm.weight" in w and "qk_norm" not in drop:  # Qwen3: each head normed before RoPE
+        q = rms_norm(q, w[p + "q_norm.weight"], cfg["rms_norm_eps"])
+        k = rms_norm(k, w[p + "k_norm.weight"], cfg["rms_norm_eps"])
+    q, k = q.transpose(0, 1), k.transpose(0, 1)
     v = linear(h, w, p + "v_proj", "qkv" not in drop).view(len(x), kv_heads, hd).transpose(0, 1)
     return rope(q, positions, cfg["rope_theta"]), rope(k, positions, cfg["rope_theta"]), v
 
@@ -192,9 +210,10 @@ def self_check(w, cfg, prompts):
     if (forward(w, cfg, long[:10]) - full[:10]).abs().max() > CHECK_TOLERANCE:
         raise SystemExit("not causal: later tokens changed earlier logits")
     qkv_bias, o_bias, mlp_bias = biases(cfg)
-    for feature, present in (("qkv", qkv_bias), ("o", o_bias), ("mlp", mlp_bias)):
+    qk_norm = cfg["model_type"] == "qwen3"
+    for feature, present in (("qkv", qkv_bias), ("o", o_bias), ("mlp", mlp_bias), ("qk_norm", qk_norm)):
         if present and (forward(w, cfg, long, drop=(feature,))[-1] - full[-1]).abs().max() < 1e-2:
-            raise SystemExit(f"the {feature} biases do not change the logits")
+            raise SystemExit(f"the {feature} feature does not change the logits")
 
 
 def main():

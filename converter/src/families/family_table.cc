@@ -7,6 +7,7 @@
   FAMILY(llama)                           \
   FAMILY(gpt2)                            \
   FAMILY(qwen2)                           \
+  FAMILY(qwen3)                           \
   FAMILY(bert)                            \
   FAMILY(marian)
 

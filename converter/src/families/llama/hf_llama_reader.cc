@@ -17,8 +17,9 @@ using nlohmann::json;
 
 namespace {
 
-// LLaMA (model_type llama) and the decoders laid out as it is with a few biases more: Qwen2 / Qwen2.5 (qwen2: q, k
-// and v biases). Every key that changes the computation and is not implemented is refused by name.
+// LLaMA (model_type llama) and the decoders laid out as it is with a little more: Qwen2 / Qwen2.5 (qwen2: q, k and
+// v biases) and Qwen3 (qwen3: an RMSNorm of each head of q and k before RoPE, attention_bias as LLaMA's). Every key
+// that changes the computation and is not implemented is refused by name.
 LlamaCheckpoint read_llama_layout(const std::string& folder, const std::string& family) {
   namespace fs = std::filesystem;
   const std::string config_path = (fs::path(folder) / "config.json").string();
@@ -29,7 +30,8 @@ LlamaCheckpoint read_llama_layout(const std::string& folder, const std::string& 
   for (const char* key : {"rope_scaling", "quantization_config"})
     if (config.contains(key) && !config[key].is_null())
       throw ConvertError(config_path + ": \"" + key + "\" is not supported: " + config[key].dump());
-  if (family == "qwen2" && config_value_or<bool>(config, config_path, "use_sliding_window", false))
+  if ((family == "qwen2" || family == "qwen3") &&
+      config_value_or<bool>(config, config_path, "use_sliding_window", false))
     throw ConvertError(config_path + ": \"use_sliding_window\": true is not supported");
   const std::string act = config_value_or<std::string>(config, config_path, "hidden_act", "silu");
   if (act != "silu") throw ConvertError(config_path + ": hidden_act \"" + act + "\" is not supported (silu)");
@@ -52,7 +54,8 @@ LlamaCheckpoint read_llama_layout(const std::string& folder, const std::string& 
     c.head_dim = config_value<int>(config, config_path, "head_dim");
   const bool attention_bias = config_value_or<bool>(config, config_path, "attention_bias", false);
   c.qkv_bias = family == "qwen2" || attention_bias;
-  c.o_bias = family == "llama" && attention_bias;
+  c.o_bias = family != "qwen2" && attention_bias;
+  c.qk_norm = family == "qwen3";
   c.mlp_bias = family == "llama" && config_value_or<bool>(config, config_path, "mlp_bias", false);
   check_llama_config(c, config_path);
 
@@ -76,6 +79,10 @@ LlamaCheckpoint read_llama_layout(const std::string& folder, const std::string& 
       w.bv = weights.read_f32(p + "self_attn.v_proj.bias", {kv_dim});
     }
     if (c.o_bias) w.bo = weights.read_f32(p + "self_attn.o_proj.bias", {dim});
+    if (c.qk_norm) {
+      w.q_norm = weights.read_f32(p + "self_attn.q_norm.weight", {int64_t(c.head_size())});
+      w.k_norm = weights.read_f32(p + "self_attn.k_norm.weight", {int64_t(c.head_size())});
+    }
     w.ffn_norm = weights.read_f32(p + "post_attention_layernorm.weight", {dim});
     w.w_gate = weights.read_f32(p + "mlp.gate_proj.weight", {hidden, dim});
     w.w_up = weights.read_f32(p + "mlp.up_proj.weight", {hidden, dim});
@@ -112,5 +119,6 @@ LlamaCheckpoint read_llama_layout(const std::string& folder, const std::string& 
 
 LlamaCheckpoint read_hf_llama(const std::string& folder) { return read_llama_layout(folder, "llama"); }
 LlamaCheckpoint read_hf_qwen2(const std::string& folder) { return read_llama_layout(folder, "qwen2"); }
+LlamaCheckpoint read_hf_qwen3(const std::string& folder) { return read_llama_layout(folder, "qwen3"); }
 
 }  // namespace edgeformer::converter

@@ -1,7 +1,7 @@
 #pragma once
 // Hugging Face checkpoint folders of LLaMA's layout: model_type "llama" (LlamaForCausalLM: head_dim,
-// attention_bias, mlp_bias) and "qwen2" (Qwen2ForCausalLM: q, k and v biases); config.json, safetensors weights,
-// and tokenizer.json when present.
+// attention_bias, mlp_bias), "qwen2" (Qwen2ForCausalLM: q, k and v biases) and "qwen3" (Qwen3ForCausalLM: q and k
+// norms per head); config.json, safetensors weights, and tokenizer.json when present.
 #include <string>
 
 #include "families/llama/llama_checkpoint.h"
@@ -10,5 +10,6 @@ namespace edgeformer::converter {
 
 LlamaCheckpoint read_hf_llama(const std::string& folder);
 LlamaCheckpoint read_hf_qwen2(const std::string& folder);
+LlamaCheckpoint read_hf_qwen3(const std::string& folder);
 
 }  // namespace edgeformer::converter

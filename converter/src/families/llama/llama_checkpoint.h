@@ -23,6 +23,8 @@ struct LlamaConfig {
   // Linear layers with a bias: q, k and v (Qwen2; LLaMA's attention_bias), o (LLaMA's attention_bias), and the
   // feed-forward's three (LLaMA's mlp_bias).
   bool qkv_bias = false, o_bias = false, mlp_bias = false;
+  // RMSNorm of each head of q and of k before RoPE (Qwen3), with weights of [head_dim].
+  bool qk_norm = false;
 
   int head_size() const { return head_dim > 0 ? head_dim : dim / heads; }
 };
@@ -31,6 +33,7 @@ struct LlamaLayerWeights {
   std::vector<float> attention_norm, wq, wk, wv, wo, ffn_norm, w_gate, w_up, w_down;
   // Empty where the config has no bias.
   std::vector<float> bq, bk, bv, bo, b_gate, b_up, b_down;
+  std::vector<float> q_norm, k_norm;  // [head_dim] with qk_norm, else empty
 };
 
 struct LlamaCheckpoint {

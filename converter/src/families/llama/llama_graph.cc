@@ -40,6 +40,8 @@ class LlamaGraphBuilder : GraphBuilder {
       ids.b_gate = bias(p + "b_gate", w.b_gate);
       ids.b_up = bias(p + "b_up", w.b_up);
       ids.b_down = bias(p + "b_down", w.b_down);
+      ids.q_norm = bias(p + "q_norm", w.q_norm);
+      ids.k_norm = bias(p + "k_norm", w.k_norm);
       ids.ffn_norm = f32_weight(p + "ffn_norm", w.ffn_norm, {c_.dim});
       ids.w_gate = linear_weight(p + "w_gate", w.w_gate, c_.hidden_dim, c_.dim);
       ids.w_up = linear_weight(p + "w_up", w.w_up, c_.hidden_dim, c_.dim);
@@ -61,17 +63,18 @@ class LlamaGraphBuilder : GraphBuilder {
   struct LayerIds {
     int attention_norm, wq, wk, wv, wo, ffn_norm, w_gate, w_up, w_down;
     int bq, bk, bv, bo, b_gate, b_up, b_down;  // -1: no bias
+    int q_norm, k_norm;                        // -1: no per-head norm
     KvCache cache;
   };
 
-  // An f32 bias weight, or -1 for none.
+  // An f32 vector weight (a bias, a per-head norm), or -1 for none.
   int bias(const std::string& name, const std::vector<float>& values) {
     if (values.empty()) return -1;
     return f32_weight(name, values, {static_cast<int64_t>(values.size())});
   }
 
-  int rms_norm(const std::string& name, int x, int weight, bool dynamic) {
-    const int y = rows_tensor(name, c_.dim, dynamic);
+  int rms_norm(const std::string& name, int x, int weight, bool dynamic, int cols = 0) {
+    const int y = rows_tensor(name, cols > 0 ? cols : c_.dim, dynamic);
     schema::RmsNormOptionsT o;
     o.epsilon = c_.norm_epsilon;
     op({x, weight}, {y}, o);
@@ -91,8 +94,10 @@ class LlamaGraphBuilder : GraphBuilder {
       const LayerIds& w = layers_[l];
       const std::string p = "layers." + std::to_string(l) + ".";
       const int h = rms_norm(p + "attention_norm", x, w.attention_norm, true);
-      const int q = fully_connected(p + "q", h, w.wq, true, w.bq);
-      const int k = fully_connected(p + "k", h, w.wk, true, w.bk);
+      int q = fully_connected(p + "q", h, w.wq, true, w.bq);
+      int k = fully_connected(p + "k", h, w.wk, true, w.bk);
+      if (w.q_norm >= 0) q = rms_norm(p + "q_norm", q, w.q_norm, true, c_.heads * head_dim);
+      if (w.k_norm >= 0) k = rms_norm(p + "k_norm", k, w.k_norm, true, c_.kv_heads * head_dim);
       const int v = fully_connected(p + "v", h, w.wv, true, w.bv);
       const int attended = rows_tensor(p + "attention", c_.heads * head_dim, true);
       schema::AttentionOptionsT attention = attention_options(c_.heads, c_.kv_heads, head_dim);
