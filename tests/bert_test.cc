@@ -61,15 +61,7 @@ void expect_near(const std::vector<float>& got, const std::vector<double>& want,
     ASSERT_NEAR(got[i], want[i], kF32MaxRelativeError * scale) << what << " element " << i;
 }
 
-double cosine(const std::vector<float>& a, const std::vector<double>& b) {
-  double dot = 0.0, aa = 0.0, bb = 0.0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    dot += a[i] * b[i];
-    aa += double(a[i]) * a[i];
-    bb += b[i] * b[i];
-  }
-  return dot / std::sqrt(aa * bb);
-}
+double cosine(const std::vector<float>& a, const std::vector<double>& b) { return cosine_similarity(a.data(), b); }
 
 template <typename T>
 size_t argmax(const std::vector<T>& v) {

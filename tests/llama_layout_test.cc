@@ -111,13 +111,7 @@ TEST_P(LlamaLayout, Int8StaysWithinItsBudget) {
       const std::vector<double> want = prompt.at("logits_last").get<std::vector<double>>();
       auto session = session_of(model);
       ASSERT_TRUE(session->prefill(ids.data(), ids.size()).ok());
-      double dot = 0.0, a = 0.0, b = 0.0;
-      for (int i = 0; i < vocab; ++i) {
-        dot += session->logits()[i] * want[i];
-        a += double(session->logits()[i]) * session->logits()[i];
-        b += want[i] * want[i];
-      }
-      const double cosine = dot / std::sqrt(a * b);
+      const double cosine = cosine_similarity(session->logits(), want);
       std::printf("int8 %s, %zu-token prompt%s: cosine %.6f\n", GetParam().c_str(), ids.size(),
                   kv == converter::KvCacheFormat::kInt8 ? ", int8 cache" : "", cosine);
       EXPECT_GE(cosine, kInt8MinCosine);

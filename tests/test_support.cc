@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -96,6 +97,16 @@ std::shared_ptr<const Model> open_or_fail(const std::string& path) {
   const Status s = Model::open_file(path, &model);
   EXPECT_TRUE(s.ok()) << s.message();
   return model;
+}
+
+double cosine_similarity(const float* got, const std::vector<double>& want) {
+  double dot = 0.0, a = 0.0, b = 0.0;
+  for (size_t i = 0; i < want.size(); ++i) {
+    dot += got[i] * want[i];
+    a += double(got[i]) * got[i];
+    b += want[i] * want[i];
+  }
+  return dot / std::sqrt(a * b);
 }
 
 }  // namespace edgeformer::testing

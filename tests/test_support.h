@@ -43,6 +43,9 @@ std::unique_ptr<Session> session_of(const std::shared_ptr<const Model>& model, i
 // Copies the Hugging Face folder `folder` into `temp`, then sets `key` of its JSON file `file` to `value`.
 void copy_with_json_key(const std::string& folder, const TempDir& temp, const std::string& file, const std::string& key,
                         const nlohmann::json& value);
+// Cosine similarity of a result (`count` floats) and its float64 reference: how int8 budgets are stated.
+double cosine_similarity(const float* got, const std::vector<double>& want);
+
 // Expects `read` (a converter reader) to throw, with `word` in the message.
 void expect_refused(const std::function<void()>& read, const std::string& word);
 
