@@ -38,8 +38,6 @@ std::shared_ptr<const Model> convert(const TempDir& temp, converter::WeightForma
   return open_or_fail(path);
 }
 
-int32_t argmax(const float* logits, int vocab) { return int32_t(std::max_element(logits, logits + vocab) - logits); }
-
 TEST(Gpt2, F32LogitsMatchPyTorchAndPrefillEqualsDecode) {
   TempDir temp;
   const auto model = convert(temp, converter::WeightFormat::kF32);
@@ -60,10 +58,7 @@ TEST(Gpt2, F32LogitsMatchPyTorchAndPrefillEqualsDecode) {
       } else {
         ASSERT_TRUE(session->prefill(ids.data(), ids.size()).ok());
       }
-      double scale = 0.0;
-      for (double w : want) scale = std::max(scale, std::fabs(w));
-      for (int i = 0; i < vocab; ++i)
-        ASSERT_NEAR(session->logits()[i], want[i], kF32MaxRelativeError * scale) << "logit " << i;
+      expect_logits_near(session->logits(), want, kF32MaxRelativeError);
     }
   }
 }
@@ -72,20 +67,13 @@ TEST(Gpt2, GreedyContinuationsAreIdenticalUpToTheLastPosition) {
   TempDir temp;
   const auto model = convert(temp, converter::WeightFormat::kF32);
   ASSERT_TRUE(model);
-  const int vocab = model->info().vocab_size;
   const nlohmann::json ref = reference();  // kept alive: the loop walks a part of it
   for (const nlohmann::json& prompt : ref.at("prompts")) {
     const std::vector<int32_t> ids = prompt.at("ids").get<std::vector<int32_t>>();
     const std::vector<int32_t> want = prompt.at("greedy").get<std::vector<int32_t>>();
     auto session = session_of(model);
     ASSERT_TRUE(session->prefill(ids.data(), ids.size()).ok());
-    std::vector<int32_t> got;
-    while (got.size() < want.size()) {
-      got.push_back(argmax(session->logits(), vocab));
-      if (got.size() < want.size()) {
-        ASSERT_TRUE(session->decode(got.back()).ok());
-      }
-    }
+    const std::vector<int32_t> got = greedy_continuation(*session, want.size());
     EXPECT_EQ(got, want);
     // The context is the learned positions: one more token than they hold is refused, not wrapped.
     if (ids.size() + got.size() >= session->max_context()) {

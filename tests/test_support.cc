@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -107,6 +108,35 @@ double cosine_similarity(const float* got, const std::vector<double>& want) {
     b += want[i] * want[i];
   }
   return dot / std::sqrt(a * b);
+}
+
+int32_t argmax(const float* logits, int vocab) {
+  return int32_t(std::max_element(logits, logits + vocab) - logits);
+}
+
+void expect_logits_near(const float* got, const std::vector<double>& want, double relative_error) {
+  double scale = 0.0;
+  for (double w : want) scale = std::max(scale, std::fabs(w));
+  for (size_t i = 0; i < want.size(); ++i) {
+    if (std::fabs(got[i] - want[i]) > relative_error * scale) {
+      ADD_FAILURE() << "logit " << i << ": " << got[i] << ", the reference " << want[i] << " (budget "
+                    << relative_error * scale << ")";
+      return;
+    }
+  }
+}
+
+std::vector<int32_t> greedy_continuation(Session& session, size_t steps) {
+  std::vector<int32_t> ids;
+  while (ids.size() < steps) {
+    ids.push_back(argmax(session.logits(), session.vocab_size()));
+    if (ids.size() == steps) break;
+    if (Status s = session.decode(ids.back()); !s.ok()) {
+      ADD_FAILURE() << "decode: " << s.message();
+      break;
+    }
+  }
+  return ids;
 }
 
 }  // namespace edgeformer::testing

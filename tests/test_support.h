@@ -43,6 +43,14 @@ std::unique_ptr<Session> session_of(const std::shared_ptr<const Model>& model, i
 // Copies the Hugging Face folder `folder` into `temp`, then sets `key` of its JSON file `file` to `value`.
 void copy_with_json_key(const std::string& folder, const TempDir& temp, const std::string& file, const std::string& key,
                         const nlohmann::json& value);
+// The id of the largest of `vocab` logits.
+int32_t argmax(const float* logits, int vocab);
+// Every logit within `relative_error` times the reference's largest magnitude (a test failure naming the first not).
+void expect_logits_near(const float* got, const std::vector<double>& want, double relative_error);
+// `steps` greedy ids from a session whose logits are current, decoding each but the last (a test failure, and
+// fewer ids, if a decode fails).
+std::vector<int32_t> greedy_continuation(Session& session, size_t steps);
+
 // Cosine similarity of a result (`count` floats) and its float64 reference: how int8 budgets are stated.
 double cosine_similarity(const float* got, const std::vector<double>& want);
 
