@@ -212,8 +212,11 @@ void BM_Rope(benchmark::State& state, Isa isa) {
   const RopeF32Fn rope = kernel_set(isa).rope_f32;
   const size_t rows = state.range(0), heads = 12, head_dim = 64, dim = heads * head_dim;
   auto q = random_values<float>(rows * dim, 1.0f), k = random_values<float>(rows * dim, 1.0f);
+  std::vector<float> inv_freq(head_dim / 2);
+  rope_inverse_frequencies(10000.0f, head_dim, inv_freq.data());
+  const RopeSpec spec{inv_freq.data(), head_dim, 1.0f, RopeStyle::kInterleaved};
   for (auto _ : state) {
-    rope(q.data(), dim, heads, k.data(), dim, heads, rows, head_dim, 0, 10000.0f, RopeStyle::kInterleaved);
+    rope(q.data(), dim, heads, k.data(), dim, heads, rows, head_dim, 0, spec);
     benchmark::DoNotOptimize(q.data());
   }
   state.counters["rows/s"] = benchmark::Counter(double(rows) * state.iterations(), benchmark::Counter::kIsRate);

@@ -119,15 +119,19 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, LlamaLayout, ::testing::Values("qwen2-tiny", 
                                   : f == "qwen3-tiny" ? std::string("Qwen3") : std::string("LlamaBiases");
                          });
 
-// What these families do not run yet is refused at conversion, naming the key.
+// What these families do not run yet is refused at conversion, naming the key (or the rope_scaling type).
 TEST(LlamaLayoutRefusals, UnsupportedKeysAreRefusedByName) {
-  const std::tuple<const char*, const char*, nlohmann::json> cases[] = {
-      {"qwen2-tiny", "use_sliding_window", true},
-      {"qwen2-tiny", "rope_scaling", {{"rope_type", "yarn"}, {"factor", 4.0}}},
-      {"qwen3-tiny", "use_sliding_window", true},
-      {"llama-bias-tiny", "rope_scaling", {{"rope_type", "llama3"}, {"factor", 8.0}}},
-      {"llama-bias-tiny", "hidden_act", "gelu"}};
-  for (const auto& [fixture, key, value] : cases) {
+  const std::tuple<const char*, const char*, nlohmann::json, const char*> cases[] = {
+      {"qwen2-tiny", "use_sliding_window", true, "use_sliding_window"},
+      {"qwen2-tiny", "rope_scaling", {{"rope_type", "mrope"}, {"mrope_section", {2, 3, 3}}}, "mrope"},
+      {"qwen2-tiny", "partial_rotary_factor", 0.5, "partial_rotary_factor"},
+      {"qwen3-tiny", "use_sliding_window", true, "use_sliding_window"},
+      {"llama-bias-tiny", "rope_scaling",
+       {{"rope_type", "llama3"}, {"factor", 8.0}, {"low_freq_factor", 1.0}, {"high_freq_factor", 4.0},
+        {"original_max_position_embeddings", 8}, {"beta_fast", 32}},
+       "beta_fast"},
+      {"llama-bias-tiny", "hidden_act", "gelu", "hidden_act"}};
+  for (const auto& [fixture, key, value, word] : cases) {
     TempDir temp;
     copy_with_json_key(kFixtures + fixture, temp, "config.json", key, value);
     const std::string name = fixture;
@@ -135,7 +139,7 @@ TEST(LlamaLayoutRefusals, UnsupportedKeysAreRefusedByName) {
       name == "qwen2-tiny"   ? converter::read_hf_qwen2(temp.path())
       : name == "qwen3-tiny" ? converter::read_hf_qwen3(temp.path())
                              : converter::read_hf_llama(temp.path());
-    }, key);
+    }, word);
   }
 }
 

@@ -75,12 +75,17 @@ std::unique_ptr<Session> session_of(const std::shared_ptr<const Model>& model, i
 
 void copy_with_json_key(const std::string& folder, const TempDir& temp, const std::string& file, const std::string& key,
                         const nlohmann::json& value) {
+  copy_with_json_keys(folder, temp, file, nlohmann::json{{key, value}});
+}
+
+void copy_with_json_keys(const std::string& folder, const TempDir& temp, const std::string& file,
+                         const nlohmann::json& keys) {
   namespace fs = std::filesystem;
   fs::copy(folder, temp.path(), fs::copy_options::recursive | fs::copy_options::overwrite_existing);
   std::ifstream in(temp.file(file));
   nlohmann::json json = nlohmann::json::parse(in);
   in.close();
-  json[key] = value;
+  for (auto it = keys.begin(); it != keys.end(); ++it) json[it.key()] = it.value();
   std::ofstream(temp.file(file)) << json.dump(2);
 }
 

@@ -43,6 +43,9 @@ std::unique_ptr<Session> session_of(const std::shared_ptr<const Model>& model, i
 // Copies the Hugging Face folder `folder` into `temp`, then sets `key` of its JSON file `file` to `value`.
 void copy_with_json_key(const std::string& folder, const TempDir& temp, const std::string& file, const std::string& key,
                         const nlohmann::json& value);
+// The same with several keys set at once (an object of key: value).
+void copy_with_json_keys(const std::string& folder, const TempDir& temp, const std::string& file,
+                         const nlohmann::json& keys);
 // The id of the largest of `vocab` logits.
 int32_t argmax(const float* logits, int vocab);
 // Every logit within `relative_error` times the reference's largest magnitude (a test failure naming the first not).

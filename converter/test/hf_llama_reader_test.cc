@@ -95,8 +95,12 @@ TEST_F(Stories260kVariants, ConfigErrorsNameTheFileAndTheKey) {
   const std::string bert = folder_with("bert", [](json& c) { c["model_type"] = "bert"; });
   expect_convert_error([&] { convert(bert); }, {"bert/config.json", "model_type", "\"bert\"", "llama"});
 
-  const std::string scaling = folder_with("scaling", [](json& c) { c["rope_scaling"] = {{"type", "linear"}, {"factor", 2.0}}; });
-  expect_convert_error([&] { convert(scaling); }, {"scaling/config.json", "rope_scaling", "linear"});
+  const std::string scaling = folder_with("scaling", [](json& c) { c["rope_scaling"] = {{"type", "linear"}}; });
+  expect_convert_error([&] { convert(scaling); }, {"scaling/config.json", "rope_scaling", "linear", "factor", "missing"});
+  const std::string mrope = folder_with("mrope", [](json& c) { c["rope_scaling"] = {{"type", "mrope"}}; });
+  expect_convert_error([&] { convert(mrope); }, {"mrope/config.json", "rope_scaling type \"mrope\"", "llama3"});
+  const std::string small = folder_with("small", [](json& c) { c["rope_scaling"] = {{"type", "linear"}, {"factor", 0.5}}; });
+  expect_convert_error([&] { convert(small); }, {"small/config.json", "factor", "at least 1"});
 
   const std::string heads = folder_with("heads", [](json& c) { c["num_key_value_heads"] = 3; });
   expect_convert_error([&] { convert(heads); }, {"heads/config.json", "heads 8", "kv heads 3"});

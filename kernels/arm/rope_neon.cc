@@ -69,9 +69,10 @@ inline void rotate_scalar(float* a, float* b, float c, float s) {
   *b = a0 * s + b0 * c;
 }
 
-void rotate_row(float* row, size_t heads, size_t head_dim, size_t i0, size_t count, RopeStyle style, const float* c,
-                const float* s) {
-  const size_t half = head_dim / 2;
+// `dim` leading elements of each head of `head_dim` rotate.
+void rotate_row(float* row, size_t heads, size_t head_dim, size_t dim, size_t i0, size_t count, RopeStyle style,
+                const float* c, const float* s) {
+  const size_t half = dim / 2;
   for (size_t h = 0; h < heads; ++h) {
     float* head = row + h * head_dim;
     size_t i = 0;
@@ -100,10 +101,10 @@ void rotate_row(float* row, size_t heads, size_t head_dim, size_t i0, size_t cou
 }  // namespace
 
 void rope_f32_neon(float* q, size_t q_stride, size_t q_heads, float* k, size_t k_stride, size_t k_heads, size_t rows,
-                   size_t head_dim, size_t pos0, float theta, RopeStyle style) {
-  rope_walk(q, q_stride, q_heads, k, k_stride, k_heads, rows, head_dim, pos0, theta, angles_sin_cos,
+                   size_t head_dim, size_t pos0, const RopeSpec& rope) {
+  rope_walk(q, q_stride, q_heads, k, k_stride, k_heads, rows, pos0, rope, angles_sin_cos,
             [&](float* row, size_t heads, size_t i0, size_t count, const float* c, const float* s) {
-              rotate_row(row, heads, head_dim, i0, count, style, c, s);
+              rotate_row(row, heads, head_dim, rope.dim, i0, count, rope.style, c, s);
             });
 }
 

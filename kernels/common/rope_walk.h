@@ -1,10 +1,10 @@
 #pragma once
-// The walk every RoPE kernel shares: pairs in chunks whose frequencies are computed once per call (with the float
-// operations of llama2.c's forward(), so that its goldens match), and per row the chunk's (cos, sin), then the
-// rotation of every head of q and of k. The kernels differ only in how they compute (cos, sin) and rotate.
+// The walk every RoPE kernel shares: pairs in chunks, and per row the chunk's (cos, sin) (times the spec's scale),
+// then the rotation of every head of q and of k. The kernels differ only in how they compute (cos, sin) and rotate.
 #include <algorithm>
-#include <cmath>
 #include <cstddef>
+
+#include "edgeformer/kernels/attention.h"
 
 namespace edgeformer::kernels {
 
@@ -16,16 +16,19 @@ constexpr size_t kRopePairChunk = 64;
 // of each of a row's heads.
 template <typename SinCos, typename Rotate>
 void rope_walk(float* q, size_t q_stride, size_t q_heads, float* k, size_t k_stride, size_t k_heads, size_t rows,
-               size_t head_dim, size_t pos0, float theta, SinCos&& sin_cos, Rotate&& rotate) {
-  const size_t half = head_dim / 2;
+               size_t pos0, const RopeSpec& rope, SinCos&& sin_cos, Rotate&& rotate) {
+  const size_t half = rope.dim / 2;
   alignas(32) float freq[kRopePairChunk], c[kRopePairChunk], s[kRopePairChunk];
   for (size_t i0 = 0; i0 < half; i0 += kRopePairChunk) {
     const size_t count = std::min(kRopePairChunk, half - i0);
-    for (size_t i = 0; i < kRopePairChunk; ++i)
-      freq[i] = i < count ? 1.0f / powf(theta, static_cast<float>(2 * (i0 + i)) / static_cast<float>(head_dim))
-                          : 0.0f;
+    for (size_t i = 0; i < kRopePairChunk; ++i) freq[i] = i < count ? rope.inv_freq[i0 + i] : 0.0f;
     for (size_t r = 0; r < rows; ++r) {
       sin_cos(static_cast<float>(pos0 + r), freq, count, c, s);
+      if (rope.scale != 1.0f)
+        for (size_t i = 0; i < count; ++i) {
+          c[i] *= rope.scale;
+          s[i] *= rope.scale;
+        }
       rotate(q + r * q_stride, q_heads, i0, count, c, s);
       if (k != nullptr) rotate(k + r * k_stride, k_heads, i0, count, c, s);
     }

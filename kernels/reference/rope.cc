@@ -25,14 +25,19 @@ void rotate_heads(float* row, size_t heads, size_t head_dim, size_t first, size_
 
 }  // namespace
 
+void rope_inverse_frequencies(float theta, size_t dim, float* inv_freq) {
+  for (size_t i = 0; i < dim / 2; ++i)
+    inv_freq[i] = 1.0f / powf(theta, static_cast<float>(2 * i) / static_cast<float>(dim));
+}
+
 // Angles and rotations use the float operations of llama2.c's forward() so that end-to-end goldens match.
 void rope_f32_ref(float* q, size_t q_stride, size_t q_heads, float* k, size_t k_stride, size_t k_heads, size_t rows,
-                  size_t head_dim, size_t pos0, float theta, RopeStyle style) {
-  // Interleaved pairs are (2i, 2i+1); half pairs are (i, i + head_dim/2).
-  const size_t first_step = style == RopeStyle::kInterleaved ? 2 : 1;
-  const size_t second_offset = style == RopeStyle::kInterleaved ? 1 : head_dim / 2;
+                  size_t head_dim, size_t pos0, const RopeSpec& rope) {
+  // Interleaved pairs are (2i, 2i+1); half pairs are (i, i + dim/2).
+  const size_t first_step = rope.style == RopeStyle::kInterleaved ? 2 : 1;
+  const size_t second_offset = rope.style == RopeStyle::kInterleaved ? 1 : rope.dim / 2;
   rope_walk(
-      q, q_stride, q_heads, k, k_stride, k_heads, rows, head_dim, pos0, theta,
+      q, q_stride, q_heads, k, k_stride, k_heads, rows, pos0, rope,
       [](float pos, const float* freq, size_t count, float* c, float* s) {
         for (size_t i = 0; i < count; ++i) {
           const float angle = pos * freq[i];

@@ -110,13 +110,17 @@ def rotate_half(x):
     return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
 
 
-def rope(x, positions, theta):
-    """x [heads, T, hd] at `positions`; inv_freq = 1 / theta^(2i / hd), cos / sin of the concatenated halves."""
-    hd = x.shape[-1]
-    inv_freq = 1.0 / (theta ** (torch.arange(0, hd, 2, dtype=torch.float64) / hd))
+def theta_rotary(theta, hd):
+    """(inv_freq, scale) of unscaled RoPE: inv_freq = 1 / theta^(2i / hd)."""
+    return 1.0 / (theta ** (torch.arange(0, hd, 2, dtype=torch.float64) / hd)), 1.0
+
+
+def rope(x, positions, rotary):
+    """x [heads, T, hd] at `positions`; cos / sin of the concatenated halves of positions * inv_freq, times scale."""
+    inv_freq, scale = rotary
     angles = torch.outer(positions.to(torch.float64), inv_freq)
     emb = torch.cat((angles, angles), dim=-1)
-    return x * emb.cos() + rotate_half(x) * emb.sin()
+    return x * (emb.cos() * scale) + rotate_half(x) * (emb.sin() * scale)
 
 
 def linear(x, w, name, use_bias=True):
@@ -124,8 +128,9 @@ def linear(x, w, name, use_bias=True):
     return F.linear(x, w[name + ".weight"], bias)
 
 
-def layer_kv(w, cfg, i, x, positions, drop=()):
-    """This layer's q, k, v for rows x at `positions`: q [heads, T, hd], k / v [kv_heads, T, hd], RoPE applied."""
+def layer_kv(w, cfg, i, x, positions, drop=(), rotary=None):
+    """This layer's q, k, v for rows x at `positions`: q [heads, T, hd], k / v [kv_heads, T, hd], RoPE applied
+    (rotary: (inv_freq, scale), theta's by default)."""
     p = f"model.layers.{i}.self_attn."
     hd, heads, kv_heads = head_dim(cfg), cfg["num_attention_heads"], cfg["num_key_value_heads"]
     h = rms_norm(x, w[f"model.layers.{i}.input_layernorm.weight"], cfg["rms_norm_eps"])
@@ -136,7 +141,8 @@ def layer_kv(w, cfg, i, x, positions, drop=()):
         k = rms_norm(k, w[p + "k_norm.weight"], cfg["rms_norm_eps"])
     q, k = q.transpose(0, 1), k.transpose(0, 1)
     v = linear(h, w, p + "v_proj", "qkv" not in drop).view(len(x), kv_heads, hd).transpose(0, 1)
-    return rope(q, positions, cfg["rope_theta"]), rope(k, positions, cfg["rope_theta"]), v
+    rotary = rotary or theta_rotary(cfg["rope_theta"], hd)
+    return rope(q, positions, rotary), rope(k, positions, rotary), v
 
 
 def finish_layer(w, cfg, i, x, attended, drop=()):

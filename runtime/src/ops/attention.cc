@@ -61,6 +61,41 @@ Status check_kv_caches(const OperatorCheck& c, int64_t kv_dim) {
   return Status();
 }
 
+// Pairs of RoPE a head can have (head_dim is at most 4096).
+constexpr size_t kMaxRopePairs = 2048;
+
+// rope_dim within the head; frequency tables f32 weights of rope_dim / 2; the switches past the original context
+// have that context; and no rotary options without a rotary embedding.
+Status check_rope(const OperatorCheck& c) {
+  const schema::AttentionOptions* a = c.op.def->options_as_AttentionOptions();
+  const bool scaled = a->rope_inverse_frequencies() != -1 || a->rope_long_inverse_frequencies() != -1 ||
+                      a->rope_dynamic_factor() != 0.0f || a->rope_attention_factor() != 1.0f || a->rope_dim() != 0 ||
+                      a->rope_original_context() != 0;
+  if (a->rope_style() == schema::RopeStyle::None)
+    return scaled ? c.fail("rotary options without a rotary embedding") : Status();
+  if (!(a->rope_theta() > 0.0f) || !std::isfinite(a->rope_theta())) return c.fail("rope_theta must be positive");
+  const int dim = a->rope_dim() == 0 ? a->head_dim() : a->rope_dim();
+  if (dim < 2 || dim % 2 != 0 || dim > a->head_dim())
+    return c.fail("rope_dim " + std::to_string(dim) + " must be even and at most head dim " +
+                  std::to_string(a->head_dim()));
+  const int n = static_cast<int>(c.tensors.size());
+  for (int table : {a->rope_inverse_frequencies(), a->rope_long_inverse_frequencies()})
+    if (table != -1 && (table < 0 || table >= n || !c.is_weight(table, DType::F32, {dim / 2})))
+      return c.fail("RoPE frequencies must be an f32 weight [" + std::to_string(dim / 2) + "]");
+  const bool past_original = a->rope_long_inverse_frequencies() != -1 || a->rope_dynamic_factor() != 0.0f;
+  if (past_original && a->rope_original_context() < 1)
+    return c.fail("long RoPE frequencies and dynamic NTK need the original context");
+  if (a->rope_long_inverse_frequencies() != -1 && a->rope_inverse_frequencies() == -1)
+    return c.fail("long RoPE frequencies need the short ones");
+  if (a->rope_dynamic_factor() != 0.0f &&
+      (!(a->rope_dynamic_factor() >= 1.0f) || !std::isfinite(a->rope_dynamic_factor()) ||
+       a->rope_inverse_frequencies() != -1 || dim < 4))
+    return c.fail("dynamic NTK needs a factor >= 1, theta's frequencies and rope_dim >= 4");
+  if (!(a->rope_attention_factor() > 0.0f) || !std::isfinite(a->rope_attention_factor()))
+    return c.fail("rope_attention_factor must be positive");
+  return Status();
+}
+
 Status check_attention(const OperatorCheck& c) {
   if (Status s = c.arity(4, 1); !s.ok()) return s;
   const schema::AttentionOptions* a = c.op.def->options_as_AttentionOptions();
@@ -72,8 +107,7 @@ Status check_attention(const OperatorCheck& c) {
   if (a->rope_style() != schema::RopeStyle::Interleaved && a->rope_style() != schema::RopeStyle::Half &&
       a->rope_style() != schema::RopeStyle::None)
     return c.fail("unknown rope style");
-  if (a->rope_style() != schema::RopeStyle::None && (!(a->rope_theta() > 0.0f) || !std::isfinite(a->rope_theta())))
-    return c.fail("rope_theta must be positive");
+  if (Status s = check_rope(c); !s.ok()) return s;
   const int64_t q_dim = int64_t{heads} * head_dim, kv_dim = int64_t{kv_heads} * head_dim;
   const int q = c.op.inputs[0], k = c.op.inputs[1], v = c.op.inputs[2], out = c.op.outputs[0];
   if (!c.is_matrix(q, q_dim) || !c.is_matrix(out, q_dim) || !c.same_rows(q, out))
@@ -94,6 +128,28 @@ Status check_attention(const OperatorCheck& c) {
       position.shape[0] != 1 || position.dynamic_rows)
     return c.fail("position must be an i32 [1] activation");
   return check_kv_caches(c, kv_dim);
+}
+
+// The rotary embedding of a call whose last position is length - 1: the model's frequency table (LongRoPE's long
+// one once the length passes the original context) or theta's (with dynamic NTK, theta scaled for the length once
+// it passes the original context, as Hugging Face recomputes it per forward). inv_freq holds kMaxRopePairs.
+kernels::RopeSpec rope_spec(SessionImpl& s, const schema::AttentionOptions& a, size_t length, float* inv_freq) {
+  const size_t dim = a.rope_dim() == 0 ? a.head_dim() : a.rope_dim();
+  const bool past_original = a.rope_original_context() > 0 && length > size_t(a.rope_original_context());
+  const kernels::RopeStyle style = static_cast<kernels::RopeStyle>(a.rope_style());
+  const float scale = a.rope_attention_factor();
+  if (a.rope_inverse_frequencies() >= 0) {
+    const int table = past_original && a.rope_long_inverse_frequencies() >= 0 ? a.rope_long_inverse_frequencies()
+                                                                              : a.rope_inverse_frequencies();
+    return {tensor_data<const float>(s, table), dim, scale, style};
+  }
+  double theta = a.rope_theta();
+  if (a.rope_dynamic_factor() != 0.0f && past_original) {
+    const double factor = a.rope_dynamic_factor(), d = double(dim);
+    theta *= std::pow(factor * double(length) / a.rope_original_context() - (factor - 1.0), d / (d - 2.0));
+  }
+  kernels::rope_inverse_frequencies(static_cast<float>(theta), dim, inv_freq);
+  return {inv_freq, dim, scale, style};
 }
 
 struct AttentionTask {
@@ -159,9 +215,11 @@ Status run_bidirectional_attention(SessionImpl& s, const BoundOperator& op, size
   float* q = tensor_data<float>(s, op.inputs[0]);
   float* k = tensor_data<float>(s, op.inputs[1]);
   const bool self_attention = bound_tensor(s, op.inputs[1]).storage == Storage::Arena;
-  if (a.rope_style() != schema::RopeStyle::None && self_attention)
-    s.loaded_->kernels->rope_f32(q, q_dim, heads, k, kv_dim, kv_heads, n, head_dim, 0, a.rope_theta(),
-                                 static_cast<kernels::RopeStyle>(a.rope_style()));
+  if (a.rope_style() != schema::RopeStyle::None && self_attention) {
+    float inv_freq[kMaxRopePairs];
+    s.loaded_->kernels->rope_f32(q, q_dim, heads, k, kv_dim, kv_heads, n, head_dim, 0,
+                                 rope_spec(s, a, n, inv_freq));
+  }
   AttentionTask task{};
   task.args = {q, q_dim, k, tensor_data<const float>(s, op.inputs[2]), kv_dim,
                tensor_data<float>(s, op.outputs[0]), q_dim, n, heads, kv_heads, head_dim,
@@ -189,9 +247,11 @@ Status run_attention(SessionImpl& s, const BoundOperator& op, size_t rows) {
   float* q = tensor_data<float>(s, op.inputs[0]);
   float* k = tensor_data<float>(s, op.inputs[1]);
   const float* v = tensor_data<const float>(s, op.inputs[2]);
-  if (a.rope_style() != schema::RopeStyle::None)
-    kernels.rope_f32(q, q_dim, heads, k, kv_dim, kv_heads, n, head_dim, position, a.rope_theta(),
-                     static_cast<kernels::RopeStyle>(a.rope_style()));
+  if (a.rope_style() != schema::RopeStyle::None) {
+    float inv_freq[kMaxRopePairs];
+    kernels.rope_f32(q, q_dim, heads, k, kv_dim, kv_heads, n, head_dim, position,
+                     rope_spec(s, a, size_t(position) + n, inv_freq));
+  }
   uint8_t* k_cache_data = s.address(k_cache);
   uint8_t* v_cache_data = s.address(bound_tensor(s, a.v_cache()));
   AttentionTask task{};

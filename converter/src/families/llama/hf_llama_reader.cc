@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "convert_error.h"
+#include "families/llama/hf_rope_scaling.h"
 #include "io/json_file.h"
 #include "io/safetensors_reader.h"
 #include "tokenizers/hf_tokenizer_reader.h"
@@ -27,7 +28,7 @@ LlamaCheckpoint read_llama_layout(const std::string& folder, const std::string& 
   const std::string model_type = config.value("model_type", "");
   if (model_type != family)
     throw ConvertError(config_path + ": model_type \"" + model_type + "\" is not the " + family + " family's");
-  for (const char* key : {"rope_scaling", "quantization_config"})
+  for (const char* key : {"quantization_config"})
     if (config.contains(key) && !config[key].is_null())
       throw ConvertError(config_path + ": \"" + key + "\" is not supported: " + config[key].dump());
   if ((family == "qwen2" || family == "qwen3") &&
@@ -52,11 +53,16 @@ LlamaCheckpoint read_llama_layout(const std::string& folder, const std::string& 
   c.architecture = family;
   if (config.contains("head_dim") && !config["head_dim"].is_null())
     c.head_dim = config_value<int>(config, config_path, "head_dim");
+  // LLaMA's attention rotates whole heads: a partial rotary factor would fail in transformers too.
+  if (config_value_or<double>(config, config_path, "partial_rotary_factor", 1.0) != 1.0)
+    throw ConvertError(config_path + ": \"partial_rotary_factor\" other than 1 is not supported by " + family);
   const bool attention_bias = config_value_or<bool>(config, config_path, "attention_bias", false);
   c.qkv_bias = family == "qwen2" || attention_bias;
   c.o_bias = family != "qwen2" && attention_bias;
   c.qk_norm = family == "qwen3";
   c.mlp_bias = family == "llama" && config_value_or<bool>(config, config_path, "mlp_bias", false);
+  check_llama_config(c, config_path);
+  c.rope_scaling = read_rope_scaling(config, config_path, c.rotary_dim(), c.rope_theta, c.max_context);
   check_llama_config(c, config_path);
 
   const SafetensorsSet weights = SafetensorsSet::open_folder(folder);

@@ -20,6 +20,17 @@ void check_llama_config(const LlamaConfig& c, const std::string& where) {
   require(c.head_size() % 2 == 0, "head dim " + std::to_string(c.head_size()) + " must be even for RoPE");
   require(c.max_context > 0, "max context must be positive, found " + std::to_string(c.max_context));
   require(c.rope_theta > 0.0f, "rope_theta must be positive");
+  require(c.rotary_dim() >= 2 && c.rotary_dim() % 2 == 0 && c.rotary_dim() <= c.head_size(),
+          "rotary dim " + std::to_string(c.rotary_dim()) + " must be even and at most head dim " +
+              std::to_string(c.head_size()));
+  const size_t pairs = size_t(c.rotary_dim()) / 2;
+  const RopeScaling& r = c.rope_scaling;
+  require(r.inverse_frequencies.empty() || r.inverse_frequencies.size() == pairs,
+          "rope_scaling gives " + std::to_string(r.inverse_frequencies.size()) + " frequencies for " +
+              std::to_string(pairs) + " pairs");
+  require(r.long_inverse_frequencies.empty() || r.long_inverse_frequencies.size() == pairs,
+          "rope_scaling gives " + std::to_string(r.long_inverse_frequencies.size()) + " long frequencies for " +
+              std::to_string(pairs) + " pairs");
   require(c.norm_epsilon > 0.0f, "rms_norm_eps must be positive");
 }
 

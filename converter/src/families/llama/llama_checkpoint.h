@@ -7,6 +7,15 @@
 
 namespace edgeformer::converter {
 
+// The rotary embedding after config.json's rope_scaling, resolved at conversion into what the runtime applies.
+struct RopeScaling {
+  std::vector<float> inverse_frequencies;       // [rope_dim / 2]; empty: 1 / theta^(2i / rope_dim)
+  std::vector<float> long_inverse_frequencies;  // LongRoPE's, for calls longer than original_context
+  float attention_factor = 1.0f;                // cos and sin are multiplied by it (YaRN, LongRoPE)
+  float dynamic_factor = 0.0f;                  // dynamic NTK past original_context; 0: none
+  int original_context = 0;
+};
+
 struct LlamaConfig {
   std::string architecture = "llama";  // the .eft metadata's: the family that read it (llama, qwen2)
   int dim = 0;
@@ -20,6 +29,8 @@ struct LlamaConfig {
   float rope_theta = 10000.0f;
   float norm_epsilon = 1e-5f;
   schema::RopeStyle rope_style = schema::RopeStyle::Half;
+  int rope_dim = 0;  // rotated leading elements of a head (partial_rotary_factor); 0: all of it
+  RopeScaling rope_scaling;
   // Linear layers with a bias: q, k and v (Qwen2; LLaMA's attention_bias), o (LLaMA's attention_bias), and the
   // feed-forward's three (LLaMA's mlp_bias).
   bool qkv_bias = false, o_bias = false, mlp_bias = false;
@@ -27,6 +38,7 @@ struct LlamaConfig {
   bool qk_norm = false;
 
   int head_size() const { return head_dim > 0 ? head_dim : dim / heads; }
+  int rotary_dim() const { return rope_dim > 0 ? rope_dim : head_size(); }
 };
 
 struct LlamaLayerWeights {

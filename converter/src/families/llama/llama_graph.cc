@@ -50,6 +50,9 @@ class LlamaGraphBuilder : GraphBuilder {
       layers_.push_back(ids);
     }
     final_norm_ = f32_weight("final_norm", ckpt_.final_norm, {c_.dim});
+    rope_inverse_frequencies_ = bias("rope.inverse_frequencies", c_.rope_scaling.inverse_frequencies);
+    rope_long_inverse_frequencies_ =
+        bias("rope.long_inverse_frequencies", c_.rope_scaling.long_inverse_frequencies);
     classifier_ = ckpt_.classifier.empty()
                       ? tied_classifier(embedding_, ckpt_.token_embedding, c_.vocab_size, c_.dim)
                       : linear_weight("classifier", ckpt_.classifier, c_.vocab_size, c_.dim);
@@ -71,6 +74,18 @@ class LlamaGraphBuilder : GraphBuilder {
   int bias(const std::string& name, const std::vector<float>& values) {
     if (values.empty()) return -1;
     return f32_weight(name, values, {static_cast<int64_t>(values.size())});
+  }
+
+  // Every layer's rotary embedding: theta, the style, and what rope_scaling made of them.
+  void set_rope(schema::AttentionOptionsT& attention) const {
+    attention.rope_theta = c_.rope_theta;
+    attention.rope_style = c_.rope_style;
+    attention.rope_dim = c_.rope_dim;
+    attention.rope_inverse_frequencies = rope_inverse_frequencies_;
+    attention.rope_long_inverse_frequencies = rope_long_inverse_frequencies_;
+    attention.rope_original_context = c_.rope_scaling.original_context;
+    attention.rope_dynamic_factor = c_.rope_scaling.dynamic_factor;
+    attention.rope_attention_factor = c_.rope_scaling.attention_factor;
   }
 
   int rms_norm(const std::string& name, int x, int weight, bool dynamic, int cols = 0) {
@@ -101,8 +116,7 @@ class LlamaGraphBuilder : GraphBuilder {
       const int v = fully_connected(p + "v", h, w.wv, true, w.bv);
       const int attended = rows_tensor(p + "attention", c_.heads * head_dim, true);
       schema::AttentionOptionsT attention = attention_options(c_.heads, c_.kv_heads, head_dim);
-      attention.rope_theta = c_.rope_theta;
-      attention.rope_style = c_.rope_style;
+      set_rope(attention);
       set_cache(attention, w.cache);
       op({q, k, v, position}, {attended}, attention);
       x = add(p + "attention_residual", x, fully_connected(p + "o", attended, w.wo, true, w.bo), c_.dim);
@@ -125,6 +139,7 @@ class LlamaGraphBuilder : GraphBuilder {
   const LlamaConfig& c_;
   const GraphOptions& options_;
   int embedding_ = -1, final_norm_ = -1, classifier_ = -1;
+  int rope_inverse_frequencies_ = -1, rope_long_inverse_frequencies_ = -1;
   std::vector<LayerIds> layers_;
 };
 

@@ -9,12 +9,25 @@ namespace edgeformer::kernels {
 // Hugging Face rotates halves (x[i], x[i + head_dim/2]).
 enum class RopeStyle { kInterleaved = 0, kHalf = 1 };
 
+// One call's rotary embedding: pair i of the first `dim` elements of each head turns by position * inv_freq[i]
+// (interleaved: elements 2i and 2i+1; half: i and i + dim/2), the rest of the head passes through (partial
+// rotary); cos and sin are multiplied by `scale` (YaRN's and LongRoPE's attention factor, else 1).
+struct RopeSpec {
+  const float* inv_freq;  // [dim / 2]
+  size_t dim;             // even, at most head_dim
+  float scale;
+  RopeStyle style;
+};
+
 // Rotates `rows` rows of q and of k in place (k may be null, with k_heads 0); row r is at absolute position
 // pos0 + r and holds q_heads (k_heads) heads of head_dim. Each (cos, sin) is computed once for both.
 using RopeF32Fn = void (*)(float* q, size_t q_stride, size_t q_heads, float* k, size_t k_stride, size_t k_heads,
-                          size_t rows, size_t head_dim, size_t pos0, float theta, RopeStyle style);
+                          size_t rows, size_t head_dim, size_t pos0, const RopeSpec& rope);
 void rope_f32_ref(float* q, size_t q_stride, size_t q_heads, float* k, size_t k_stride, size_t k_heads, size_t rows,
-                  size_t head_dim, size_t pos0, float theta, RopeStyle style);
+                  size_t head_dim, size_t pos0, const RopeSpec& rope);
+// The unscaled inverse frequencies inv_freq[i] = 1 / theta^(2i / dim), i < dim / 2, with the float operations of
+// llama2.c's forward() (so that its goldens match) and of Hugging Face's default rope init.
+void rope_inverse_frequencies(float theta, size_t dim, float* inv_freq);
 // SIMD variants: the reference's angles with a vector sin / cos computed in double (the correctly rounded values;
 // libm's miss by one rounding for about 1.5% of angles) and the reference's rotation arithmetic, 8 pairs at a time. The
 // NEON variant does the same on float64x2.
