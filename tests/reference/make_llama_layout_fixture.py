@@ -10,11 +10,18 @@ config.json + model.safetensors + reference.json each:
   while hidden_size / heads is 12, no biases, tied embeddings;
 - llama-bias-tiny: model_type llama with attention_bias and mlp_bias (q, k, v, o and the feed-forward's three
   biases), head_dim 16 while hidden_size / heads is 12, an untied lm_head.
-The forward pass follows transformers' modeling_llama.py / modeling_qwen2.py (RMSNorm, rotate-half RoPE on
-position ids 0.., repeat_kv, softmax(QK^T / sqrt(head_dim) + causal mask) V, SwiGLU), in float64 on the float32
-weights. It is checked for its own mistakes: causality (appending tokens leaves earlier logits unchanged), a
-token-by-token KV-cache formulation against the full recompute, and each feature (every bias kind, the head size)
-changing the logits when it is removed.
+- mistral-tiny: model_type mistral (MistralForCausalLM): a sliding window of 8 on every layer (a query sees the keys
+  of its last 8 positions, itself included), explicit head_dim;
+- phi3-tiny: model_type phi3 (Phi3ForCausalLM): fused qkv_proj and gate_up_proj, partial_rotary_factor 0.5 (the
+  first half of each head rotates), LongRoPE (short factors up to original_max_position_embeddings 32, long ones
+  past it, cos / sin scaled by sqrt(1 + ln(128 / 32) / ln 32)) and a sliding window of 24.
+The forward pass follows transformers' modeling_llama.py / modeling_qwen2.py / modeling_mistral.py /
+modeling_phi3.py (RMSNorm, rotate-half RoPE on position ids 0.., repeat_kv, softmax(QK^T / sqrt(head_dim) + causal
+and window mask) V, SwiGLU), in float64 on the float32 weights. LongRoPE's frequencies follow the forward call's
+length; a call is the whole sequence here, and no greedy continuation crosses the original context (where
+transformers' Phi-3 generate() recomputes the cache). It is checked for its own mistakes: causality (appending
+tokens leaves earlier logits unchanged), a token-by-token KV-cache formulation against the full recompute, and each
+feature (every bias kind, the head size, the window) changing the logits when it is removed.
 """
 import json
 import math
@@ -53,6 +60,24 @@ MODELS = {
         "vocab_size": 128, "max_position_embeddings": 64, "rope_theta": 10000.0, "rms_norm_eps": 1e-5,
         "hidden_act": "silu", "attention_bias": True, "mlp_bias": True, "tie_word_embeddings": False,
         "bos_token_id": 1, "eos_token_id": 2, "attention_dropout": 0.0, "pretraining_tp": 1,
+        "initializer_range": WEIGHT_STD, "torch_dtype": "float32", "use_cache": True,
+    },
+    "mistral-tiny": {
+        "architectures": ["MistralForCausalLM"], "model_type": "mistral", "hidden_size": 48, "intermediate_size": 96,
+        "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 12,
+        "vocab_size": 128, "max_position_embeddings": 64, "rope_theta": 10000.0, "rms_norm_eps": 1e-5,
+        "hidden_act": "silu", "sliding_window": 8, "tie_word_embeddings": False, "bos_token_id": 1,
+        "eos_token_id": 2, "attention_dropout": 0.0, "initializer_range": WEIGHT_STD, "torch_dtype": "float32",
+        "use_cache": True,
+    },
+    "phi3-tiny": {
+        "architectures": ["Phi3ForCausalLM"], "model_type": "phi3", "hidden_size": 64, "intermediate_size": 96,
+        "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 128,
+        "max_position_embeddings": 128, "original_max_position_embeddings": 32, "partial_rotary_factor": 0.5,
+        "rope_theta": 10000.0, "rope_scaling": {"type": "longrope", "short_factor": [1.0, 1.2, 1.7, 2.5],
+                                                "long_factor": [1.0, 2.0, 5.0, 12.0]},
+        "rms_norm_eps": 1e-5, "hidden_act": "silu", "sliding_window": 24, "tie_word_embeddings": False,
+        "bos_token_id": 1, "eos_token_id": 2, "attention_dropout": 0.0, "resid_pdrop": 0.0, "embd_pdrop": 0.0,
         "initializer_range": WEIGHT_STD, "torch_dtype": "float32", "use_cache": True,
     },
 }
@@ -98,6 +123,11 @@ def make_weights(cfg):
     w["model.norm.weight"] = random.norm_weight(dim)
     if not cfg["tie_word_embeddings"]:
         w["lm_head.weight"] = random.matrix(vocab, dim)
+    if cfg["model_type"] == "phi3":  # Phi-3 stores q, k, v as one projection, and gate and up as one
+        for i in range(cfg["num_hidden_layers"]):
+            p = f"model.layers.{i}."
+            w[p + "self_attn.qkv_proj.weight"] = torch.cat([w.pop(p + f"self_attn.{n}_proj.weight") for n in "qkv"])
+            w[p + "mlp.gate_up_proj.weight"] = torch.cat([w.pop(p + f"mlp.{n}_proj.weight") for n in ("gate", "up")])
     return {name: t.to(torch.float32).contiguous() for name, t in w.items()}
 
 
@@ -115,12 +145,30 @@ def theta_rotary(theta, hd):
     return 1.0 / (theta ** (torch.arange(0, hd, 2, dtype=torch.float64) / hd)), 1.0
 
 
+def rotary_of(cfg, length):
+    """(inv_freq, scale) of a forward call over positions 0 .. length - 1: theta's over the rotated part of a head,
+    or LongRoPE's (Phi-3) short or long factors and attention factor."""
+    dim = int(head_dim(cfg) * cfg.get("partial_rotary_factor", 1.0))
+    inv, scale = theta_rotary(cfg["rope_theta"], dim)
+    scaling = cfg.get("rope_scaling")
+    if scaling is None:
+        return inv, scale
+    assert scaling["type"] == "longrope"
+    original = cfg["original_max_position_embeddings"]
+    factor = cfg["max_position_embeddings"] / original
+    factors = scaling["long_factor"] if length > original else scaling["short_factor"]
+    return inv / torch.tensor(factors, dtype=torch.float64), math.sqrt(1 + math.log(factor) / math.log(original))
+
+
 def rope(x, positions, rotary):
-    """x [heads, T, hd] at `positions`; cos / sin of the concatenated halves of positions * inv_freq, times scale."""
+    """x [heads, T, hd] at `positions`; the first 2 * len(inv_freq) elements of each head rotate (cos / sin of the
+    concatenated halves of positions * inv_freq, times scale), the rest pass."""
     inv_freq, scale = rotary
+    rd = 2 * len(inv_freq)
     angles = torch.outer(positions.to(torch.float64), inv_freq)
     emb = torch.cat((angles, angles), dim=-1)
-    return x * (emb.cos() * scale) + rotate_half(x) * (emb.sin() * scale)
+    x_rot, x_pass = x[..., :rd], x[..., rd:]
+    return torch.cat((x_rot * (emb.cos() * scale) + rotate_half(x_rot) * (emb.sin() * scale), x_pass), dim=-1)
 
 
 def linear(x, w, name, use_bias=True):
@@ -134,13 +182,16 @@ def layer_kv(w, cfg, i, x, positions, drop=(), rotary=None):
     p = f"model.layers.{i}.self_attn."
     hd, heads, kv_heads = head_dim(cfg), cfg["num_attention_heads"], cfg["num_key_value_heads"]
     h = rms_norm(x, w[f"model.layers.{i}.input_layernorm.weight"], cfg["rms_norm_eps"])
-    q = linear(h, w, p + "q_proj", "qkv" not in drop).view(len(x), heads, hd)
-    k = linear(h, w, p + "k_proj", "qkv" not in drop).view(len(x), kv_heads, hd)
+    if p + "qkv_proj.weight" in w:  # Phi-3: q, k and v are slices of one projection
+        q, k, v = F.linear(h, w[p + "qkv_proj.weight"]).split((heads * hd, kv_heads * hd, kv_heads * hd), dim=-1)
+    else:
+        q, k, v = (linear(h, w, p + f"{name}_proj", "qkv" not in drop) for name in "qkv")
+    q, k = q.reshape(len(x), heads, hd), k.reshape(len(x), kv_heads, hd)
     if p + "q_norm.weight" in w and "qk_norm" not in drop:  # Qwen3: each head normed before RoPE
         q = rms_norm(q, w[p + "q_norm.weight"], cfg["rms_norm_eps"])
         k = rms_norm(k, w[p + "k_norm.weight"], cfg["rms_norm_eps"])
     q, k = q.transpose(0, 1), k.transpose(0, 1)
-    v = linear(h, w, p + "v_proj", "qkv" not in drop).view(len(x), kv_heads, hd).transpose(0, 1)
+    v = v.reshape(len(x), kv_heads, hd).transpose(0, 1)
     rotary = rotary or theta_rotary(cfg["rope_theta"], hd)
     return rope(q, positions, rotary), rope(k, positions, rotary), v
 
@@ -150,19 +201,37 @@ def finish_layer(w, cfg, i, x, attended, drop=()):
     x = x + linear(attended, w, p + "self_attn.o_proj", "o" not in drop)
     h = rms_norm(x, w[p + "post_attention_layernorm.weight"], cfg["rms_norm_eps"])
     use = "mlp" not in drop
+    if p + "mlp.gate_up_proj.weight" in w:  # Phi-3: gate and up are the halves of one projection
+        gate, up = F.linear(h, w[p + "mlp.gate_up_proj.weight"]).chunk(2, dim=-1)
+        return x + linear(F.silu(gate) * up, w, p + "mlp.down_proj", use)
     gated = F.silu(linear(h, w, p + "mlp.gate_proj", use)) * linear(h, w, p + "mlp.up_proj", use)
     return x + linear(gated, w, p + "mlp.down_proj", use)
 
 
-def attend(q, k, v, causal_offset):
-    """q [heads, T, hd] over k / v [kv_heads, S, hd]; query t sees keys 0 .. causal_offset + t."""
+def attend(q, k, v, causal_offset, window=None):
+    """q [heads, T, hd] over k / v [kv_heads, S, hd]; query t sees keys 0 .. causal_offset + t, and with a sliding
+    window only the last `window` of them (transformers' mask: key j visible to query i when i - j < window)."""
     groups = q.shape[0] // k.shape[0]
     k, v = k.repeat_interleave(groups, dim=0), v.repeat_interleave(groups, dim=0)
     scores = q @ k.transpose(-1, -2) / math.sqrt(q.shape[-1])
     t, s = q.shape[1], k.shape[1]
-    future = torch.arange(s)[None, :] > (causal_offset + torch.arange(t))[:, None]
-    out = F.softmax(scores.masked_fill(future, float("-inf")), dim=-1) @ v
+    query = (causal_offset + torch.arange(t))[:, None]
+    hidden = torch.arange(s)[None, :] > query
+    if window is not None:
+        hidden = hidden | (query - torch.arange(s)[None, :] >= window)
+    out = F.softmax(scores.masked_fill(hidden, float("-inf")), dim=-1) @ v
     return out.transpose(0, 1).reshape(t, -1)
+
+
+def window(cfg, drop=()):
+    """The sliding window of every layer (Mistral, Phi-3), or None."""
+    return None if "window" in drop else cfg.get("sliding_window") if cfg["model_type"] in ("mistral", "phi3") else None
+
+
+def token_by_token_matches(cfg, length):
+    """Whether one call per token computes what one call over the prompt does: not once LongRoPE's long factors
+    apply, which the earlier tokens' calls did not use."""
+    return cfg.get("rope_scaling") is None or length <= cfg["original_max_position_embeddings"]
 
 
 def logits_of(w, cfg, x):
@@ -176,8 +245,8 @@ def forward(w, cfg, ids, drop=()):
     positions = torch.arange(len(ids))
     x = w["model.embed_tokens.weight"][ids]
     for i in range(cfg["num_hidden_layers"]):
-        q, k, v = layer_kv(w, cfg, i, x, positions, drop)
-        x = finish_layer(w, cfg, i, x, attend(q, k, v, 0), drop)
+        q, k, v = layer_kv(w, cfg, i, x, positions, drop, rotary_of(cfg, len(ids)))
+        x = finish_layer(w, cfg, i, x, attend(q, k, v, 0, window(cfg, drop)), drop)
     return logits_of(w, cfg, x)
 
 
@@ -188,12 +257,12 @@ def forward_cached(w, cfg, ids):
     for t, token in enumerate(ids):
         x = w["model.embed_tokens.weight"][torch.tensor([token])]
         for i in range(cfg["num_hidden_layers"]):
-            q, k, v = layer_kv(w, cfg, i, x, torch.tensor([t]))
+            q, k, v = layer_kv(w, cfg, i, x, torch.tensor([t]), rotary=rotary_of(cfg, t + 1))
             past_k, past_v = caches[i]
             k = k if past_k is None else torch.cat((past_k, k), dim=1)
             v = v if past_v is None else torch.cat((past_v, v), dim=1)
             caches[i] = (k, v)
-            x = finish_layer(w, cfg, i, x, attend(q, k, v, t))
+            x = finish_layer(w, cfg, i, x, attend(q, k, v, t, window(cfg)))
         out.append(logits_of(w, cfg, x)[0])
     return torch.stack(out)
 
@@ -211,13 +280,17 @@ def greedy(w, cfg, prompt, steps):
 def self_check(w, cfg, prompts):
     long = prompts[-1]
     full = forward(w, cfg, long)
-    if (full - forward_cached(w, cfg, long)).abs().max() > CHECK_TOLERANCE:
+    cached = max((p for p in prompts if token_by_token_matches(cfg, len(p))), key=len)
+    if (forward(w, cfg, cached) - forward_cached(w, cfg, cached)).abs().max() > CHECK_TOLERANCE:
         raise SystemExit("the KV-cache formulation differs from the full recompute")
-    if (forward(w, cfg, long[:10]) - full[:10]).abs().max() > CHECK_TOLERANCE:
+    causal = long if token_by_token_matches(cfg, len(long)) else cached
+    if (forward(w, cfg, causal[:len(causal) // 2]) - forward(w, cfg, causal)[:len(causal) // 2]).abs().max() \
+            > CHECK_TOLERANCE:
         raise SystemExit("not causal: later tokens changed earlier logits")
     qkv_bias, o_bias, mlp_bias = biases(cfg)
     qk_norm = cfg["model_type"] == "qwen3"
-    for feature, present in (("qkv", qkv_bias), ("o", o_bias), ("mlp", mlp_bias), ("qk_norm", qk_norm)):
+    for feature, present in (("qkv", qkv_bias), ("o", o_bias), ("mlp", mlp_bias), ("qk_norm", qk_norm),
+                             ("window", window(cfg) is not None)):
         if present and (forward(w, cfg, long, drop=(feature,))[-1] - full[-1]).abs().max() < 1e-2:
             raise SystemExit(f"the {feature} feature does not change the logits")
 
@@ -245,7 +318,8 @@ def main():
         entries = []
         for prompt in prompts:
             logits = forward(w64, cfg, prompt)
-            entries.append({"ids": prompt, "logits_last": rounded(logits[-1]), "greedy": greedy(w64, cfg, prompt, GREEDY_STEPS)})
+            entries.append({"ids": prompt, "logits_last": rounded(logits[-1]), "greedy": greedy(w64, cfg, prompt, GREEDY_STEPS),
+                            "token_by_token": token_by_token_matches(cfg, len(prompt))})
         reference = {
             "generator": "tests/reference/make_llama_layout_fixture.py",
             "precision": "float64 forward on the float32 weights, rounded to 7 significant digits",

@@ -8,6 +8,8 @@
   FAMILY(gpt2)                            \
   FAMILY(qwen2)                           \
   FAMILY(qwen3)                           \
+  FAMILY(mistral)                         \
+  FAMILY(phi3)                            \
   FAMILY(bert)                            \
   FAMILY(marian)
 

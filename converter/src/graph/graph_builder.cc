@@ -189,14 +189,16 @@ int GraphBuilder::tied_classifier(int embedding, const std::vector<float>& table
 }
 
 GraphBuilder::KvCache GraphBuilder::kv_cache(const std::string& prefix, int kv_heads, int head_dim,
-                                             KvCacheFormat format) {
+                                             KvCacheFormat format, int sliding_window) {
   const DType dtype = format == KvCacheFormat::kF16 ? DType::F16 : format == KvCacheFormat::kInt8 ? DType::I8 : DType::F32;
   KvCache cache;
-  cache.k = state(prefix + "k_cache", {graph_.max_context, int64_t{kv_heads} * head_dim}, dtype);
-  cache.v = state(prefix + "v_cache", {graph_.max_context, int64_t{kv_heads} * head_dim}, dtype);
+  if (sliding_window > 0 && sliding_window < graph_.max_context) cache.sliding_window = sliding_window;
+  const int64_t rows = cache.sliding_window > 0 ? cache.sliding_window : graph_.max_context;
+  cache.k = state(prefix + "k_cache", {rows, int64_t{kv_heads} * head_dim}, dtype);
+  cache.v = state(prefix + "v_cache", {rows, int64_t{kv_heads} * head_dim}, dtype);
   if (format == KvCacheFormat::kInt8) {
-    cache.k_scales = state(prefix + "k_scales", {graph_.max_context, kv_heads}, DType::F32);
-    cache.v_scales = state(prefix + "v_scales", {graph_.max_context, kv_heads}, DType::F32);
+    cache.k_scales = state(prefix + "k_scales", {rows, kv_heads}, DType::F32);
+    cache.v_scales = state(prefix + "v_scales", {rows, kv_heads}, DType::F32);
   }
   return cache;
 }

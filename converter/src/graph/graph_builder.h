@@ -54,17 +54,21 @@ class GraphBuilder {
   // A classifier tied to the token embeddings: the embedding table itself with f32 weights (stored once), else a
   // quantized copy (not counted again in the parameters).
   int tied_classifier(int embedding, const std::vector<float>& table, int vocab, int dim);
-  // The K and V caches of one layer in the requested format (int8 with their scales).
+  // The K and V caches of one layer in the requested format (int8 with their scales). A sliding window shorter
+  // than the context makes them rings of the window's rows; a longer one changes nothing and is dropped.
   struct KvCache {
     int k = -1, v = -1, k_scales = -1, v_scales = -1;
+    int sliding_window = 0;
   };
-  KvCache kv_cache(const std::string& prefix, int kv_heads, int head_dim, KvCacheFormat format);
+  KvCache kv_cache(const std::string& prefix, int kv_heads, int head_dim, KvCacheFormat format,
+                   int sliding_window = 0);
   // Points causal attention at its layer's caches.
   static void set_cache(schema::AttentionOptionsT& attention, const KvCache& cache) {
     attention.k_cache = cache.k;
     attention.v_cache = cache.v;
     attention.k_scales = cache.k_scales;
     attention.v_scales = cache.v_scales;
+    attention.sliding_window = cache.sliding_window;
   }
 
   Graph& graph_;

@@ -24,6 +24,7 @@ struct BoundTensor {
   uint64_t bytes = 0;
   uint64_t row_bytes = 0;            // bytes of one row (shape[0] = 1)
   bool dynamic_rows = false;
+  bool ring = false;                  // a sliding-window KV cache (or its scales): its rows do not bound the context
   const void* weight_data = nullptr;  // weights: in the mapped file
   const float* scales = nullptr;      // int8 weights: per-row scales
   const uint16_t* half_scales = nullptr;  // int4 weights: packed f16 group scales

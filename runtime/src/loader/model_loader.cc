@@ -46,6 +46,18 @@ Status check_region_sizes(const LoadedModel& impl) {
 }
 
 
+// The caches of sliding-window attention are rings (checked by the operator to hold exactly the window).
+void mark_ring_caches(LoadedModel* impl) {
+  for (const BoundEntry& entry : impl->entries)
+    for (const BoundOperator& op : entry.operators) {
+      if (op.type != schema::OperatorOptions::AttentionOptions) continue;
+      const schema::AttentionOptions* a = op.def->options_as_AttentionOptions();
+      if (a->sliding_window() <= 0) continue;
+      for (int id : {a->k_cache(), a->v_cache(), a->k_scales(), a->v_scales()})
+        if (id >= 0) impl->tensors[id].ring = true;
+    }
+}
+
 }  // namespace
 
 const BoundEntry* LoadedModel::find_entry(const std::string& name) const {
@@ -95,6 +107,7 @@ Status load_model(MappedFile file, LoadedModel* impl) {
     if (impl->find_entry(entry.name)) return invalid("entry '" + entry.name + "' appears twice");
     impl->entries.push_back(std::move(entry));
   }
+  mark_ring_caches(impl);
   if (Status s = check_region_sizes(*impl); !s.ok()) return s;
   if (Status s = bind_tokenizer(m, &impl->tokenizer); !s.ok()) return s;
   impl->kernels = &kernels::kernel_set(kernels::selected_isa());

@@ -3,6 +3,7 @@
 // tokens of a masked sequence, the rows' own (encoder self-attention) or a stored source's (cross-attention).
 // Heads and row tiles are split over the thread pool.
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 
 #include "ops/operator_run.h"
@@ -44,6 +45,9 @@ Status check_kv_caches(const OperatorCheck& c, int64_t kv_dim) {
   }
   const int64_t context = c.tensor(a->k_cache()).shape[0];
   if (c.tensor(a->v_cache()).shape[0] != context) return c.fail("K and V caches differ in length");
+  if (a->sliding_window() < 0 || (a->sliding_window() > 0 && a->sliding_window() != context))
+    return c.fail("a sliding window's caches are rings of exactly the window (" +
+                  std::to_string(a->sliding_window()) + " rows), found " + std::to_string(context));
   const bool int8 = cache_dtype == DType::I8;
   for (int scales : {a->k_scales(), a->v_scales()}) {
     if (!int8) {
@@ -117,8 +121,9 @@ Status check_attention(const OperatorCheck& c) {
     return c.fail("expects q/out [rows, " + std::to_string(q_dim) + "] and k/v [rows, " + std::to_string(kv_dim) +
                   "]");
   if (!a->causal()) {
-    if (a->k_cache() != -1 || a->v_cache() != -1 || a->k_scales() != -1 || a->v_scales() != -1)
-      return c.fail("bidirectional attention has no KV cache");
+    if (a->k_cache() != -1 || a->v_cache() != -1 || a->k_scales() != -1 || a->v_scales() != -1 ||
+        a->sliding_window() != 0)
+      return c.fail("bidirectional attention has no KV cache and no sliding window");
     if (cross) return check_cross_attention(c, kv_dim);
     if (!c.is_row_mask(c.op.inputs[3], q)) return c.fail("bidirectional attention's mask must be an i32 [rows] activation");
     return Status();
@@ -237,7 +242,10 @@ Status run_attention(SessionImpl& s, const BoundOperator& op, size_t rows) {
   const size_t n = s.rows_of(bound_tensor(s, op.inputs[0]), rows);
   const int32_t position = *tensor_data<const int32_t>(s, op.inputs[3]);
   const size_t context = k_cache.shape[0];
-  if (position < 0 || static_cast<size_t>(position) > context || n > context - static_cast<size_t>(position))
+  // A ring's positions are bounded by the session's context, not by its rows.
+  const size_t window = a.sliding_window() > 0 ? size_t(a.sliding_window()) : 0;
+  const size_t limit = window > 0 ? size_t(INT32_MAX) : context;
+  if (position < 0 || static_cast<size_t>(position) > limit || n > limit - static_cast<size_t>(position))
     return Status(StatusCode::kOutOfRange, "positions " + std::to_string(position) + ".." +
                                                std::to_string(int64_t(position) + int64_t(n) - 1) +
                                                " do not fit the KV cache of " + std::to_string(context));
@@ -247,6 +255,7 @@ Status run_attention(SessionImpl& s, const BoundOperator& op, size_t rows) {
   float* q = tensor_data<float>(s, op.inputs[0]);
   float* k = tensor_data<float>(s, op.inputs[1]);
   const float* v = tensor_data<const float>(s, op.inputs[2]);
+  float* out = tensor_data<float>(s, op.outputs[0]);
   if (a.rope_style() != schema::RopeStyle::None) {
     float inv_freq[kMaxRopePairs];
     kernels.rope_f32(q, q_dim, heads, k, kv_dim, kv_heads, n, head_dim, position,
@@ -254,21 +263,38 @@ Status run_attention(SessionImpl& s, const BoundOperator& op, size_t rows) {
   }
   uint8_t* k_cache_data = s.address(k_cache);
   uint8_t* v_cache_data = s.address(bound_tensor(s, a.v_cache()));
+  float* k_scales = a.k_scales() >= 0 ? tensor_data<float>(s, a.k_scales()) : nullptr;
+  float* v_scales = a.v_scales() >= 0 ? tensor_data<float>(s, a.v_scales()) : nullptr;
   AttentionTask task{};
-  task.args = {q, q_dim, k_cache_data, v_cache_data, kv_dim,
-               tensor_data<float>(s, op.outputs[0]), q_dim, n, heads, kv_heads, head_dim,
+  task.args = {q, q_dim, k_cache_data, v_cache_data, kv_dim, out, q_dim, n, heads, kv_heads, head_dim,
                static_cast<size_t>(position), 1.0f / std::sqrt(static_cast<float>(head_dim))};
-  append_to_cache(kernels, k_cache.dtype, k, n, kv_heads, head_dim, position, k_cache_data,
-                  a.k_scales() >= 0 ? tensor_data<float>(s, a.k_scales()) : nullptr);
-  append_to_cache(kernels, k_cache.dtype, v, n, kv_heads, head_dim, position, v_cache_data,
-                  a.v_scales() >= 0 ? tensor_data<float>(s, a.v_scales()) : nullptr);
   if (k_cache.dtype == DType::F16) task.args.cache_type = kernels::KvCacheType::kF16;
   if (k_cache.dtype == DType::I8) {
     task.args.cache_type = kernels::KvCacheType::kI8;
-    task.args.k_scales = tensor_data<const float>(s, a.k_scales());
-    task.args.v_scales = tensor_data<const float>(s, a.v_scales());
+    task.args.k_scales = k_scales;
+    task.args.v_scales = v_scales;
   }
-  run_attention_task(s, task, static_cast<size_t>(position) + n);
+  if (window == 0 || size_t(position) + n <= window) {
+    // Every key the rows see is in the cache in position order (a window that has not wrapped yet is one too).
+    append_to_cache(kernels, k_cache.dtype, k, n, kv_heads, head_dim, position, k_cache_data, k_scales);
+    append_to_cache(kernels, k_cache.dtype, v, n, kv_heads, head_dim, position, v_cache_data, v_scales);
+    run_attention_task(s, task, static_cast<size_t>(position) + n);
+    return Status();
+  }
+  // The window has wrapped: row by row, each row's key and value go to ring row t % window, then the row attends
+  // to every filled row of the ring, which then holds exactly its window (softmax does not care for key order).
+  for (size_t r = 0; r < n; ++r) {
+    const size_t t = size_t(position) + r, slot = t % window;
+    append_to_cache(kernels, k_cache.dtype, k + r * kv_dim, 1, kv_heads, head_dim, slot, k_cache_data, k_scales);
+    append_to_cache(kernels, k_cache.dtype, v + r * kv_dim, 1, kv_heads, head_dim, slot, v_cache_data, v_scales);
+    AttentionTask row = task;
+    row.args.q = q + r * q_dim;
+    row.args.out = out + r * q_dim;
+    row.args.rows = 1;
+    row.args.causal = false;
+    row.args.keys = std::min(t + 1, window);
+    run_attention_task(s, row, row.args.keys);
+  }
   return Status();
 }
 

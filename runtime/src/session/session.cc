@@ -85,11 +85,13 @@ Status SessionImpl::init(const SessionOptions& options) {
   if (!is_language_model_entry(*loaded_, prefill_)) prefill_ = nullptr;
   if (!is_language_model_entry(*loaded_, decode_)) decode_ = nullptr;
   if (decode_ != nullptr) vocab_size_ = static_cast<int>(loaded_->tensors[decode_->outputs[0]].shape[1]);
-  // The context is as long as the shortest KV cache.
+  // The context is as long as the shortest KV cache that is not a ring (a sliding window's); with rings only, the
+  // model's.
   max_context_ = 0;
   for (const BoundTensor& t : loaded_->tensors)
-    if (t.storage == schema::Storage::State)
+    if (t.storage == schema::Storage::State && !t.ring)
       max_context_ = max_context_ == 0 ? size_t(t.shape[0]) : std::min(max_context_, size_t(t.shape[0]));
+  if (max_context_ == 0) max_context_ = size_t(std::clamp(loaded_->info.max_context, 0, INT32_MAX / 2));
   return Status();
 }
 

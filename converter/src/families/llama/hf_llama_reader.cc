@@ -18,9 +18,50 @@ using nlohmann::json;
 
 namespace {
 
+// Rows [first, first + count) of a row-major matrix of `cols` columns.
+std::vector<float> row_block(const std::vector<float>& m, int64_t first, int64_t count, int64_t cols) {
+  return std::vector<float>(m.begin() + first * cols, m.begin() + (first + count) * cols);
+}
+
+// Which layers attend through a sliding window, and its length. Mistral and Phi-3: every layer, when
+// sliding_window is set. Qwen2 / Qwen3: with use_sliding_window, the layers from max_window_layers on, or those
+// layer_types names "sliding_attention". LLaMA has none.
+std::vector<int> read_sliding_windows(const json& config, const std::string& path, const std::string& family,
+                                      int layers) {
+  if (family == "llama") return {};
+  const int window = config_value_or<int>(config, path, "sliding_window", 0);
+  if (family == "mistral" || family == "phi3") {
+    if (window == 0) return {};
+    if (window < 1) throw ConvertError(path + ": \"sliding_window\" must be positive, found " + std::to_string(window));
+    return std::vector<int>(size_t(layers), window);
+  }
+  if (!config_value_or<bool>(config, path, "use_sliding_window", false)) return {};
+  if (window < 1)
+    throw ConvertError(path + ": \"use_sliding_window\" needs a positive \"sliding_window\", found " +
+                       std::to_string(window));
+  std::vector<int> windows(size_t(layers), 0);
+  if (config.contains("layer_types") && !config["layer_types"].is_null()) {
+    const auto types = config_value<std::vector<std::string>>(config, path, "layer_types");
+    if (types.size() != size_t(layers))
+      throw ConvertError(path + ": \"layer_types\" names " + std::to_string(types.size()) + " layers of " +
+                         std::to_string(layers));
+    for (int l = 0; l < layers; ++l) {
+      if (types[l] != "sliding_attention" && types[l] != "full_attention")
+        throw ConvertError(path + ": \"layer_types\" entry \"" + types[l] +
+                           "\" is not supported (full_attention, sliding_attention)");
+      if (types[l] == "sliding_attention") windows[l] = window;
+    }
+    return windows;
+  }
+  const int first = config_value_or<int>(config, path, "max_window_layers", layers);
+  for (int l = std::max(first, 0); l < layers; ++l) windows[l] = window;
+  return windows;
+}
+
 // LLaMA (model_type llama) and the decoders laid out as it is with a little more: Qwen2 / Qwen2.5 (qwen2: q, k and
-// v biases) and Qwen3 (qwen3: an RMSNorm of each head of q and k before RoPE, attention_bias as LLaMA's). Every key
-// that changes the computation and is not implemented is refused by name.
+// v biases), Qwen3 (qwen3: an RMSNorm of each head of q and k before RoPE, attention_bias as LLaMA's), Mistral
+// (mistral: a sliding window) and Phi-3 (phi3: fused projections, partial rotary, LongRoPE, a sliding window).
+// Every key that changes the computation and is not implemented is refused by name.
 LlamaCheckpoint read_llama_layout(const std::string& folder, const std::string& family) {
   namespace fs = std::filesystem;
   const std::string config_path = (fs::path(folder) / "config.json").string();
@@ -31,9 +72,6 @@ LlamaCheckpoint read_llama_layout(const std::string& folder, const std::string& 
   for (const char* key : {"quantization_config"})
     if (config.contains(key) && !config[key].is_null())
       throw ConvertError(config_path + ": \"" + key + "\" is not supported: " + config[key].dump());
-  if ((family == "qwen2" || family == "qwen3") &&
-      config_value_or<bool>(config, config_path, "use_sliding_window", false))
-    throw ConvertError(config_path + ": \"use_sliding_window\": true is not supported");
   const std::string act = config_value_or<std::string>(config, config_path, "hidden_act", "silu");
   if (act != "silu") throw ConvertError(config_path + ": hidden_act \"" + act + "\" is not supported (silu)");
 
@@ -53,9 +91,14 @@ LlamaCheckpoint read_llama_layout(const std::string& folder, const std::string& 
   c.architecture = family;
   if (config.contains("head_dim") && !config["head_dim"].is_null())
     c.head_dim = config_value<int>(config, config_path, "head_dim");
-  // LLaMA's attention rotates whole heads: a partial rotary factor would fail in transformers too.
-  if (config_value_or<double>(config, config_path, "partial_rotary_factor", 1.0) != 1.0)
+  const double partial_rotary = config_value_or<double>(config, config_path, "partial_rotary_factor", 1.0);
+  if (family == "phi3") {
+    c.rope_dim = int(c.head_size() * partial_rotary);
+  } else if (partial_rotary != 1.0) {
+    // These families' attention rotates whole heads: a partial rotary factor would fail in transformers too.
     throw ConvertError(config_path + ": \"partial_rotary_factor\" other than 1 is not supported by " + family);
+  }
+  c.sliding_windows = read_sliding_windows(config, config_path, family, c.layers);
   const bool attention_bias = config_value_or<bool>(config, config_path, "attention_bias", false);
   c.qkv_bias = family == "qwen2" || attention_bias;
   c.o_bias = family != "qwen2" && attention_bias;
@@ -69,15 +112,24 @@ LlamaCheckpoint read_llama_layout(const std::string& folder, const std::string& 
   const int64_t dim = c.dim, hidden = c.hidden_dim, q_dim = int64_t(c.head_size()) * c.heads;
   const int64_t kv_dim = int64_t(c.head_size()) * c.kv_heads;
   const int64_t vocab = c.vocab_size;
+  const bool fused = family == "phi3";
   ckpt.token_embedding = weights.read_f32("model.embed_tokens.weight", {vocab, dim});
   ckpt.layers.resize(c.layers);
   for (int l = 0; l < c.layers; ++l) {
     const std::string p = "model.layers." + std::to_string(l) + ".";
     LlamaLayerWeights& w = ckpt.layers[l];
     w.attention_norm = weights.read_f32(p + "input_layernorm.weight", {dim});
-    w.wq = weights.read_f32(p + "self_attn.q_proj.weight", {q_dim, dim});
-    w.wk = weights.read_f32(p + "self_attn.k_proj.weight", {kv_dim, dim});
-    w.wv = weights.read_f32(p + "self_attn.v_proj.weight", {kv_dim, dim});
+    if (fused) {
+      // Phi-3: q, k and v are the row blocks of one projection, gate and up the halves of another.
+      std::vector<float> qkv = weights.read_f32(p + "self_attn.qkv_proj.weight", {q_dim + 2 * kv_dim, dim});
+      w.wq = row_block(qkv, 0, q_dim, dim);
+      w.wk = row_block(qkv, q_dim, kv_dim, dim);
+      w.wv = row_block(qkv, q_dim + kv_dim, kv_dim, dim);
+    } else {
+      w.wq = weights.read_f32(p + "self_attn.q_proj.weight", {q_dim, dim});
+      w.wk = weights.read_f32(p + "self_attn.k_proj.weight", {kv_dim, dim});
+      w.wv = weights.read_f32(p + "self_attn.v_proj.weight", {kv_dim, dim});
+    }
     w.wo = weights.read_f32(p + "self_attn.o_proj.weight", {dim, q_dim});
     if (c.qkv_bias) {
       w.bq = weights.read_f32(p + "self_attn.q_proj.bias", {q_dim});
@@ -90,8 +142,14 @@ LlamaCheckpoint read_llama_layout(const std::string& folder, const std::string& 
       w.k_norm = weights.read_f32(p + "self_attn.k_norm.weight", {int64_t(c.head_size())});
     }
     w.ffn_norm = weights.read_f32(p + "post_attention_layernorm.weight", {dim});
-    w.w_gate = weights.read_f32(p + "mlp.gate_proj.weight", {hidden, dim});
-    w.w_up = weights.read_f32(p + "mlp.up_proj.weight", {hidden, dim});
+    if (fused) {
+      std::vector<float> gate_up = weights.read_f32(p + "mlp.gate_up_proj.weight", {2 * hidden, dim});
+      w.w_gate = row_block(gate_up, 0, hidden, dim);
+      w.w_up = row_block(gate_up, hidden, hidden, dim);
+    } else {
+      w.w_gate = weights.read_f32(p + "mlp.gate_proj.weight", {hidden, dim});
+      w.w_up = weights.read_f32(p + "mlp.up_proj.weight", {hidden, dim});
+    }
     w.w_down = weights.read_f32(p + "mlp.down_proj.weight", {dim, hidden});
     if (c.mlp_bias) {
       w.b_gate = weights.read_f32(p + "mlp.gate_proj.bias", {hidden});
@@ -126,5 +184,7 @@ LlamaCheckpoint read_llama_layout(const std::string& folder, const std::string& 
 LlamaCheckpoint read_hf_llama(const std::string& folder) { return read_llama_layout(folder, "llama"); }
 LlamaCheckpoint read_hf_qwen2(const std::string& folder) { return read_llama_layout(folder, "qwen2"); }
 LlamaCheckpoint read_hf_qwen3(const std::string& folder) { return read_llama_layout(folder, "qwen3"); }
+LlamaCheckpoint read_hf_mistral(const std::string& folder) { return read_llama_layout(folder, "mistral"); }
+LlamaCheckpoint read_hf_phi3(const std::string& folder) { return read_llama_layout(folder, "phi3"); }
 
 }  // namespace edgeformer::converter

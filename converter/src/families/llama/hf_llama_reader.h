@@ -1,7 +1,9 @@
 #pragma once
 // Hugging Face checkpoint folders of LLaMA's layout: model_type "llama" (LlamaForCausalLM: head_dim,
-// attention_bias, mlp_bias), "qwen2" (Qwen2ForCausalLM: q, k and v biases) and "qwen3" (Qwen3ForCausalLM: q and k
-// norms per head); config.json, safetensors weights, and tokenizer.json when present.
+// attention_bias, mlp_bias, rope_scaling), "qwen2" (Qwen2ForCausalLM: q, k and v biases, sliding windows on upper
+// layers), "qwen3" (Qwen3ForCausalLM: q and k norms per head), "mistral" (MistralForCausalLM: a sliding window) and
+// "phi3" (Phi3ForCausalLM: fused qkv and gate_up projections, partial rotary, LongRoPE); config.json, safetensors
+// weights, and tokenizer.json when present.
 #include <string>
 
 #include "families/llama/llama_checkpoint.h"
@@ -11,5 +13,7 @@ namespace edgeformer::converter {
 LlamaCheckpoint read_hf_llama(const std::string& folder);
 LlamaCheckpoint read_hf_qwen2(const std::string& folder);
 LlamaCheckpoint read_hf_qwen3(const std::string& folder);
+LlamaCheckpoint read_hf_mistral(const std::string& folder);
+LlamaCheckpoint read_hf_phi3(const std::string& folder);
 
 }  // namespace edgeformer::converter

@@ -23,6 +23,10 @@ void check_llama_config(const LlamaConfig& c, const std::string& where) {
   require(c.rotary_dim() >= 2 && c.rotary_dim() % 2 == 0 && c.rotary_dim() <= c.head_size(),
           "rotary dim " + std::to_string(c.rotary_dim()) + " must be even and at most head dim " +
               std::to_string(c.head_size()));
+  require(c.sliding_windows.empty() || c.sliding_windows.size() == size_t(c.layers),
+          "sliding windows for " + std::to_string(c.sliding_windows.size()) + " of " + std::to_string(c.layers) +
+              " layers");
+  for (int w : c.sliding_windows) require(w >= 0, "sliding_window must be positive, found " + std::to_string(w));
   const size_t pairs = size_t(c.rotary_dim()) / 2;
   const RopeScaling& r = c.rope_scaling;
   require(r.inverse_frequencies.empty() || r.inverse_frequencies.size() == pairs,

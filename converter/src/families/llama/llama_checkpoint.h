@@ -36,9 +36,13 @@ struct LlamaConfig {
   bool qkv_bias = false, o_bias = false, mlp_bias = false;
   // RMSNorm of each head of q and of k before RoPE (Qwen3), with weights of [head_dim].
   bool qk_norm = false;
+  // Per layer, the sliding window of a layer that attends to the last keys only (Mistral, Phi-3, Qwen2's upper
+  // layers), 0 for full attention; empty: every layer full.
+  std::vector<int> sliding_windows;
 
   int head_size() const { return head_dim > 0 ? head_dim : dim / heads; }
   int rotary_dim() const { return rope_dim > 0 ? rope_dim : head_size(); }
+  int sliding_window(int layer) const { return sliding_windows.empty() ? 0 : sliding_windows[layer]; }
 };
 
 struct LlamaLayerWeights {

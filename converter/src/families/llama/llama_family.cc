@@ -21,19 +21,12 @@ LlamaCheckpoint read_llama2c_file(const std::string& path, const std::string& to
   return read_llama2c(path, tokenizer.empty() ? find_llama2c_tokenizer(path) : tokenizer);
 }
 
-std::string describe_llama(const LlamaCheckpoint& checkpoint, const Graph&) {
-  const LlamaConfig& c = checkpoint.config;
-  return "llama: dim " + std::to_string(c.dim) + ", hidden " + std::to_string(c.hidden_dim) + ", layers " +
-         std::to_string(c.layers) + ", heads " + std::to_string(c.heads) + ", kv heads " +
-         std::to_string(c.kv_heads) + ", vocab " + std::to_string(c.vocab_size);
-}
-
 }  // namespace
 
 ModelFamily llama_family() {
   return make_family<LlamaCheckpoint>("llama", read_hf_llama, read_llama2c_file, synthetic_llama,
                                       "llama:dim=768,layers=12,heads=12,kv_heads=12,ffn=2048,vocab=32000",
-                                      build_llama_graph, describe_llama);
+                                      build_llama_graph, describe_llama_layout);
 }
 
 }  // namespace edgeformer::converter

@@ -46,7 +46,7 @@ class LlamaGraphBuilder : GraphBuilder {
       ids.w_gate = linear_weight(p + "w_gate", w.w_gate, c_.hidden_dim, c_.dim);
       ids.w_up = linear_weight(p + "w_up", w.w_up, c_.hidden_dim, c_.dim);
       ids.w_down = linear_weight(p + "w_down", w.w_down, c_.dim, c_.hidden_dim);
-      ids.cache = kv_cache(p, c_.kv_heads, head_dim, options_.kv_cache);
+      ids.cache = kv_cache(p, c_.kv_heads, head_dim, options_.kv_cache, c_.sliding_window(l));
       layers_.push_back(ids);
     }
     final_norm_ = f32_weight("final_norm", ckpt_.final_norm, {c_.dim});
@@ -158,6 +158,24 @@ Graph build_llama_graph(const LlamaCheckpoint& checkpoint, const GraphOptions& o
   graph.entries.reserve(2);
   LlamaGraphBuilder(checkpoint, options, graph).build();
   return graph;
+}
+
+std::string describe_llama_layout(const LlamaCheckpoint& checkpoint, const Graph&) {
+  const LlamaConfig& c = checkpoint.config;
+  std::string line = c.architecture + ": dim " + std::to_string(c.dim) + ", hidden " + std::to_string(c.hidden_dim) +
+                     ", layers " + std::to_string(c.layers) + ", heads " + std::to_string(c.heads) + ", kv heads " +
+                     std::to_string(c.kv_heads) + ", vocab " + std::to_string(c.vocab_size);
+  if (c.head_size() * c.heads != c.dim) line += ", head dim " + std::to_string(c.head_size());
+  if (c.rotary_dim() != c.head_size()) line += ", rotary dim " + std::to_string(c.rotary_dim());
+  const int windowed = int(std::count_if(c.sliding_windows.begin(), c.sliding_windows.end(), [](int w) { return w > 0; }));
+  if (windowed > 0)
+    line += ", sliding window " + std::to_string(*std::max_element(c.sliding_windows.begin(), c.sliding_windows.end())) +
+            " on " + std::to_string(windowed) + " layers";
+  const RopeScaling& r = c.rope_scaling;
+  if (r.dynamic_factor > 0.0f) line += ", rope dynamic NTK";
+  if (!r.long_inverse_frequencies.empty()) line += ", rope LongRoPE";
+  else if (!r.inverse_frequencies.empty()) line += ", rope scaled";
+  return line;
 }
 
 }  // namespace edgeformer::converter

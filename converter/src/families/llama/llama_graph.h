@@ -8,4 +8,8 @@ namespace edgeformer::converter {
 
 Graph build_llama_graph(const LlamaCheckpoint& checkpoint, const GraphOptions& options);
 
+// The summary line of every family in this layout, e.g. "qwen2: dim 896, hidden 4864, ...": the shape, and what
+// differs from plain LLaMA (head dim, rotary dim, sliding windows, rope_scaling).
+std::string describe_llama_layout(const LlamaCheckpoint& checkpoint, const Graph& graph);
+
 }  // namespace edgeformer::converter

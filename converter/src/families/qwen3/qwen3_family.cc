@@ -6,21 +6,9 @@
 
 namespace edgeformer::converter {
 
-namespace {
-
-std::string describe_qwen3(const LlamaCheckpoint& checkpoint, const Graph&) {
-  const LlamaConfig& c = checkpoint.config;
-  return "qwen3: dim " + std::to_string(c.dim) + ", hidden " + std::to_string(c.hidden_dim) + ", layers " +
-         std::to_string(c.layers) + ", heads " + std::to_string(c.heads) + ", kv heads " +
-         std::to_string(c.kv_heads) + ", head dim " + std::to_string(c.head_size()) + ", vocab " +
-         std::to_string(c.vocab_size);
-}
-
-}  // namespace
-
 ModelFamily qwen3_family() {
   return make_family<LlamaCheckpoint>("qwen3", read_hf_qwen3, nullptr, nullptr, "", build_llama_graph,
-                                      describe_qwen3);
+                                      describe_llama_layout);
 }
 
 }  // namespace edgeformer::converter
