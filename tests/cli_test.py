@@ -254,7 +254,7 @@ class Cli(unittest.TestCase):
     def test_convert_prints_what_it_wrote(self):
         for word in ("architecture", "ops", "params", "weight bytes", "arena bytes", "KV-cache bytes"):
             self.assertIn(word, self.convert_output)
-        self.assertIn("stop ids      2 </s>", self.convert_output)
+        self.assertIn('stop ids      2 "\\n</s>\\n"', self.convert_output)
 
     def test_convert_refuses_a_tokenizer_the_input_does_not_take(self):
         out = os.path.join(self.tmp.name, "refused.eft")

@@ -57,11 +57,29 @@ void check_tokenizer_kind(const ConversionRequest& request, bool folder) {
                      replacement_tokenizer_kinds() + " (a llama2.c tok*.bin goes with a llama2.c checkpoint)");
 }
 
+// A piece in quotes, its control characters escaped (llama2.c's EOS is "\n</s>\n").
+std::string quoted(const std::string& piece) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string text = "\"";
+  for (unsigned char c : piece) {
+    if (c == '\n') {
+      text += "\\n";
+    } else if (c == '"' || c == '\\') {
+      text += {'\\', char(c)};
+    } else if (c < 0x20 || c == 0x7f) {
+      text += {'\\', 'x', kHex[c >> 4], kHex[c & 15]};
+    } else {
+      text += char(c);
+    }
+  }
+  return text + "\"";
+}
+
 std::string stop_ids_text(const TokenizerData& tok) {
   std::string text;
   for (int32_t id : tok.stop_ids) {
     text += (text.empty() ? "" : ", ") + std::to_string(id);
-    if (id < static_cast<int32_t>(tok.pieces.size()) && !tok.pieces[id].empty()) text += " " + tok.pieces[id];
+    if (id < static_cast<int32_t>(tok.pieces.size()) && !tok.pieces[id].empty()) text += " " + quoted(tok.pieces[id]);
   }
   return text.empty() ? "none" : text;
 }

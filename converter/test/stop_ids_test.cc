@@ -57,7 +57,7 @@ TEST_F(StopIds, AreTheUnionOfTheFolderFilesInOrder) {
   EXPECT_EQ(model->info().stop_ids, want);
   for (int32_t id : want) EXPECT_TRUE(model->is_stop_id(id)) << id;
   EXPECT_FALSE(model->is_stop_id(1));
-  EXPECT_EQ(summary.stop_ids, "2 </s>, 7, 5, 3, 9 <|im_end|>");
+  EXPECT_EQ(summary.stop_ids, "2 \"</s>\", 7, 5, 3, 9 \"<|im_end|>\"");
 
   ef_model* c_model = nullptr;
   ASSERT_EQ(ef_model_open_file((folder + ".eft").c_str(), &c_model), EF_OK) << ef_last_error();
