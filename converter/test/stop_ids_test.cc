@@ -32,7 +32,8 @@ json small_tokenizer() {
 class StopIds : public Stories260kVariants {
  protected:
   // Converts `folder` as edgeformer-convert does.
-  std::shared_ptr<const Model> convert_folder(const std::string& folder, converter::ConversionSummary* summary = nullptr) {
+  std::shared_ptr<const Model> convert_folder(const std::string& folder,
+                                             converter::ConversionSummary* summary = nullptr) {
     converter::ConversionRequest request;
     request.input = folder;
     request.output = folder + ".eft";

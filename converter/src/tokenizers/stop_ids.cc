@@ -29,11 +29,12 @@ class StopSet {
     const std::string from = path + ": eos_token_id";
     if (value.is_number_integer()) return add(value.get<int32_t>(), from);
     if (value.is_null()) return;
-    if (!value.is_array()) throw ConvertError(from + " must be an int or a list of ints, found " + value.dump());
-    for (const json& id : value) {
-      if (!id.is_number_integer()) throw ConvertError(from + " must be an int or a list of ints, found " + value.dump());
-      add(id.get<int32_t>(), from);
-    }
+    const auto all_ints = [](const json& list) {
+      return std::all_of(list.begin(), list.end(), [](const json& id) { return id.is_number_integer(); });
+    };
+    if (!value.is_array() || !all_ints(value))
+      throw ConvertError(from + " must be an int or a list of ints, found " + value.dump());
+    for (const json& id : value) add(id.get<int32_t>(), from);
   }
 
   std::vector<int32_t> ids() const { return ids_; }
