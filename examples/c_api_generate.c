@@ -26,7 +26,7 @@ int main(int argc, char** argv) {
   int32_t previous = ids[count - 1];
   for (int i = 0; i < steps; ++i) {
     const int32_t next = ef_sampler_sample(sampler, ef_session_logits(session));
-    if (next == ef_model_eos_id(model) || next == ef_model_bos_id(model)) break;
+    if (ef_model_is_stop_id(model, next) || next == ef_model_bos_id(model)) break;
     char piece[256];
     size_t length = 0;
     if (ef_detokenize(model, previous, next, piece, sizeof piece, &length) == EF_OK) fputs(piece, stdout);

@@ -29,7 +29,10 @@ TEST(CApi, NullArgumentsAreErrors) {
   EXPECT_EQ(ef_model_max_context(nullptr), 0);
   EXPECT_EQ(ef_model_bos_id(nullptr), -1);
   EXPECT_EQ(ef_model_eos_id(nullptr), -1);
-  size_t count = 0;
+  size_t count = 5;
+  EXPECT_EQ(ef_model_stop_ids(nullptr, &count), nullptr);
+  EXPECT_EQ(count, 0u);
+  EXPECT_EQ(ef_model_is_stop_id(nullptr, 2), 0);
   int32_t ids[4];
   char text[8];
   EXPECT_EQ(ef_tokenize(nullptr, "a", 1, ids, 4, &count), EF_INVALID_ARGUMENT);

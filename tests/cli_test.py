@@ -254,6 +254,19 @@ class Cli(unittest.TestCase):
     def test_convert_prints_what_it_wrote(self):
         for word in ("architecture", "ops", "params", "weight bytes", "arena bytes", "KV-cache bytes"):
             self.assertIn(word, self.convert_output)
+        self.assertIn('stop ids      2 "\\n</s>\\n"', self.convert_output)
+
+    def test_convert_refuses_a_tokenizer_the_input_does_not_take(self):
+        out = os.path.join(self.tmp.name, "refused.eft")
+        tok512 = os.path.join(STORIES, "tok512.bin")
+        synthetic = ("--synthetic", "llama:dim=16,layers=1,heads=2,kv_heads=2,ffn=32,context=16,vocab=512")
+        for args in ((os.path.join(STORIES, "hf"),), synthetic):
+            result = run(CONVERT, *args, "--tokenizer", tok512, "-o", out, check=False)
+            self.assertEqual(result.returncode, 1, args)
+            for word in ("tok512.bin", "tokenizer.json", "vocab.txt", ".model", "tok*.bin goes with a llama2.c"):
+                self.assertIn(word, result.stderr, args)
+            self.assertEqual(len(result.stderr.strip().splitlines()), 1, result.stderr)
+            self.assertFalse(os.path.exists(out))
 
     def test_convert_errors_are_one_line_and_leave_no_file(self):
         out = os.path.join(self.tmp.name, "bad.eft")
@@ -279,6 +292,7 @@ class Cli(unittest.TestCase):
             self.assertIn(key, info)
         self.assertEqual(info["architecture"], "llama")
         self.assertEqual(info["kv_cache"], "f32")
+        self.assertEqual(info["stop_ids"], [2])
         self.assertEqual(info["params"], 260032)
         self.assertEqual(info["ops"]["Attention"], 10)
         entries = {e["name"]: e for e in info["entries"]}

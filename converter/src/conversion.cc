@@ -10,6 +10,7 @@
 #include "graph/eft_writer.h"
 #include "io/json_file.h"
 #include "tokenizers/replacement_tokenizer.h"
+#include "tokenizers/stop_ids.h"
 
 namespace edgeformer::converter {
 
@@ -46,6 +47,43 @@ const ModelFamily& family_of(const ConversionRequest& request, bool folder) {
   return *family;
 }
 
+// Every --tokenizer file is used or refused: a llama2.c tok*.bin goes only with a llama2.c checkpoint (whose reader
+// takes it), the other kinds with any input.
+void check_tokenizer_kind(const ConversionRequest& request, bool folder) {
+  if (request.tokenizer.empty() || is_replacement_tokenizer(request.tokenizer)) return;
+  if (!folder && request.synthetic.empty()) return;
+  throw ConvertError("--tokenizer " + request.tokenizer + ": " +
+                     (folder ? "a Hugging Face folder" : "a --synthetic model") + " takes " +
+                     replacement_tokenizer_kinds() + " (a llama2.c tok*.bin goes with a llama2.c checkpoint)");
+}
+
+// A piece in quotes, its control characters escaped (llama2.c's EOS is "\n</s>\n").
+std::string quoted(const std::string& piece) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string text = "\"";
+  for (unsigned char c : piece) {
+    if (c == '\n') {
+      text += "\\n";
+    } else if (c == '"' || c == '\\') {
+      text += {'\\', char(c)};
+    } else if (c < 0x20 || c == 0x7f) {
+      text += {'\\', 'x', kHex[c >> 4], kHex[c & 15]};
+    } else {
+      text += char(c);
+    }
+  }
+  return text + "\"";
+}
+
+std::string stop_ids_text(const TokenizerData& tok) {
+  std::string text;
+  for (int32_t id : tok.stop_ids) {
+    text += (text.empty() ? "" : ", ") + std::to_string(id);
+    if (id < static_cast<int32_t>(tok.pieces.size()) && !tok.pieces[id].empty()) text += " " + quoted(tok.pieces[id]);
+  }
+  return text.empty() ? "none" : text;
+}
+
 }  // namespace
 
 ConversionSummary convert_model(const ConversionRequest& request, const std::function<void(const std::string&)>& note) {
@@ -54,6 +92,7 @@ ConversionSummary convert_model(const ConversionRequest& request, const std::fun
   {
     // The checkpoint is freed at the end of this block, before the file is written.
     const bool folder = request.synthetic.empty() && fs::is_directory(request.input);
+    check_tokenizer_kind(request, folder);
     const ModelFamily& family = family_of(request, folder);
     AnyCheckpoint checkpoint = !request.synthetic.empty() ? family.synthetic(request.synthetic)
                                : folder                   ? family.read_folder(request.input)
@@ -64,6 +103,10 @@ ConversionSummary convert_model(const ConversionRequest& request, const std::fun
       slot.note.clear();
     }
     if (!slot.note.empty() && note) note(slot.note);
+    const int32_t eos = slot.tokenizer.eos_id;
+    slot.tokenizer.stop_ids = folder     ? read_stop_ids(request.input, slot.tokenizer, slot.vocab_size)
+                              : eos >= 0 ? std::vector<int32_t>{eos}
+                                         : std::vector<int32_t>();
     graph = family.build_graph(checkpoint, request.options);
     summary.architecture = family.describe(checkpoint, graph);
   }
@@ -83,6 +126,7 @@ ConversionSummary convert_model(const ConversionRequest& request, const std::fun
   summary.state_bytes = graph.state_bytes;
   summary.max_context = graph.max_context;
   summary.tokenizer = schema::EnumNameTokenizerKind(graph.tokenizer.kind);
+  summary.stop_ids = stop_ids_text(graph.tokenizer);
   return summary;
 }
 

@@ -27,6 +27,7 @@ struct ConversionSummary {
     int max_rows;
   };
   std::string output, architecture, quantization, tokenizer;
+  std::string stop_ids;  // 128001 "<|end_of_text|>", 128009 "<|eot_id|>"; or none
   uint64_t file_bytes = 0, params = 0, weight_bytes = 0, arena_bytes = 0, state_bytes = 0;
   int max_context = 0;
   size_t operators = 0;

@@ -98,6 +98,7 @@ void print_summary(const ConversionSummary& summary) {
   std::printf("  KV-cache bytes %llu (%d positions)\n", static_cast<unsigned long long>(summary.state_bytes),
               summary.max_context);
   std::printf("  tokenizer     %s\n", summary.tokenizer.c_str());
+  std::printf("  stop ids      %s\n", summary.stop_ids.c_str());
 }
 
 int run(int argc, char** argv) {

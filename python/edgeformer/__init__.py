@@ -141,6 +141,11 @@ class Model:
         return self._native.eos_id
 
     @property
+    def stop_ids(self) -> List[int]:
+        """Every id that ends generation: eos_id first, then e.g. Llama 3's <|eot_id|> or Qwen's <|im_end|>."""
+        return list(self._native.stop_ids)
+
+    @property
     def labels(self) -> List[str]:
         return list(self._native.labels)
 

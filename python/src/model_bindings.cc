@@ -94,6 +94,7 @@ void bind_model(py::module_& m) {
       .def_property_readonly("has_tokenizer", [](const ModelHandle& h) { return h.get()->has_tokenizer(); })
       .def_property_readonly("bos_id", [](const ModelHandle& h) { return h.get()->bos_id(); })
       .def_property_readonly("eos_id", [](const ModelHandle& h) { return h.get()->eos_id(); })
+      .def_property_readonly("stop_ids", [](const ModelHandle& h) { return h.get()->stop_ids(); })
       .def_property_readonly("vocab_size", [](const ModelHandle& h) { return h.get()->info().vocab_size; })
       .def_property_readonly("max_context", [](const ModelHandle& h) { return h.get()->info().max_context; })
       .def_property_readonly("labels", [](const ModelHandle& h) { return h.get()->info().labels; })

@@ -41,6 +41,9 @@ int command_inspect(int argc, char** argv) {
   std::printf("  arena bytes    %llu\n", static_cast<unsigned long long>(info.arena_bytes));
   std::printf("  state bytes    %llu\n", static_cast<unsigned long long>(info.state_bytes));
   std::printf("  tokenizer      %s\n", info.tokenizer_kind.c_str());
+  std::printf("  stop ids      ");
+  for (size_t i = 0; i < info.stop_ids.size(); ++i) std::printf("%s %d", i ? "," : "", info.stop_ids[i]);
+  std::printf("%s\n", info.stop_ids.empty() ? " none" : "");
   std::printf("  kernels        %s\n", info.kernel_isa.c_str());
   if (!info.labels.empty()) {
     std::printf("  labels         %s:", info.multi_label ? "multi-label" : "one of");

@@ -38,6 +38,9 @@ std::string model_info_json(const Model& model, double load_ms, const std::vecto
       .key("max_context").value(info.max_context)
       .key("tokenizer").value(info.has_tokenizer)
       .key("tokenizer_kind").value(info.tokenizer_kind)
+      .key("stop_ids").begin_array();
+  for (int32_t id : info.stop_ids) json.value(id);
+  json.end_array()
       .key("isa").value(info.kernel_isa)
       .key("load_ms").value(load_ms)
       .key("ops").begin_object();

@@ -48,7 +48,7 @@ fb::DetachedBuffer build_model(const Graph& graph, uint64_t weights_offset) {
   }
   const TokenizerData& tok = graph.tokenizer;
   fb::Offset<schema::Tokenizer> tokenizer;
-  if (tok.kind != TokenizerKind::None || tok.bos_id >= 0 || tok.eos_id >= 0) {
+  if (tok.kind != TokenizerKind::None || tok.bos_id >= 0 || tok.eos_id >= 0 || !tok.stop_ids.empty()) {
     const auto pieces = b.CreateVectorOfStrings(tok.pieces);
     const auto scores = b.CreateVector(tok.scores);
     const auto merge_left = b.CreateVector(tok.merge_left);
@@ -56,11 +56,15 @@ fb::DetachedBuffer build_model(const Graph& graph, uint64_t weights_offset) {
     const auto special_ids = b.CreateVector(tok.special_ids);
     const auto continuing_prefix = b.CreateString(tok.continuing_prefix);
     const auto charsmap = b.CreateVector(tok.precompiled_charsmap);
+    // Absent rather than empty, as in files older than them.
+    const auto stop_ids = tok.stop_ids.empty() ? 0 : b.CreateVector(tok.stop_ids);
+    const auto special_flags = tok.special_flags.empty() ? 0 : b.CreateVector(tok.special_flags);
     tokenizer = CreateTokenizer(b, tok.kind, pieces, scores, tok.bos_id, tok.eos_id, tok.unk_id,
                                 tok.byte_fallback_base, tok.add_dummy_prefix, merge_left, merge_right, special_ids,
                                 tok.lowercase, tok.strip_accents, tok.split_cjk, continuing_prefix,
                                 tok.max_word_chars, tok.cls_id, tok.sep_id, tok.pad_id, charsmap,
-                                tok.remove_extra_whitespaces, tok.append_eos, tok.pre_tokenizer, tok.digit_group);
+                                tok.remove_extra_whitespaces, tok.append_eos, tok.pre_tokenizer, tok.digit_group,
+                                stop_ids, special_flags);
   }
   const auto architecture = b.CreateString(graph.architecture);
   const auto source = b.CreateString(graph.source);

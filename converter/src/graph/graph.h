@@ -54,6 +54,8 @@ struct TokenizerData {
   bool add_dummy_prefix = true;
   std::vector<int32_t> merge_left, merge_right;  // ByteLevelBpe, by rank
   std::vector<int32_t> special_ids;
+  std::vector<schema::AddedTokenFlags> special_flags;  // special_ids[i]'s; empty: every one matches literally
+  std::vector<int32_t> stop_ids;                       // every id that ends generation, eos_id among them
   // WordPiece
   bool lowercase = false, strip_accents = false, split_cjk = true;
   std::string continuing_prefix;

@@ -82,9 +82,23 @@ std::pair<std::string, std::string> merge_pair(const std::string& path, const js
   return {merge.at(0).get<std::string>(), merge.at(1).get<std::string>()};
 }
 
-// Added tokens (specials like <|endoftext|> or [CLS]) are matched in the text before the model splits it. Those
-// past the model's vocabulary (e.g. the whitespace runs CodeGen's packaging of GPT-2 adds) have no embedding in it
-// and are left out.
+// An added token's matching flags (schema::AddedTokenFlags). A token without "normalized" is normalized unless it is
+// special, as AddedToken::from makes it.
+schema::AddedTokenFlags added_token_flags(const json& added) {
+  using Flags = schema::AddedTokenFlags;
+  const bool special = added.value("special", false);
+  Flags flags = Flags::NONE;
+  if (added.value("lstrip", false)) flags |= Flags::Lstrip;
+  if (added.value("rstrip", false)) flags |= Flags::Rstrip;
+  if (added.value("single_word", false)) flags |= Flags::SingleWord;
+  if (added.value("normalized", !special)) flags |= Flags::Normalized;
+  if (special) flags |= Flags::Special;
+  return flags;
+}
+
+// Added tokens (specials like <|endoftext|> or [CLS]) are matched in the text before the model splits it, with
+// their flags. Those past the model's vocabulary (e.g. the whitespace runs CodeGen's packaging of GPT-2 adds) have no
+// embedding in it and are left out.
 void read_added_tokens(const std::string& path, const json& tokenizer, int vocab_size, TokenizerData& tok,
                        std::map<std::string, int>& ids) {
   for (const json& added : tokenizer.value("added_tokens", json::array())) {
@@ -95,6 +109,7 @@ void read_added_tokens(const std::string& path, const json& tokenizer, int vocab
     tok.pieces[id] = content;
     ids[content] = id;
     tok.special_ids.push_back(id);
+    tok.special_flags.push_back(added_token_flags(added));
   }
 }
 
@@ -113,6 +128,7 @@ TokenizerData read_sentencepiece_bpe(const std::string& path, const json& tokeni
   // Their literal text is a piece like any other here (LLaMA's <s> and </s> never occur in prompts).
   read_added_tokens(path, tokenizer, vocab_size, tok, ids);
   tok.special_ids.clear();
+  tok.special_flags.clear();
   // HF ranks merges; this runtime kind picks the merge whose result scores highest, so score = -rank.
   const json& merges = model.value("merges", json::array());
   for (size_t rank = 0; rank < merges.size(); ++rank) {

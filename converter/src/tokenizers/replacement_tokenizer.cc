@@ -19,6 +19,10 @@ bool is_replacement_tokenizer(const std::string& path) {
   return extension == ".json" || extension == ".txt" || extension == ".spm" || extension == ".model";
 }
 
+const char* replacement_tokenizer_kinds() {
+  return "a tokenizer.json, a BERT vocab.txt or a SentencePiece .model / .spm";
+}
+
 TokenizerData read_replacement_tokenizer(const std::string& path, int vocab_size) {
   const std::string extension = extension_of(path);
   if (extension == ".json") {

@@ -11,6 +11,9 @@ namespace edgeformer::converter {
 // Whether `path` is one of the kinds above.
 bool is_replacement_tokenizer(const std::string& path);
 
+// The kinds above, for messages: "a tokenizer.json, a BERT vocab.txt or a SentencePiece .model / .spm".
+const char* replacement_tokenizer_kinds();
+
 // The tokenizer in `path`, one of the kinds above, whose ids must fit `vocab_size`. Throws ConvertError for a
 // tokenizer.json of a kind the runtime does not implement.
 TokenizerData read_replacement_tokenizer(const std::string& path, int vocab_size);

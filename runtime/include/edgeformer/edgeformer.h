@@ -47,6 +47,10 @@ int ef_model_vocab_size(const ef_model* model);
 int ef_model_max_context(const ef_model* model);
 int32_t ef_model_bos_id(const ef_model* model);
 int32_t ef_model_eos_id(const ef_model* model);
+/* Every id that ends generation (EOS first, then e.g. Llama 3's <|eot_id|>, Qwen's <|im_end|>): *count ids, valid
+ * while the model lives. ef_model_is_stop_id: 1 if `id` is one of them, else 0. */
+const int32_t* ef_model_stop_ids(const ef_model* model, size_t* count);
+int ef_model_is_stop_id(const ef_model* model, int32_t id);
 
 /* Writes up to `capacity` ids; *count gets the number the text needs (EF_OUT_OF_RANGE if more than capacity). */
 ef_status ef_tokenize(const ef_model* model, const char* text, int add_bos, int32_t* ids, size_t capacity,

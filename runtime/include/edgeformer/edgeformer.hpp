@@ -63,6 +63,7 @@ struct ModelInfo {
   bool has_tokenizer = false;
   // sentencepiece_bpe, byte_level_bpe, wordpiece or none. Only wordpiece loses text (case, accents, spacing).
   std::string tokenizer_kind;
+  std::vector<int32_t> stop_ids;  // as Model::stop_ids()
   std::string kernel_isa;  // the kernels this CPU runs: scalar, avx2, avx512vnni (EDGEFORMER_ISA may lower it)
   // Sequence classifiers: the class of each logit (config.json id2label), and whether classes are independent
   // (multi-label: a sigmoid each) or exclusive (a softmax over all).
@@ -108,6 +109,10 @@ class Model {
   Status translation_text(const std::vector<int32_t>& target, std::string* text) const;
   int32_t bos_id() const;
   int32_t eos_id() const;
+  // Every id that ends generation: eos_id() first, then the others the model's folder names (generation_config.json
+  // and config.json eos_token_id lists, tokenizer_config.json's eos_token: Llama 3's <|eot_id|>, Qwen's <|im_end|>).
+  const std::vector<int32_t>& stop_ids() const;
+  bool is_stop_id(int32_t id) const;
 
   const LoadedModel& impl() const { return *impl_; }
 
@@ -219,8 +224,9 @@ bool truncate_keeping_last(std::vector<int32_t>* ids, size_t max_tokens);
 std::vector<double> class_probabilities(const float* logits, size_t count, bool multi_label);
 
 // Text generation from a prompt, one token at a time, as `edgeformer generate` and the Python package run it: the
-// first token is sampled from the prompt's logits, each later one after decoding the one before; it stops at EOS or
-// BOS (as llama2.c: BOS starts a new text) and when the context is full. Nothing is allocated after construction.
+// first token is sampled from the prompt's logits, each later one after decoding the one before; it stops at any of
+// the model's stop ids or BOS (as llama2.c: BOS starts a new text) and when the context is full. Nothing is
+// allocated after construction.
 class Generator {
  public:
   enum class Stop { kNone, kEos, kContext };
@@ -235,8 +241,9 @@ class Generator {
 
  private:
   Session& session_;
+  const Model& model_;
   Sampler sampler_;
-  int32_t eos_, bos_, previous_ = -1;
+  int32_t bos_, previous_ = -1;
   bool started_ = false, first_ = true;
 };
 

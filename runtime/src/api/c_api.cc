@@ -100,6 +100,13 @@ int ef_model_max_context(const ef_model* model) { return model ? model->model->i
 int32_t ef_model_bos_id(const ef_model* model) { return model ? model->model->bos_id() : -1; }
 int32_t ef_model_eos_id(const ef_model* model) { return model ? model->model->eos_id() : -1; }
 
+const int32_t* ef_model_stop_ids(const ef_model* model, size_t* count) {
+  if (count != nullptr) *count = model ? model->model->stop_ids().size() : 0;
+  return model && !model->model->stop_ids().empty() ? model->model->stop_ids().data() : nullptr;
+}
+
+int ef_model_is_stop_id(const ef_model* model, int32_t id) { return model && model->model->is_stop_id(id) ? 1 : 0; }
+
 ef_status ef_tokenize(const ef_model* model, const char* text, int add_bos, int32_t* ids, size_t capacity,
                       size_t* count) {
   if (model == nullptr) return null_argument("model");

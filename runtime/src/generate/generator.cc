@@ -3,7 +3,7 @@
 namespace edgeformer {
 
 Generator::Generator(Session& session, const Model& model, const SamplerOptions& options)
-    : session_(session), sampler_(session.vocab_size(), options), eos_(model.eos_id()), bos_(model.bos_id()) {}
+    : session_(session), model_(model), sampler_(session.vocab_size(), options), bos_(model.bos_id()) {}
 
 Status Generator::start(const int32_t* prompt, size_t count) {
   started_ = false;
@@ -28,7 +28,7 @@ Status Generator::next(int32_t* token, Stop* stop) {
   }
   first_ = false;
   const int32_t next = sampler_.sample(session_.logits());
-  if (next == eos_ || next == bos_) {
+  if (model_.is_stop_id(next) || next == bos_) {
     *stop = Stop::kEos;
     started_ = false;
     return Status();

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <new>
 
 #include "loader/model_impl.h"
@@ -72,5 +73,11 @@ Status Model::detokenize(int32_t previous, int32_t id, std::string* text) const 
 
 int32_t Model::bos_id() const { return impl_->tokenizer.bos; }
 int32_t Model::eos_id() const { return impl_->tokenizer.eos; }
+const std::vector<int32_t>& Model::stop_ids() const { return impl_->tokenizer.stop_ids; }
+
+bool Model::is_stop_id(int32_t id) const {
+  const std::vector<int32_t>& stops = impl_->tokenizer.stop_ids;
+  return std::find(stops.begin(), stops.end(), id) != stops.end();
+}
 
 }  // namespace edgeformer

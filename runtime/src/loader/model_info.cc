@@ -43,6 +43,7 @@ void describe(LoadedModel* impl) {
     case TokenizerKind::kSentencePieceUnigram: info.tokenizer_kind = "sentencepiece_unigram"; break;
     default: info.tokenizer_kind = "none"; break;
   }
+  info.stop_ids = impl->tokenizer.stop_ids;
   info.kernel_isa = kernels::isa_name(impl->kernels->isa);
   std::map<std::string, int> counts;
   auto tensor_info = [&](int id) {

@@ -70,6 +70,44 @@ Status bind_sentencepiece_unigram(const schema::Tokenizer* def, TokenizerTables*
   return Status();
 }
 
+// eos, then the file's stop ids (absent before they existed), each once and inside [0, count).
+Status bind_stop_ids(const schema::Tokenizer* def, int32_t count, TokenizerTables* tok) {
+  if (tok->eos >= 0) tok->stop_ids.push_back(tok->eos);
+  if (const auto* stops = def->stop_ids()) {
+    for (int32_t id : *stops) {
+      if (id < 0 || id >= count) return invalid("tokenizer: stop id " + std::to_string(id) + " out of range");
+      if (std::find(tok->stop_ids.begin(), tok->stop_ids.end(), id) == tok->stop_ids.end()) tok->stop_ids.push_back(id);
+    }
+  }
+  return Status();
+}
+
+Status bind_added_tokens(const schema::Tokenizer* def, int32_t count, TokenizerTables* tok) {
+  const auto* specials = def->special_ids();
+  if (specials == nullptr) return Status();
+  const auto* flags = def->special_flags();
+  if (flags != nullptr && flags->size() != specials->size())
+    return invalid("tokenizer: special_flags must have one entry per special id");
+  for (flatbuffers::uoffset_t i = 0; i < specials->size(); ++i) {
+    const int32_t id = specials->Get(i);
+    if (id < 0 || id >= count) return invalid("tokenizer: added token id out of range");
+    std::string text = def->pieces()->Get(id)->str();
+    if (text.empty()) return invalid("tokenizer: added token " + std::to_string(id) + " is empty");
+    using Flags = schema::AddedTokenFlags;
+    const Flags f = flags ? flags->Get(i) : Flags::NONE;
+    const auto has = [f](Flags flag) { return (f & flag) != Flags::NONE; };
+    const int pass = has(Flags::Normalized) ? 1 : 0;
+    const unsigned char first = static_cast<unsigned char>(text[0]);
+    tok->added_by_first_byte[pass][first].push_back(
+        {std::move(text), id, has(Flags::Lstrip), has(Flags::Rstrip), has(Flags::SingleWord)});
+  }
+  for (auto& pass : tok->added_by_first_byte)
+    for (auto& bucket : pass)
+      std::stable_sort(bucket.begin(), bucket.end(),
+                       [](const auto& a, const auto& b) { return a.text.size() > b.text.size(); });
+  return Status();
+}
+
 }  // namespace
 
 Status bind_tokenizer(const schema::Model& m, TokenizerTables* tok) {
@@ -83,7 +121,7 @@ Status bind_tokenizer(const schema::Model& m, TokenizerTables* tok) {
     tok->bos = def->bos_id();
     tok->eos = def->eos_id();
     tok->pad = def->pad_id();
-    return Status();
+    return bind_stop_ids(def, vocab, tok);
   }
   const schema::TokenizerKind kind = def->kind();
   if (kind != schema::TokenizerKind::SentencePieceBpe && kind != schema::TokenizerKind::ByteLevelBpe &&
@@ -125,17 +163,8 @@ Status bind_tokenizer(const schema::Model& m, TokenizerTables* tok) {
   if (sentencepiece) tok->scores.assign(def->scores()->begin(), def->scores()->end());
   const auto space = tok->piece_ids.find(" ");
   tok->space = space == tok->piece_ids.end() ? -1 : space->second;
-  if (const auto* specials = def->special_ids()) {
-    for (int32_t id : *specials) {
-      if (id < 0 || id >= count) return invalid("tokenizer: added token id out of range");
-      const std::string text = def->pieces()->Get(id)->str();
-      if (text.empty()) return invalid("tokenizer: added token " + std::to_string(id) + " is empty");
-      tok->specials_by_first_byte[static_cast<unsigned char>(text[0])].emplace_back(text, id);
-    }
-    for (auto& bucket : tok->specials_by_first_byte)
-      std::stable_sort(bucket.begin(), bucket.end(),
-                       [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
-  }
+  if (Status s = bind_stop_ids(def, count, tok); !s.ok()) return s;
+  if (Status s = bind_added_tokens(def, count, tok); !s.ok()) return s;
   if (kind == schema::TokenizerKind::ByteLevelBpe) return bind_byte_level_bpe(def, tok);
   if (kind == schema::TokenizerKind::SentencePieceUnigram) return bind_sentencepiece_unigram(def, tok);
   if (kind == schema::TokenizerKind::WordPiece) {

@@ -8,13 +8,6 @@ namespace edgeformer {
 
 namespace {
 
-// The added token whose text starts at text[i] (the longest if several do), or null.
-const std::pair<std::string, int32_t>* special_at(const TokenizerTables& t, const std::string& text, size_t i) {
-  for (const auto& special : t.specials_by_first_byte[static_cast<unsigned char>(text[i])])
-    if (text.compare(i, special.first.size(), special.first) == 0) return &special;
-  return nullptr;
-}
-
 Status encode_stretch(const TokenizerTables& t, const std::string& text, bool at_start, std::vector<int32_t>* ids) {
   if (text.empty()) return Status();
   switch (t.kind) {
@@ -42,19 +35,16 @@ Status tokenize(const TokenizerTables& t, const std::string& text, bool add_bos,
   // An encoder's tokenizer frames the text with [CLS] / [SEP] (<s> / </s> for XLM-R style unigram ones).
   const int32_t first = t.cls >= 0 ? t.cls : t.append_eos ? -1 : t.bos;
   if (add_bos && first >= 0) ids->push_back(first);
-  size_t stretch = 0;
-  for (size_t i = 0; i < text.size();) {
-    const auto* special = special_at(t, text, i);
-    if (special == nullptr) {
-      ++i;
+  std::vector<TextSegment> segments;
+  split_added_tokens(t, text, &segments);
+  for (const TextSegment& segment : segments) {
+    if (segment.id >= 0) {
+      ids->push_back(segment.id);
       continue;
     }
-    if (Status s = encode_stretch(t, text.substr(stretch, i - stretch), stretch == 0, ids); !s.ok()) return s;
-    ids->push_back(special->second);
-    i += special->first.size();
-    stretch = i;
+    const std::string stretch = text.substr(segment.begin, segment.end - segment.begin);
+    if (Status s = encode_stretch(t, stretch, segment.begin == 0, ids); !s.ok()) return s;
   }
-  if (Status s = encode_stretch(t, text.substr(stretch), stretch == 0, ids); !s.ok()) return s;
   if (add_bos && t.sep >= 0) ids->push_back(t.sep);
   if (add_bos && t.append_eos && t.eos >= 0) ids->push_back(t.eos);
   return Status();

@@ -1,7 +1,7 @@
 #pragma once
 // Text <-> token ids with the tokenizer inside the model: SentencePiece-style BPE (llama2.c, LLaMA 1/2), byte-level
-// BPE (GPT-2), WordPiece (BERT) and SentencePiece unigram (Marian). tokenize() validates the UTF-8, cuts out the added (special) tokens, and hands
-// each stretch of text between them to the model's kind.
+// BPE (GPT-2), WordPiece (BERT) and SentencePiece unigram (Marian). tokenize() validates the UTF-8, cuts out the
+// added (special) tokens, and hands each stretch of text between them to the model's kind.
 #include <string>
 #include <vector>
 
@@ -20,6 +20,17 @@ inline bool is_white_space(char32_t c) {
   return (c >= 0x09 && c <= 0x0d) || c == 0x20 || c == 0x85 || c == 0xa0 || c == 0x1680 ||
          (c >= 0x2000 && c <= 0x200a) || c == 0x2028 || c == 0x2029 || c == 0x202f || c == 0x205f || c == 0x3000;
 }
+
+// A stretch of the text: an added token (id >= 0, with any whitespace its flags take) or text for the model's kind
+// (id -1).
+struct TextSegment {
+  size_t begin, end;
+  int32_t id;
+};
+// Cuts the added tokens out of valid UTF-8 text, as Hugging Face's AddedVocabulary does (added_tokens.cc): appends
+// segments that cover the text in order. Normalized tokens are matched in the text itself, which is what the kinds'
+// normalizers give for the text they see in practice (byte-level BPE has none).
+void split_added_tokens(const TokenizerTables& t, const std::string& text, std::vector<TextSegment>* segments);
 
 // The kinds, each on valid UTF-8 without added tokens; `at_start` says whether the stretch begins the text.
 Status encode_sentencepiece_bpe(const TokenizerTables& t, const std::string& text, bool at_start,

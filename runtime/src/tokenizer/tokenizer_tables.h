@@ -23,9 +23,18 @@ struct TokenizerTables {
   std::vector<float> scores;
   std::unordered_map<std::string, int32_t> piece_ids;
   int32_t bos = -1, eos = -1, unk = -1, byte_base = -1, space = -1;
+  // The ids that end generation: eos first, then the file's stop_ids, each once.
+  std::vector<int32_t> stop_ids;
   bool add_dummy_prefix = false;
-  // Added tokens, matched literally before the model's own splitting: by first byte, longest first.
-  std::vector<std::pair<std::string, int32_t>> specials_by_first_byte[256];
+  // Added tokens, cut out before the model's own splitting (tokenizer.cc), with Hugging Face's AddedToken flags.
+  struct AddedToken {
+    std::string text;
+    int32_t id;
+    bool lstrip, rstrip, single_word;
+  };
+  // [0]: matched in the whole text first; [1]: the normalized ones, then matched in the text between those. Each by
+  // first byte, longest first.
+  std::vector<AddedToken> added_by_first_byte[2][256];
   // Byte-level BPE: the piece of each single byte, and the merges by (left << 32 | right).
   struct Merge {
     int32_t rank, merged;
