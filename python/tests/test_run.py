@@ -119,6 +119,17 @@ def test_tokenize_round_trip(stories):
     assert model.detokenize(ids[1:], previous=ids[0]) == "Once upon a time, a cat."
 
 
+def test_stop_ids_come_from_the_folder(tmp_path):
+    folder = tmp_path / "qwen2"
+    folder.mkdir()
+    config = json.loads((FIXTURES / "qwen2-tiny" / "config.json").read_text())
+    (folder / "config.json").write_text(json.dumps(dict(config, eos_token_id=[2, 7])))
+    (folder / "model.safetensors").symlink_to(FIXTURES / "qwen2-tiny" / "model.safetensors")
+    (folder / "generation_config.json").write_text(json.dumps({"eos_token_id": [9, 2]}))
+    edgeformer.convert(folder, tmp_path / "m.eft")
+    assert edgeformer.Model(tmp_path / "m.eft").stop_ids == [2, 9, 7]
+
+
 def test_python_m_edgeformer_mirrors_the_cli(stories):
     path = str(stories["stories-f32"])
     printed = subprocess.run([cli(), "generate", path, "--prompt", "Once upon a time", "-n", "24"], check=True,
