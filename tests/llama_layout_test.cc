@@ -6,7 +6,10 @@
 // RoPE, head_dim 16 where hidden / heads is 12); llama-bias-tiny: LlamaForCausalLM with attention_bias,
 // mlp_bias and head_dim 16 where hidden / heads is 12; mistral-tiny: MistralForCausalLM with a sliding window of 8
 // (prompts of 40 run through the ring caches); phi3-tiny: Phi3ForCausalLM (fused qkv and gate_up, half the head
-// rotary, LongRoPE, a sliding window of 24). Converted like any Hugging Face folder (the family table).
+// rotary, LongRoPE, a sliding window of 24); gemma-tiny, gemma2-tiny, gemma3-tiny (tests/reference/
+// make_gemma_fixture.py): GemmaForCausalLM, Gemma2ForCausalLM and Gemma3ForCausalLM ((1 + weight) norms, scaled
+// embeddings, GeGLU; output norms, query_pre_attn_scalar, soft-capping, alternating sliding and global layers,
+// per-head q/k norms, a local RoPE base). Converted like any Hugging Face folder (the family table).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -117,7 +120,8 @@ TEST_P(LlamaLayout, Int8StaysWithinItsBudget) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, LlamaLayout,
-                         ::testing::Values("qwen2-tiny", "qwen3-tiny", "llama-bias-tiny", "mistral-tiny", "phi3-tiny"),
+                         ::testing::Values("qwen2-tiny", "qwen3-tiny", "llama-bias-tiny", "mistral-tiny", "phi3-tiny",
+                                           "gemma-tiny", "gemma2-tiny", "gemma3-tiny"),
                          [](const ::testing::TestParamInfo<std::string>& info) {
                            std::string name = info.param.substr(0, info.param.find("-tiny"));
                            name.erase(std::remove(name.begin(), name.end(), '-'), name.end());

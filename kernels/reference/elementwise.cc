@@ -8,6 +8,10 @@ void add_f32_ref(const float* a, const float* b, size_t count, float* y) {
   for (size_t i = 0; i < count; ++i) y[i] = a[i] + b[i];
 }
 
+void multiply_f32_ref(const float* a, const float* b, size_t count, float* y) {
+  for (size_t i = 0; i < count; ++i) y[i] = a[i] * b[i];
+}
+
 void scale_f32_ref(const float* x, size_t count, float scale, float* y) {
   for (size_t i = 0; i < count; ++i) y[i] = x[i] * scale;
 }

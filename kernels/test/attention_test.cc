@@ -17,6 +17,7 @@ namespace {
 struct AttentionProblem {
   size_t rows, heads, kv_heads, head_dim, pos0;
   float score_scale = 0.0f;  // 0: 1 / sqrt(head_dim)
+  float logit_softcap = 0.0f;
   size_t bidirectional_keys = 0;  // 0: causal; else every row sees keys 0 .. bidirectional_keys - 1
   std::vector<float> q, k_cache, v_cache;
   size_t q_stride, kv_stride, out_stride, context;
@@ -45,6 +46,7 @@ struct AttentionProblem {
                     rows,     heads,    kv_heads,       head_dim,       pos0,      scale()};
     a.causal = bidirectional_keys == 0;
     a.keys = bidirectional_keys;
+    a.logit_softcap = logit_softcap;
     if (cache_type == KvCacheType::kF16) {
       a.cache_type = cache_type;
       a.k_cache = k_half.data();
@@ -117,6 +119,7 @@ struct AttentionProblem {
           for (size_t i = 0; i < head_dim; ++i)
             s += double(qh[i]) * k_cache[t * kv_stride + kv_head * head_dim + i];
           scores[t] = s * scale();
+          if (logit_softcap > 0.0f) scores[t] = logit_softcap * std::tanh(scores[t] / logit_softcap);
         }
         const double max = *std::max_element(scores.begin(), scores.end());
         double sum = 0.0;
@@ -276,6 +279,22 @@ TEST_P(AttentionTest, SubrangesWriteOnlyTheirSlices) {
         else
           ASSERT_NEAR(part[r * p.out_stride + i], whole[r * p.out_stride + i], kAttentionMaxAbsError) << r << " " << i;
       }
+    }
+  }
+}
+
+// Gemma 2's soft-capped scores: cap * tanh(score / cap) before the softmax, scores large enough that the cap
+// matters (prefill tiles and a decode row, f32 and f16 caches).
+TEST_P(AttentionTest, SoftCappedScoresMatchNaive) {
+  std::mt19937 rng(27);
+  for (size_t rows : {1, 9}) {
+    for (KvCacheType type : {KvCacheType::kF32, KvCacheType::kF16}) {
+      AttentionProblem p(rng, rows, 4, 2, 32, 20);
+      p.score_scale = 2.0f;
+      p.logit_softcap = 3.0f;
+      p.store_caches_as(type);
+      SCOPED_TRACE(testing::Message() << "rows=" << rows << " cache " << int(type));
+      ExpectMatchesNaive(p, kAttentionMaxAbsError);
     }
   }
 }

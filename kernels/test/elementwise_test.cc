@@ -9,7 +9,8 @@
 namespace edgeformer::kernels {
 namespace {
 
-using AddTest = VariantTest<AddF32Fn>;
+using AddTest = VariantTest<BinaryF32Fn>;
+using MultiplyTest = VariantTest<BinaryF32Fn>;
 
 // A sum is one rounding in every variant: bit-identical to a + b, at every tail length, in place too.
 TEST_P(AddTest, MatchesNaiveAndMayAlias) {
@@ -27,7 +28,24 @@ TEST_P(AddTest, MatchesNaiveAndMayAlias) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Variants, AddTest, testing::ValuesIn(variants_of(&KernelSet::add_f32)),
-                         variant_name<AddF32Fn>);
+                         variant_name<BinaryF32Fn>);
+
+// A product is one rounding in every variant: bit-identical to a * b, at every tail length, in place too.
+TEST_P(MultiplyTest, MatchesNaiveAndMayAlias) {
+  std::mt19937 rng(23);
+  for (size_t count : {size_t{1}, size_t{7}, size_t{8}, size_t{31}, size_t{32}, size_t{65}, size_t{1000}}) {
+    std::vector<float> a = random_floats(rng, count);
+    const std::vector<float> b = random_floats(rng, count);
+    std::vector<float> y(count);
+    GetParam().fn(a.data(), b.data(), count, y.data());
+    for (size_t i = 0; i < count; ++i) ASSERT_EQ(y[i], a[i] * b[i]) << count << " " << i;
+    GetParam().fn(a.data(), b.data(), count, a.data());
+    EXPECT_EQ(a, y);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Variants, MultiplyTest, testing::ValuesIn(variants_of(&KernelSet::multiply_f32)),
+                         variant_name<BinaryF32Fn>);
 
 using SwiGluTest = VariantTest<SwiGluF32Fn>;
 

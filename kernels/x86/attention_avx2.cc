@@ -254,7 +254,8 @@ void attention_f32_avx2(const AttentionArgs& args, size_t row_begin, size_t row_
   static constexpr auto kByChunks = attend_table(std::make_index_sequence<kMaxChunks>{});
   const size_t chunks = (args.head_dim + kLanes - 1) / kLanes;
   const bool whole_chunks = args.head_dim % kLanes == 0;
-  if (chunks == 0 || chunks > kMaxChunks || (args.cache_type != KvCacheType::kF32 && !whole_chunks)) {
+  // Soft-capped scores (Gemma 2) take the reference.
+  if (args.logit_softcap != 0.0f || chunks == 0 || chunks > kMaxChunks || (args.cache_type != KvCacheType::kF32 && !whole_chunks)) {
     attention_f32_ref(args, row_begin, row_end, head_begin, head_end);
     return;
   }

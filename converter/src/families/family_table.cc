@@ -10,6 +10,9 @@
   FAMILY(qwen3)                           \
   FAMILY(mistral)                         \
   FAMILY(phi3)                            \
+  FAMILY(gemma)                           \
+  FAMILY(gemma2)                          \
+  FAMILY(gemma3_text)                     \
   FAMILY(bert)                            \
   FAMILY(marian)
 

@@ -112,6 +112,8 @@ Status check_attention(const OperatorCheck& c) {
       a->rope_style() != schema::RopeStyle::None)
     return c.fail("unknown rope style");
   if (Status s = check_rope(c); !s.ok()) return s;
+  for (float f : {a->scale(), a->logit_softcap()})
+    if (!(f >= 0.0f) || !std::isfinite(f)) return c.fail("scale and logit_softcap must be finite, >= 0");
   const int64_t q_dim = int64_t{heads} * head_dim, kv_dim = int64_t{kv_heads} * head_dim;
   const int q = c.op.inputs[0], k = c.op.inputs[1], v = c.op.inputs[2], out = c.op.outputs[0];
   if (!c.is_matrix(q, q_dim) || !c.is_matrix(out, q_dim) || !c.same_rows(q, out))
@@ -155,6 +157,11 @@ kernels::RopeSpec rope_spec(SessionImpl& s, const schema::AttentionOptions& a, s
   }
   kernels::rope_inverse_frequencies(static_cast<float>(theta), dim, inv_freq);
   return {inv_freq, dim, scale, style};
+}
+
+// The factor of q . k: the options', else 1 / sqrt(head_dim).
+float score_scale(const schema::AttentionOptions& a) {
+  return a.scale() > 0.0f ? a.scale() : 1.0f / std::sqrt(static_cast<float>(a.head_dim()));
 }
 
 struct AttentionTask {
@@ -228,9 +235,10 @@ Status run_bidirectional_attention(SessionImpl& s, const BoundOperator& op, size
   AttentionTask task{};
   task.args = {q, q_dim, k, tensor_data<const float>(s, op.inputs[2]), kv_dim,
                tensor_data<float>(s, op.outputs[0]), q_dim, n, heads, kv_heads, head_dim,
-               0, 1.0f / std::sqrt(static_cast<float>(head_dim))};
+               0, score_scale(a)};
   task.args.causal = false;
   task.args.keys = tokens;
+  task.args.logit_softcap = a.logit_softcap();
   run_attention_task(s, task, tokens);
   return Status();
 }
@@ -267,7 +275,8 @@ Status run_attention(SessionImpl& s, const BoundOperator& op, size_t rows) {
   float* v_scales = a.v_scales() >= 0 ? tensor_data<float>(s, a.v_scales()) : nullptr;
   AttentionTask task{};
   task.args = {q, q_dim, k_cache_data, v_cache_data, kv_dim, out, q_dim, n, heads, kv_heads, head_dim,
-               static_cast<size_t>(position), 1.0f / std::sqrt(static_cast<float>(head_dim))};
+               static_cast<size_t>(position), score_scale(a)};
+  task.args.logit_softcap = a.logit_softcap();
   if (k_cache.dtype == DType::F16) task.args.cache_type = kernels::KvCacheType::kF16;
   if (k_cache.dtype == DType::I8) {
     task.args.cache_type = kernels::KvCacheType::kI8;

@@ -18,6 +18,55 @@ using nlohmann::json;
 
 namespace {
 
+bool is_gemma(const std::string& family) {
+  return family == "gemma" || family == "gemma2" || family == "gemma3_text";
+}
+
+// The feed-forward's gate: silu (LLaMA's layout), or Gemma's GELU (hidden_activation, else hidden_act; the tanh
+// approximation unless the config says the exact one).
+schema::GateActivation gate_activation(const json& config, const std::string& path, const std::string& family) {
+  if (!is_gemma(family)) {
+    const std::string act = config_value_or<std::string>(config, path, "hidden_act", "silu");
+    if (act != "silu") throw ConvertError(path + ": hidden_act \"" + act + "\" is not supported (silu)");
+    return schema::GateActivation::Silu;
+  }
+  const char* key = config.contains("hidden_activation") && !config["hidden_activation"].is_null()
+                        ? "hidden_activation"
+                        : "hidden_act";
+  const std::string act = config_value_or<std::string>(config, path, key, "gelu_pytorch_tanh");
+  if (act == "gelu_pytorch_tanh" || act == "gelu_new" || act == "gelu_fast") return schema::GateActivation::GeluTanh;
+  if (act == "gelu") return schema::GateActivation::Gelu;
+  throw ConvertError(path + ": " + key + " \"" + act + "\" is not supported (gelu_pytorch_tanh, gelu)");
+}
+
+// Gemma's config beyond LLaMA's: the embedding scale, and for Gemma 2 / 3 the output norms, the score scale, the
+// soft-caps and Gemma 3's local RoPE base.
+void read_gemma_config(const json& config, const std::string& path, const std::string& family, LlamaConfig& c) {
+  c.embedding_scale = std::sqrt(float(c.dim));
+  if (family == "gemma") return;
+  c.output_norms = true;
+  const float scalar = config_value_or<float>(config, path, "query_pre_attn_scalar", float(c.head_size()));
+  if (!(scalar > 0.0f)) throw ConvertError(path + ": \"query_pre_attn_scalar\" must be positive");
+  c.attention_scale = 1.0f / std::sqrt(scalar);
+  c.attention_softcap = config_value_or<float>(config, path, "attn_logit_softcapping", 0.0f);
+  c.final_softcap = config_value_or<float>(config, path, "final_logit_softcapping", 0.0f);
+  if (c.attention_softcap < 0.0f || c.final_softcap < 0.0f)
+    throw ConvertError(path + ": soft-capping values must be positive");
+  if (family == "gemma3_text") c.local_rope_theta = config_value_or<float>(config, path, "rope_local_base_freq", 10000.0f);
+}
+
+// Gemma's RMSNorms scale by (1 + weight), as transformers computes it in float32: folded into the weights here.
+void fold_gemma_norms(LlamaCheckpoint& ckpt) {
+  auto fold = [](std::vector<float>& w) {
+    for (float& v : w) v = 1.0f + v;
+  };
+  fold(ckpt.final_norm);
+  for (LlamaLayerWeights& w : ckpt.layers)
+    for (std::vector<float>* norm : {&w.attention_norm, &w.ffn_norm, &w.q_norm, &w.k_norm, &w.post_attention_norm,
+                                     &w.post_ffn_norm})
+      fold(*norm);
+}
+
 // Rows [first, first + count) of a row-major matrix of `cols` columns.
 std::vector<float> row_block(const std::vector<float>& m, int64_t first, int64_t count, int64_t cols) {
   return std::vector<float>(m.begin() + first * cols, m.begin() + (first + count) * cols);
@@ -28,14 +77,20 @@ std::vector<float> row_block(const std::vector<float>& m, int64_t first, int64_t
 // layer_types names "sliding_attention". LLaMA has none.
 std::vector<int> read_sliding_windows(const json& config, const std::string& path, const std::string& family,
                                       int layers) {
-  if (family == "llama") return {};
+  if (family == "llama" || family == "gemma") return {};
   const int window = config_value_or<int>(config, path, "sliding_window", 0);
   if (family == "mistral" || family == "phi3") {
     if (window == 0) return {};
     if (window < 1) throw ConvertError(path + ": \"sliding_window\" must be positive, found " + std::to_string(window));
     return std::vector<int>(size_t(layers), window);
   }
-  if (!config_value_or<bool>(config, path, "use_sliding_window", false)) return {};
+  if (family == "gemma2" || family == "gemma3_text") {
+    // Gemma 2 alternates sliding and global layers (the even ones slide); Gemma 3 slides on all but every
+    // sliding_window_pattern-th; layer_types, when present, says it per layer.
+    if (window < 1) throw ConvertError(path + ": \"sliding_window\" must be positive, found " + std::to_string(window));
+  } else if (!config_value_or<bool>(config, path, "use_sliding_window", false)) {
+    return {};
+  }
   if (window < 1)
     throw ConvertError(path + ": \"use_sliding_window\" needs a positive \"sliding_window\", found " +
                        std::to_string(window));
@@ -51,6 +106,12 @@ std::vector<int> read_sliding_windows(const json& config, const std::string& pat
                            "\" is not supported (full_attention, sliding_attention)");
       if (types[l] == "sliding_attention") windows[l] = window;
     }
+    return windows;
+  }
+  if (family == "gemma2" || family == "gemma3_text") {
+    const int pattern = family == "gemma2" ? 2 : config_value_or<int>(config, path, "sliding_window_pattern", 6);
+    if (pattern < 1) throw ConvertError(path + ": \"sliding_window_pattern\" must be positive");
+    for (int l = 0; l < layers; ++l) windows[l] = (l + 1) % pattern != 0 ? window : 0;
     return windows;
   }
   const int first = config_value_or<int>(config, path, "max_window_layers", layers);
@@ -72,8 +133,7 @@ LlamaCheckpoint read_llama_layout(const std::string& folder, const std::string& 
   for (const char* key : {"quantization_config"})
     if (config.contains(key) && !config[key].is_null())
       throw ConvertError(config_path + ": \"" + key + "\" is not supported: " + config[key].dump());
-  const std::string act = config_value_or<std::string>(config, config_path, "hidden_act", "silu");
-  if (act != "silu") throw ConvertError(config_path + ": hidden_act \"" + act + "\" is not supported (silu)");
+  const bool gemma = is_gemma(family);
 
   LlamaCheckpoint ckpt;
   ckpt.source = "huggingface:" + folder;
@@ -102,8 +162,10 @@ LlamaCheckpoint read_llama_layout(const std::string& folder, const std::string& 
   const bool attention_bias = config_value_or<bool>(config, config_path, "attention_bias", false);
   c.qkv_bias = family == "qwen2" || attention_bias;
   c.o_bias = family != "qwen2" && attention_bias;
-  c.qk_norm = family == "qwen3";
+  c.qk_norm = family == "qwen3" || family == "gemma3_text";
   c.mlp_bias = family == "llama" && config_value_or<bool>(config, config_path, "mlp_bias", false);
+  c.ffn_activation = gate_activation(config, config_path, family);
+  if (gemma) read_gemma_config(config, config_path, family, c);
   check_llama_config(c, config_path);
   c.rope_scaling = read_rope_scaling(config, config_path, c.rotary_dim(), c.rope_theta, c.max_context);
   check_llama_config(c, config_path);
@@ -141,7 +203,13 @@ LlamaCheckpoint read_llama_layout(const std::string& folder, const std::string& 
       w.q_norm = weights.read_f32(p + "self_attn.q_norm.weight", {int64_t(c.head_size())});
       w.k_norm = weights.read_f32(p + "self_attn.k_norm.weight", {int64_t(c.head_size())});
     }
-    w.ffn_norm = weights.read_f32(p + "post_attention_layernorm.weight", {dim});
+    if (c.output_norms) {
+      w.post_attention_norm = weights.read_f32(p + "post_attention_layernorm.weight", {dim});
+      w.ffn_norm = weights.read_f32(p + "pre_feedforward_layernorm.weight", {dim});
+      w.post_ffn_norm = weights.read_f32(p + "post_feedforward_layernorm.weight", {dim});
+    } else {
+      w.ffn_norm = weights.read_f32(p + "post_attention_layernorm.weight", {dim});
+    }
     if (fused) {
       std::vector<float> gate_up = weights.read_f32(p + "mlp.gate_up_proj.weight", {2 * hidden, dim});
       w.w_gate = row_block(gate_up, 0, hidden, dim);
@@ -158,7 +226,8 @@ LlamaCheckpoint read_llama_layout(const std::string& folder, const std::string& 
     }
   }
   ckpt.final_norm = weights.read_f32("model.norm.weight", {dim});
-  const bool tied = config_value_or<bool>(config, config_path, "tie_word_embeddings", false);
+  if (gemma) fold_gemma_norms(ckpt);
+  const bool tied = config_value_or<bool>(config, config_path, "tie_word_embeddings", gemma);
   // Some tied checkpoints also store lm_head.weight; the embedding is the one copy kept.
   if (!tied) ckpt.classifier = weights.read_f32("lm_head.weight", {vocab, dim});
 
@@ -186,5 +255,8 @@ LlamaCheckpoint read_hf_qwen2(const std::string& folder) { return read_llama_lay
 LlamaCheckpoint read_hf_qwen3(const std::string& folder) { return read_llama_layout(folder, "qwen3"); }
 LlamaCheckpoint read_hf_mistral(const std::string& folder) { return read_llama_layout(folder, "mistral"); }
 LlamaCheckpoint read_hf_phi3(const std::string& folder) { return read_llama_layout(folder, "phi3"); }
+LlamaCheckpoint read_hf_gemma(const std::string& folder) { return read_llama_layout(folder, "gemma"); }
+LlamaCheckpoint read_hf_gemma2(const std::string& folder) { return read_llama_layout(folder, "gemma2"); }
+LlamaCheckpoint read_hf_gemma3_text(const std::string& folder) { return read_llama_layout(folder, "gemma3_text"); }
 
 }  // namespace edgeformer::converter

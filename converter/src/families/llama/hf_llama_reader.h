@@ -15,5 +15,10 @@ LlamaCheckpoint read_hf_qwen2(const std::string& folder);
 LlamaCheckpoint read_hf_qwen3(const std::string& folder);
 LlamaCheckpoint read_hf_mistral(const std::string& folder);
 LlamaCheckpoint read_hf_phi3(const std::string& folder);
+// Gemma (gemma), Gemma 2 (gemma2) and Gemma 3's text model (gemma3_text): (1 + weight) norms, scaled embeddings,
+// GeGLU; Gemma 2 / 3 output norms, query_pre_attn_scalar, soft-capping, alternating sliding and global layers.
+LlamaCheckpoint read_hf_gemma(const std::string& folder);
+LlamaCheckpoint read_hf_gemma2(const std::string& folder);
+LlamaCheckpoint read_hf_gemma3_text(const std::string& folder);
 
 }  // namespace edgeformer::converter

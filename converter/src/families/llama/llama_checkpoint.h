@@ -40,6 +40,17 @@ struct LlamaConfig {
   // layers), 0 for full attention; empty: every layer full.
   std::vector<int> sliding_windows;
 
+  // Gemma: embeddings times sqrt(dim), a GELU gate, norms scaling by (1 + weight) (folded into the weights when
+  // read). Gemma 2 / 3: norms of the attention's and the feed-forward's outputs before their residual adds, scores
+  // scaled by query_pre_attn_scalar^-0.5 (attention_scale; 0: 1 / sqrt(head_dim)), soft-capped scores and logits
+  // (0: none), and (Gemma 3) the sliding layers' own unscaled RoPE base.
+  float embedding_scale = 1.0f;
+  schema::GateActivation ffn_activation = schema::GateActivation::Silu;
+  bool output_norms = false;
+  float attention_scale = 0.0f;
+  float attention_softcap = 0.0f, final_softcap = 0.0f;
+  float local_rope_theta = 0.0f;
+
   int head_size() const { return head_dim > 0 ? head_dim : dim / heads; }
   int rotary_dim() const { return rope_dim > 0 ? rope_dim : head_size(); }
   int sliding_window(int layer) const { return sliding_windows.empty() ? 0 : sliding_windows[layer]; }
@@ -50,6 +61,7 @@ struct LlamaLayerWeights {
   // Empty where the config has no bias.
   std::vector<float> bq, bk, bv, bo, b_gate, b_up, b_down;
   std::vector<float> q_norm, k_norm;  // [head_dim] with qk_norm, else empty
+  std::vector<float> post_attention_norm, post_ffn_norm;  // [dim] with output_norms, else empty
 };
 
 struct LlamaCheckpoint {

@@ -43,6 +43,8 @@ class LlamaGraphBuilder : GraphBuilder {
       ids.q_norm = bias(p + "q_norm", w.q_norm);
       ids.k_norm = bias(p + "k_norm", w.k_norm);
       ids.ffn_norm = f32_weight(p + "ffn_norm", w.ffn_norm, {c_.dim});
+      ids.post_attention_norm = bias(p + "post_attention_norm", w.post_attention_norm);
+      ids.post_ffn_norm = bias(p + "post_ffn_norm", w.post_ffn_norm);
       ids.w_gate = linear_weight(p + "w_gate", w.w_gate, c_.hidden_dim, c_.dim);
       ids.w_up = linear_weight(p + "w_up", w.w_up, c_.hidden_dim, c_.dim);
       ids.w_down = linear_weight(p + "w_down", w.w_down, c_.dim, c_.hidden_dim);
@@ -67,6 +69,7 @@ class LlamaGraphBuilder : GraphBuilder {
     int attention_norm, wq, wk, wv, wo, ffn_norm, w_gate, w_up, w_down;
     int bq, bk, bv, bo, b_gate, b_up, b_down;  // -1: no bias
     int q_norm, k_norm;                        // -1: no per-head norm
+    int post_attention_norm, post_ffn_norm;    // -1: no output norms
     KvCache cache;
   };
 
@@ -76,11 +79,16 @@ class LlamaGraphBuilder : GraphBuilder {
     return f32_weight(name, values, {static_cast<int64_t>(values.size())});
   }
 
-  // Every layer's rotary embedding: theta, the style, and what rope_scaling made of them.
-  void set_rope(schema::AttentionOptionsT& attention) const {
+  // A layer's rotary embedding: theta, the style, and what rope_scaling made of them; Gemma 3's sliding layers
+  // have their own base and no scaling.
+  void set_rope(schema::AttentionOptionsT& attention, int layer) const {
     attention.rope_theta = c_.rope_theta;
     attention.rope_style = c_.rope_style;
     attention.rope_dim = c_.rope_dim;
+    if (c_.local_rope_theta > 0.0f && c_.sliding_window(layer) > 0) {
+      attention.rope_theta = c_.local_rope_theta;
+      return;
+    }
     attention.rope_inverse_frequencies = rope_inverse_frequencies_;
     attention.rope_long_inverse_frequencies = rope_long_inverse_frequencies_;
     attention.rope_original_context = c_.rope_scaling.original_context;
@@ -104,7 +112,9 @@ class LlamaGraphBuilder : GraphBuilder {
     const int position = activation(names::kPosition, DType::I32, {1}, false);
     entry_->inputs = {tokens, position};
     int x = rows_tensor("embedding", c_.dim, true);
-    op({embedding_, tokens}, {x}, schema::EmbeddingOptionsT());
+    schema::EmbeddingOptionsT embedding;
+    embedding.scale = c_.embedding_scale;
+    op({embedding_, tokens}, {x}, embedding);
     for (int l = 0; l < c_.layers; ++l) {
       const LayerIds& w = layers_[l];
       const std::string p = "layers." + std::to_string(l) + ".";
@@ -116,21 +126,38 @@ class LlamaGraphBuilder : GraphBuilder {
       const int v = fully_connected(p + "v", h, w.wv, true, w.bv);
       const int attended = rows_tensor(p + "attention", c_.heads * head_dim, true);
       schema::AttentionOptionsT attention = attention_options(c_.heads, c_.kv_heads, head_dim);
-      set_rope(attention);
+      set_rope(attention, l);
       set_cache(attention, w.cache);
+      attention.scale = c_.attention_scale;
+      attention.logit_softcap = c_.attention_softcap;
       op({q, k, v, position}, {attended}, attention);
-      x = add(p + "attention_residual", x, fully_connected(p + "o", attended, w.wo, true, w.bo), c_.dim);
+      int o = fully_connected(p + "o", attended, w.wo, true, w.bo);
+      if (w.post_attention_norm >= 0) o = rms_norm(p + "post_attention_norm", o, w.post_attention_norm, true);
+      x = add(p + "attention_residual", x, o, c_.dim);
       const int g = rms_norm(p + "ffn_norm", x, w.ffn_norm, true);
       const int gate = fully_connected(p + "gate", g, w.w_gate, true, w.b_gate);
       const int up = fully_connected(p + "up", g, w.w_up, true, w.b_up);
-      const int swiglu = rows_tensor(p + "swiglu", c_.hidden_dim, true);
-      op({gate, up}, {swiglu}, schema::SwiGluOptionsT());
-      x = add(p + "ffn_residual", x, fully_connected(p + "down", swiglu, w.w_down, true, w.b_down), c_.dim);
+      const bool silu = c_.ffn_activation == schema::GateActivation::Silu;
+      const int gated = rows_tensor(p + (silu ? "swiglu" : "geglu"), c_.hidden_dim, true);
+      schema::SwiGluOptionsT glu;
+      glu.activation = c_.ffn_activation;
+      op({gate, up}, {gated}, glu);
+      int ffn = fully_connected(p + "down", gated, w.w_down, true, w.b_down);
+      if (w.post_ffn_norm >= 0) ffn = rms_norm(p + "post_ffn_norm", ffn, w.post_ffn_norm, true);
+      x = add(p + "ffn_residual", x, ffn, c_.dim);
     }
     const int last = rows_tensor("last_row", c_.dim, false);
     op({x}, {last}, schema::LastRowOptionsT());
     const int normed = rms_norm("final_norm", last, final_norm_, false);
-    const int logits = fully_connected(names::kLogits, normed, classifier_, false);
+    int logits = fully_connected(c_.final_softcap > 0.0f ? "uncapped_logits" : names::kLogits, normed, classifier_,
+                                 false);
+    if (c_.final_softcap > 0.0f) {
+      const int capped = rows_tensor(names::kLogits, c_.vocab_size, false);
+      schema::SoftCapOptionsT cap;
+      cap.cap = c_.final_softcap;
+      op({logits}, {capped}, cap);
+      logits = capped;
+    }
     entry_->outputs = {logits};
     plan_entry(graph_, *entry_);
   }

@@ -46,6 +46,9 @@ struct AttentionArgs {
   size_t out_stride;
   size_t rows, heads, kv_heads, head_dim, pos0;
   float scale;           // usually 1 / sqrt(head_dim)
+  // > 0: scores become logit_softcap * tanh(score / logit_softcap) before the softmax (Gemma 2). The SIMD variants
+  // leave such calls to the reference.
+  float logit_softcap = 0.0f;
   KvCacheType cache_type = KvCacheType::kF32;
   const float* k_scales = nullptr;  // int8 caches: [context][kv_heads]
   const float* v_scales = nullptr;

@@ -4,9 +4,10 @@
 
 namespace edgeformer::kernels {
 
-// y = a + b (residual connection); y may alias a or b.
-using AddF32Fn = void (*)(const float* a, const float* b, size_t count, float* y);
+// y = a + b (residual connection), y = a * b (a gated feed-forward's product); y may alias a or b.
+using BinaryF32Fn = void (*)(const float* a, const float* b, size_t count, float* y);
 void add_f32_ref(const float* a, const float* b, size_t count, float* y);
+void multiply_f32_ref(const float* a, const float* b, size_t count, float* y);
 
 // y = x * scale (scaled embeddings); y may alias x.
 using ScaleF32Fn = void (*)(const float* x, size_t count, float scale, float* y);
