@@ -1,6 +1,7 @@
 // Graphs LLaMA never has, written by the converter's own planner and writer, and the encoder operators' refusals.
 #include <gtest/gtest.h>
 
+#include "conversion.h"
 #include "model_loader_test_support.h"
 
 namespace edgeformer::testing {
@@ -143,6 +144,51 @@ TEST_F(ModelLoader, CorruptEncoderOperatorsAreRefused) {
     auto& normalize = op_of(m, schema::OperatorOptions::L2NormalizeOptions);
     ASSERT_TRUE(const_cast<schema::L2NormalizeOptions*>(normalize.options_as_L2NormalizeOptions())->mutate_epsilon(0));
   }, "epsilon");
+}
+
+// The decoders' extras: rotary options (rope_dim, frequency tables, the original context), sliding windows whose
+// caches are not the window, soft-caps and scales, gate activations.
+TEST_F(ModelLoader, CorruptDecoderExtrasAreRefused) {
+  const std::string fixtures = std::string(EDGEFORMER_SOURCE_DIR) + "/tests/fixtures/";
+  auto convert = [&](const std::string& fixture) {
+    converter::ConversionRequest request;
+    request.input = fixtures + fixture;
+    request.output = tmp_.file(fixture + ".eft");
+    converter::convert_model(request, nullptr);
+    return converter::read_file_bytes(request.output);
+  };
+  const std::vector<uint8_t> phi3 = convert("phi3-tiny"), gemma2 = convert("gemma2-tiny");
+  ASSERT_TRUE(open_both(phi3).ok());
+  ASSERT_TRUE(open_both(gemma2).ok());
+  const auto attention = [](Model& m) -> schema::AttentionOptions& { return first_attention(m, "prefill"); };
+  expect_rejected(phi3, [&](Model& m) { ASSERT_TRUE(attention(m).mutate_rope_dim(7)); }, "rope_dim 7");
+  expect_rejected(phi3, [&](Model& m) { ASSERT_TRUE(attention(m).mutate_rope_dim(64)); }, "at most head dim");
+  expect_rejected(phi3, [&](Model& m) {
+    ASSERT_TRUE(attention(m).mutate_rope_inverse_frequencies(tensor_id(m, "final_norm")));
+  }, "RoPE frequencies");
+  expect_rejected(phi3, [&](Model& m) { ASSERT_TRUE(attention(m).mutate_rope_original_context(0)); },
+                  "original context");
+  expect_rejected(phi3, [&](Model& m) { ASSERT_TRUE(attention(m).mutate_rope_attention_factor(-1.0f)); },
+                  "rope_attention_factor");
+  expect_rejected(phi3, [&](Model& m) { ASSERT_TRUE(attention(m).mutate_sliding_window(5)); }, "rings");
+  expect_rejected(gemma2, [&](Model& m) { ASSERT_TRUE(attention(m).mutate_logit_softcap(-3.0f)); }, "logit_softcap");
+  expect_rejected(gemma2, [&](Model& m) { ASSERT_TRUE(attention(m).mutate_scale(NAN)); }, "scale");
+  const auto each_op = [](Model& m, const std::function<void(schema::Operator&)>& edit) {
+    auto* ops = entry_named(m, "decode").mutable_operators();
+    for (flatbuffers::uoffset_t i = 0; i < ops->size(); ++i) edit(*ops->GetMutableObject(i));
+  };
+  expect_rejected(gemma2, [&](Model& m) {
+    each_op(m, [](schema::Operator& op) {
+      if (const auto* cap = op.options_as_SoftCapOptions())
+        ASSERT_TRUE(const_cast<schema::SoftCapOptions*>(cap)->mutate_cap(0.0f));
+    });
+  }, "cap must be positive");
+  expect_rejected(gemma2, [&](Model& m) {
+    each_op(m, [](schema::Operator& op) {
+      if (const auto* glu = op.options_as_SwiGluOptions())
+        ASSERT_TRUE(const_cast<schema::SwiGluOptions*>(glu)->mutate_activation(schema::GateActivation(9)));
+    });
+  }, "gate activation");
 }
 
 }  // namespace
