@@ -173,7 +173,8 @@ void BM_QuantizeRows(benchmark::State& state, Isa isa) {
 void BM_AttentionDecode(benchmark::State& state, Isa isa) {
   if (!use_isa(state, isa)) return;
   const AttentionF32Fn attention = kernel_set(isa).attention_f32;
-  const size_t context = state.range(0), heads = 12, head_dim = 64, dim = heads * head_dim;
+  // 768 wide: 12 heads of 64 (LLaMA-110M, GPT-2) or 3 of 256 (Gemma's head).
+  const size_t context = state.range(0), head_dim = state.range(1), heads = 768 / head_dim, dim = heads * head_dim;
   const auto k = random_values<float>(context * dim, 1.0f), v = random_values<float>(context * dim, 1.0f);
   const auto q = random_values<float>(dim, 1.0f);
   std::vector<float> out(dim);
@@ -241,9 +242,9 @@ BENCHMARK_CAPTURE(BM_FullyConnectedQ4, avx512vnni, Isa::kAvx512Vnni) EDGEFORMER_
 BENCHMARK_CAPTURE(BM_QuantizeRows, scalar, Isa::kScalar)->Args({128, 768});
 BENCHMARK_CAPTURE(BM_QuantizeRows, avx2, Isa::kAvx2)->Args({128, 768});
 BENCHMARK_CAPTURE(BM_QuantizeRows, avx512, Isa::kAvx512Vnni)->Args({128, 768});
-BENCHMARK_CAPTURE(BM_AttentionDecode, scalar, Isa::kScalar)->Arg(2048);
-BENCHMARK_CAPTURE(BM_AttentionDecode, avx2, Isa::kAvx2)->Arg(2048);
-BENCHMARK_CAPTURE(BM_AttentionDecode, avx512, Isa::kAvx512Vnni)->Arg(2048);
+BENCHMARK_CAPTURE(BM_AttentionDecode, scalar, Isa::kScalar)->Args({2048, 64})->Args({2048, 256})->Args({256, 64})->Args({256, 256});
+BENCHMARK_CAPTURE(BM_AttentionDecode, avx2, Isa::kAvx2)->Args({2048, 64})->Args({2048, 256})->Args({256, 64})->Args({256, 256});
+BENCHMARK_CAPTURE(BM_AttentionDecode, avx512, Isa::kAvx512Vnni)->Args({2048, 64})->Args({2048, 256});
 BENCHMARK_CAPTURE(BM_Rope, scalar, Isa::kScalar)->Arg(1)->Arg(128);
 BENCHMARK_CAPTURE(BM_Rope, avx2, Isa::kAvx2)->Arg(1)->Arg(128);
 BENCHMARK_CAPTURE(BM_AttentionPrefill, scalar, Isa::kScalar)->Arg(512);

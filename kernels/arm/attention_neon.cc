@@ -105,7 +105,7 @@ void attention_f32_neon(const AttentionArgs& args, size_t row_begin, size_t row_
                                size_t head_end) {
   static constexpr auto kByChunks = attend_table(std::make_index_sequence<kMaxChunks>{});
   const size_t chunks = args.head_dim / kLanes;
-  // Soft-capped scores (Gemma 2) take the reference.
+  // Soft-capped scores (Gemma 2) take the reference (not yet in this kernel).
   if (args.logit_softcap != 0.0f || chunks == 0 || chunks > kMaxChunks || args.head_dim % kLanes != 0) {
     attention_f32_ref(args, row_begin, row_end, head_begin, head_end);
     return;

@@ -28,8 +28,7 @@ float score(const AttentionArgs& args, const float* q, size_t t, size_t kv_head)
   const size_t base = t * args.kv_stride + kv_head * args.head_dim;
   float acc = 0.0f;
   for (size_t i = 0; i < args.head_dim; ++i) acc += q[i] * cache_at<T>(args.k_cache, base + i);
-  const float s = acc * row_scale<T>(args.k_scales, t, args.kv_heads, kv_head) * args.scale;
-  return args.logit_softcap > 0.0f ? args.logit_softcap * tanhf(s / args.logit_softcap) : s;
+  return soft_capped(args, acc * row_scale<T>(args.k_scales, t, args.kv_heads, kv_head) * args.scale);
 }
 
 // The output slice of (row, head) doubles as the accumulator of the softmax-weighted sum of V, so the kernel

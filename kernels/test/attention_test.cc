@@ -148,7 +148,7 @@ class AttentionTest : public VariantTest<AttentionF32Fn> {
 
   void ExpectMatchesNaiveOverShapes(size_t heads, size_t kv_heads) {
     std::mt19937 rng(15 + heads * 31 + kv_heads);
-    for (size_t head_dim : {1, 3, 17, 64, 65, 128, 129}) {
+    for (size_t head_dim : {1, 3, 17, 64, 65, 128, 129, 256, 257}) {
       for (size_t pos0 : {0, 1, 16, 63}) {
         // AVX-512 tiles hold 16 rows, AVX2 tiles 8; fewer than 4 rows go one by one. 9: one partial tile of 16, or
         // a tile of 8 and a row; 13: a tile of 8 and a partial one of 5; 20: a tile of 16 and one of 4, or 8, 8, 4.
@@ -284,17 +284,19 @@ TEST_P(AttentionTest, SubrangesWriteOnlyTheirSlices) {
 }
 
 // Gemma 2's soft-capped scores: cap * tanh(score / cap) before the softmax, scores large enough that the cap
-// matters (prefill tiles and a decode row, f32 and f16 caches).
+// matters (prefill tiles and a decode row, f32 and f16 caches, Gemma 2's head of 256).
 TEST_P(AttentionTest, SoftCappedScoresMatchNaive) {
   std::mt19937 rng(27);
-  for (size_t rows : {1, 9}) {
-    for (KvCacheType type : {KvCacheType::kF32, KvCacheType::kF16}) {
-      AttentionProblem p(rng, rows, 4, 2, 32, 20);
-      p.score_scale = 2.0f;
-      p.logit_softcap = 3.0f;
-      p.store_caches_as(type);
-      SCOPED_TRACE(testing::Message() << "rows=" << rows << " cache " << int(type));
-      ExpectMatchesNaive(p, kAttentionMaxAbsError);
+  for (size_t head_dim : {32, 256}) {
+    for (size_t rows : {1, 9}) {
+      for (KvCacheType type : {KvCacheType::kF32, KvCacheType::kF16}) {
+        AttentionProblem p(rng, rows, 4, 2, head_dim, 20);
+        p.score_scale = 2.0f;
+        p.logit_softcap = 3.0f;
+        p.store_caches_as(type);
+        SCOPED_TRACE(testing::Message() << "head_dim=" << head_dim << " rows=" << rows << " cache " << int(type));
+        ExpectMatchesNaive(p, kAttentionMaxAbsError);
+      }
     }
   }
 }

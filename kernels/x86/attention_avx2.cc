@@ -28,8 +28,9 @@ using x86::exp_non_positive;
 using x86::horizontal_sum;
 
 constexpr size_t kLanes = 8;
-// Heads up to 16 x 8 = 128 floats; wider ones take the reference kernel.
-constexpr size_t kMaxChunks = 16;
+// Heads up to 32 x 8 = 256 floats (Gemma's); wider ones take the reference kernel. The row kernel's accumulators
+// spill to the stack past 16 chunks, which still beats the reference several times.
+constexpr size_t kMaxChunks = 32;
 constexpr size_t kMaxHeadDim = kMaxChunks * kLanes;
 
 // Loads 8 cache elements of type T as floats (int8 codes without their scale). f16 and int8 rows are only read in
@@ -66,7 +67,7 @@ void attend_one(const AttentionArgs& args, size_t r, size_t h) {
     for (size_t c = 1; c < C; ++c)
       sum = _mm256_fmadd_ps(_mm256_maskload_ps(q + c * kLanes, mask_of(c)),
                             load_cache<T>(args.k_cache, k + c * kLanes, mask_of(c)), sum);
-    return horizontal_sum(sum) * row_scale(args.k_scales, t) * args.scale;
+    return soft_capped(args, horizontal_sum(sum) * row_scale(args.k_scales, t) * args.scale);
   };
   // Values enter already multiplied by their row's scale (int8) or as they are.
   auto value = [&](size_t t, size_t c) {
@@ -195,6 +196,15 @@ void attend_tile(const AttentionArgs& args, size_t r0, size_t rows, size_t h) {
     for (size_t d = 0; d < head_dim; ++d)
       for (size_t j = 0; j < kLanes; ++j)
         score[j] = _mm256_fmadd_ps(q_lanes[d], _mm256_broadcast_ss(k + j * k_stride + d), score[j]);
+    if (args.logit_softcap > 0.0f) {
+      // One tanh per score: a fraction of the score's own head_dim FMAs.
+      alignas(32) float lanes[kLanes];
+      for (size_t j = 0; j < kLanes; ++j) {
+        _mm256_store_ps(lanes, score[j]);
+        for (float& v : lanes) v = soft_capped(args, v);
+        score[j] = _mm256_load_ps(lanes);
+      }
+    }
     // Key t0 + j is visible to lane i when t0 + j <= first + i, and exists when j < count.
     __m256 visible[kLanes];
     __m256 block_max = minus_infinity;
@@ -254,8 +264,7 @@ void attention_f32_avx2(const AttentionArgs& args, size_t row_begin, size_t row_
   static constexpr auto kByChunks = attend_table(std::make_index_sequence<kMaxChunks>{});
   const size_t chunks = (args.head_dim + kLanes - 1) / kLanes;
   const bool whole_chunks = args.head_dim % kLanes == 0;
-  // Soft-capped scores (Gemma 2) take the reference.
-  if (args.logit_softcap != 0.0f || chunks == 0 || chunks > kMaxChunks || (args.cache_type != KvCacheType::kF32 && !whole_chunks)) {
+  if (chunks == 0 || chunks > kMaxChunks || (args.cache_type != KvCacheType::kF32 && !whole_chunks)) {
     attention_f32_ref(args, row_begin, row_end, head_begin, head_end);
     return;
   }

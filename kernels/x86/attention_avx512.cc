@@ -273,7 +273,7 @@ void attention_f32_avx512(const AttentionArgs& args, size_t row_begin, size_t ro
   static constexpr Attend kByChunks[kMaxChunks] = {attend<1>, attend<2>, attend<3>, attend<4>,
                                                    attend<5>, attend<6>, attend<7>, attend<8>};
   const size_t chunks = (args.head_dim + kLanes - 1) / kLanes;
-  // Soft-capped scores (Gemma 2) take the reference.
+  // Soft-capped scores (Gemma 2) take the reference (not yet in this kernel).
   if (args.logit_softcap != 0.0f || chunks == 0 || chunks > kMaxChunks) {
     attention_f32_ref(args, row_begin, row_end, head_begin, head_end);
     return;

@@ -1,6 +1,7 @@
 #pragma once
 // Multi-head attention with grouped-query heads, causal over a KV cache or bidirectional over a sequence (encoders,
 // cross-attention), and rotary position embedding.
+#include <cmath>
 #include <cstddef>
 
 namespace edgeformer::kernels {
@@ -46,8 +47,7 @@ struct AttentionArgs {
   size_t out_stride;
   size_t rows, heads, kv_heads, head_dim, pos0;
   float scale;           // usually 1 / sqrt(head_dim)
-  // > 0: scores become logit_softcap * tanh(score / logit_softcap) before the softmax (Gemma 2). The SIMD variants
-  // leave such calls to the reference.
+  // > 0: scores become logit_softcap * tanh(score / logit_softcap) before the softmax (Gemma 2; soft_capped()).
   float logit_softcap = 0.0f;
   KvCacheType cache_type = KvCacheType::kF32;
   const float* k_scales = nullptr;  // int8 caches: [context][kv_heads]
@@ -56,6 +56,11 @@ struct AttentionArgs {
   bool causal = true;
   size_t keys = 0;
 };
+
+// A score after the call's soft-cap, in every variant: cap * tanh(score / cap), or the score without a cap.
+inline float soft_capped(const AttentionArgs& args, float score) {
+  return args.logit_softcap > 0.0f ? args.logit_softcap * std::tanh(score / args.logit_softcap) : score;
+}
 
 // How many keys row r sees: [0, visible_keys(args, r)).
 inline size_t visible_keys(const AttentionArgs& args, size_t r) { return args.causal ? args.pos0 + r + 1 : args.keys; }
@@ -72,8 +77,9 @@ using AttentionF32Fn = void (*)(const AttentionArgs& args, size_t row_begin, siz
 void attention_f32_ref(const AttentionArgs& args, size_t row_begin, size_t row_end, size_t head_begin,
                               size_t head_end);
 
-// The x86 variants run the same algorithm with head vectors in registers; heads wider than 128 (and, for AVX2, f16
-// and int8 caches whose head_dim is not a multiple of 8) use the reference. NEON takes heads whose head_dim is a
+// The x86 variants run the same algorithm with head vectors in registers. AVX2 takes heads up to 256 wide (Gemma's)
+// and soft-capped scores; f16 and int8 caches whose head_dim is not a multiple of 8 use the reference. AVX-512
+// takes heads up to 128 without a soft-cap; others use the reference. NEON takes heads whose head_dim is a
 // multiple of 4, up to 128; others use the reference.
 
 }  // namespace edgeformer::kernels
