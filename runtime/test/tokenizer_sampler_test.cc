@@ -131,11 +131,10 @@ TEST_F(Tokenizer, DetokenizeRejectsIdsOutsideTheVocabulary) {
   EXPECT_EQ(model_->detokenize(-1, 5, nullptr).code(), StatusCode::kInvalidArgument);
 }
 
-// A Hugging Face tokenizer.json (LLaMA 1/2 kind: BPE, byte_fallback, "▁" for spaces) built from tok512.bin the
-// way Hugging Face converts SentencePiece models (merges ranked by the merged piece's score) must tokenize exactly
-// as the llama2.c file does.
-TEST_F(Tokenizer, HuggingFaceTokenizerJsonEncodesLikeTheLlama2cTokenizer) {
-  std::ifstream in(dir_ + "/tok512.bin", std::ios::binary);
+// tok512.bin as a Hugging Face tokenizer.json (LLaMA 1/2 kind: BPE, byte_fallback, "▁" for spaces), converted the
+// way Hugging Face converts SentencePiece models (merges ranked by the merged piece's score), with `added_tokens`.
+nlohmann::json tok512_as_tokenizer_json(const std::string& dir, const nlohmann::json& added_tokens) {
+  std::ifstream in(dir + "/tok512.bin", std::ios::binary);
   int32_t max_length = 0;
   in.read(reinterpret_cast<char*>(&max_length), 4);
   std::vector<std::string> pieces;
@@ -150,7 +149,7 @@ TEST_F(Tokenizer, HuggingFaceTokenizerJsonEncodesLikeTheLlama2cTokenizer) {
     pieces.push_back(piece);
     scores.push_back(score);
   }
-  ASSERT_TRUE(in.good());
+  if (!in.good()) throw std::runtime_error("cannot read tok512.bin");
   const auto to_sentencepiece = [](std::string text) {
     std::string out;
     for (char c : text) out += c == ' ' ? std::string("\xe2\x96\x81") : std::string(1, c);
@@ -179,7 +178,15 @@ TEST_F(Tokenizer, HuggingFaceTokenizerJsonEncodesLikeTheLlama2cTokenizer) {
                  {"merges", merge_list}}},
       {"normalizer", {{"type", "Sequence"}, {"normalizers", {{{"type", "Prepend"}, {"prepend", "\xe2\x96\x81"}},
                                                             {{"type", "Replace"}}}}}},
-      {"added_tokens", nlohmann::json::array()}};
+      {"added_tokens", added_tokens}};
+  return tokenizer;
+}
+
+// A Hugging Face tokenizer.json (LLaMA 1/2 kind: BPE, byte_fallback, "▁" for spaces) built from tok512.bin the
+// way Hugging Face converts SentencePiece models (merges ranked by the merged piece's score) must tokenize exactly
+// as the llama2.c file does.
+TEST_F(Tokenizer, HuggingFaceTokenizerJsonEncodesLikeTheLlama2cTokenizer) {
+  const nlohmann::json tokenizer = tok512_as_tokenizer_json(dir_, nlohmann::json::array());
   TempDir hf;
   std::filesystem::copy_file(dir_ + "/hf/config.json", hf.file("config.json"));
   std::filesystem::create_symlink(dir_ + "/hf/model.safetensors", hf.file("model.safetensors"));
@@ -241,6 +248,39 @@ TEST(Sampler, SameSeedSameSequence) {
     differ += x != c.sample(logits.data());
   }
   EXPECT_GT(differ, 0);
+}
+
+// Added tokens of a SentencePiece BPE tokenizer.json are cut out of the text first, as Hugging Face does, and its
+// Prepend normalizer then runs on each stretch between them (each gets the space marker); rstrip takes the spaces
+// after a token into it. Expected ids: the llama2.c tokenizer's for each stretch alone.
+TEST_F(Tokenizer, AddedTokensSplitTheTextAndEachStretchGetsThePrefix) {
+  const nlohmann::json added = nlohmann::json::array(
+      {{{"id", 1}, {"content", "<s>"}, {"special", true}, {"normalized", false}, {"lstrip", false}, {"rstrip", false},
+        {"single_word", false}},
+       {{"id", 2}, {"content", "</s>"}, {"special", true}, {"normalized", false}, {"lstrip", false}, {"rstrip", true},
+        {"single_word", false}}});
+  TempDir hf;
+  std::filesystem::copy_file(dir_ + "/hf/config.json", hf.file("config.json"));
+  std::filesystem::create_symlink(dir_ + "/hf/model.safetensors", hf.file("model.safetensors"));
+  std::ofstream(hf.file("tokenizer.json")) << tok512_as_tokenizer_json(dir_, added).dump();
+  convert_hf(hf.path(), hf.file("m.eft"));
+  auto hf_model = open_or_fail(hf.file("m.eft"));
+  const auto llama2c = [&](const std::string& text, bool bos) {
+    std::vector<int32_t> ids;
+    EXPECT_TRUE(model_->tokenize(text, bos, &ids).ok());
+    return ids;
+  };
+  const auto concat = [](std::vector<std::vector<int32_t>> parts) {
+    std::vector<int32_t> all;
+    for (const auto& p : parts) all.insert(all.end(), p.begin(), p.end());
+    return all;
+  };
+  std::vector<int32_t> got;
+  ASSERT_TRUE(hf_model->tokenize("Once upon</s>   a time<s>Lily", true, &got).ok());
+  EXPECT_EQ(got, concat({llama2c("Once upon", true), {2}, llama2c("a time", false), {1}, llama2c("Lily", false)}));
+  got.clear();
+  ASSERT_TRUE(hf_model->tokenize("<s> a cat", false, &got).ok());
+  EXPECT_EQ(got, concat({{1}, llama2c(" a cat", false)}));
 }
 
 }  // namespace

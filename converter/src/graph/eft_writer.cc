@@ -64,7 +64,7 @@ fb::DetachedBuffer build_model(const Graph& graph, uint64_t weights_offset) {
                                 tok.lowercase, tok.strip_accents, tok.split_cjk, continuing_prefix,
                                 tok.max_word_chars, tok.cls_id, tok.sep_id, tok.pad_id, charsmap,
                                 tok.remove_extra_whitespaces, tok.append_eos, tok.pre_tokenizer, tok.digit_group,
-                                stop_ids, special_flags);
+                                stop_ids, special_flags, tok.dummy_prefix_per_stretch);
   }
   const auto architecture = b.CreateString(graph.architecture);
   const auto source = b.CreateString(graph.source);

@@ -51,7 +51,7 @@ struct TokenizerData {
   std::vector<std::string> pieces;
   std::vector<float> scores;
   int bos_id = -1, eos_id = -1, unk_id = -1, byte_fallback_base = -1;
-  bool add_dummy_prefix = true;
+  bool add_dummy_prefix = true, dummy_prefix_per_stretch = false;
   std::vector<int32_t> merge_left, merge_right;  // ByteLevelBpe, by rank
   std::vector<int32_t> special_ids;
   std::vector<schema::AddedTokenFlags> special_flags;  // special_ids[i]'s; empty: every one matches literally

@@ -125,10 +125,9 @@ TokenizerData read_sentencepiece_bpe(const std::string& path, const json& tokeni
     tok.pieces[id.get<int>()] = sentencepiece_to_text(piece);
     ids[tok.pieces[id.get<int>()]] = id.get<int>();
   }
-  // Their literal text is a piece like any other here (LLaMA's <s> and </s> never occur in prompts).
+  // Added tokens are cut out of the text first, as Hugging Face does (<s> typed in a prompt is BOS; Gemma's
+  // <start_of_turn>, Phi-3's <|user|> are one token each).
   read_added_tokens(path, tokenizer, vocab_size, tok, ids);
-  tok.special_ids.clear();
-  tok.special_flags.clear();
   // HF ranks merges; this runtime kind picks the merge whose result scores highest, so score = -rank.
   const json& merges = model.value("merges", json::array());
   for (size_t rank = 0; rank < merges.size(); ++rank) {
@@ -139,12 +138,16 @@ TokenizerData read_sentencepiece_bpe(const std::string& path, const json& tokeni
   const std::string unk = model.value("unk_token", json()).is_string() ? model["unk_token"].get<std::string>() : "";
   tok.unk_id = ids.count(unk) ? ids[unk] : -1;
   tok.byte_fallback_base = ids.count("<0x00>") ? ids["<0x00>"] : -1;
-  // LLaMA tokenizers prepend a space marker, through the normalizer or the Metaspace pre-tokenizer.
+  // LLaMA tokenizers prepend a space marker, through the normalizer (every stretch between added tokens is
+  // normalized alone, so each gets one) or the Metaspace pre-tokenizer (prepend_scheme "first": the text's start
+  // only; "always", or the older add_prefix_space: every stretch). Gemma's has neither.
   const std::string normalizer = tokenizer.value("normalizer", json()).dump();
   const std::string pre_tokenizer = tokenizer.value("pre_tokenizer", json()).dump();
-  tok.add_dummy_prefix = normalizer.find("\"Prepend\"") != std::string::npos ||
-                         (pre_tokenizer.find("Metaspace") != std::string::npos &&
-                          pre_tokenizer.find("\"never\"") == std::string::npos);
+  const bool prepend = normalizer.find("\"Prepend\"") != std::string::npos;
+  const bool metaspace = pre_tokenizer.find("Metaspace") != std::string::npos &&
+                         pre_tokenizer.find("\"never\"") == std::string::npos;
+  tok.add_dummy_prefix = prepend || metaspace;
+  tok.dummy_prefix_per_stretch = prepend || (metaspace && pre_tokenizer.find("\"first\"") == std::string::npos);
   return tok;
 }
 

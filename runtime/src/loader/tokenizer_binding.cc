@@ -149,6 +149,7 @@ Status bind_tokenizer(const schema::Model& m, TokenizerTables* tok) {
   tok->pad = def->pad_id();
   tok->byte_base = def->byte_fallback_base();
   tok->add_dummy_prefix = def->add_dummy_prefix();
+  tok->dummy_prefix_per_stretch = def->dummy_prefix_per_stretch();
   tok->piece_ids.reserve(static_cast<size_t>(count));
   tok->pieces.reserve(static_cast<size_t>(count));
   for (int32_t id = 0; id < count; ++id) {

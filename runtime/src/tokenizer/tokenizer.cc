@@ -43,7 +43,8 @@ Status tokenize(const TokenizerTables& t, const std::string& text, bool add_bos,
       continue;
     }
     const std::string stretch = text.substr(segment.begin, segment.end - segment.begin);
-    if (Status s = encode_stretch(t, stretch, segment.begin == 0, ids); !s.ok()) return s;
+    const bool at_start = segment.begin == 0 || t.dummy_prefix_per_stretch;
+    if (Status s = encode_stretch(t, stretch, at_start, ids); !s.ok()) return s;
   }
   if (add_bos && t.sep >= 0) ids->push_back(t.sep);
   if (add_bos && t.append_eos && t.eos >= 0) ids->push_back(t.eos);

@@ -26,6 +26,7 @@ struct TokenizerTables {
   // The ids that end generation: eos first, then the file's stop_ids, each once.
   std::vector<int32_t> stop_ids;
   bool add_dummy_prefix = false;
+  bool dummy_prefix_per_stretch = false;  // SentencePiece BPE: before every stretch between added tokens
   // Added tokens, cut out before the model's own splitting (tokenizer.cc), with Hugging Face's AddedToken flags.
   struct AddedToken {
     std::string text;
