@@ -4,6 +4,7 @@ The safetensors format is written and read by hand so that the fixtures do not d
 library under test.
 """
 import json
+import os
 import math
 import struct
 
@@ -97,3 +98,21 @@ def compact_json(obj, indent=0):
         return "[" + ", ".join(format(v, f".{SIGNIFICANT_DIGITS}g") if isinstance(v, float) else json.dumps(v)
                                for v in obj) + "]"
     return json.dumps(obj)
+
+
+def write_checkpoint(out_dir, config, weights):
+    """config.json and model.safetensors in out_dir; returns the weights read back from the file, in float64, so
+    that a reference runs on exactly the committed bytes."""
+    os.makedirs(out_dir, exist_ok=True)
+    with open(os.path.join(out_dir, "config.json"), "w") as f:
+        json.dump(config, f, indent=2, sort_keys=True)
+        f.write("\n")
+    path = os.path.join(out_dir, "model.safetensors")
+    write_safetensors(path, weights)
+    _, _, loaded = read_safetensors(path)
+    return {k: t.double() for k, t in loaded.items()}
+
+
+def write_reference(out_dir, reference):
+    with open(os.path.join(out_dir, "reference.json"), "w") as f:
+        f.write(compact_json(reference) + "\n")

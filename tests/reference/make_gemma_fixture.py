@@ -17,7 +17,6 @@ The forward pass follows transformers' modeling_gemma.py / modeling_gemma2.py / 
 the float32 weights. It is checked for its own mistakes: causality, a token-by-token KV-cache formulation against
 the full recompute, and each feature changing the logits when it is removed.
 """
-import json
 import math
 import os
 import sys
@@ -25,7 +24,7 @@ import sys
 import torch
 import torch.nn.functional as F
 
-from fixture_io import RandomParameters, compact_json, read_safetensors, rounded, write_safetensors
+from fixture_io import RandomParameters, rounded, write_checkpoint, write_reference
 from make_llama_layout_fixture import rotate_half, theta_rotary
 
 WEIGHT_STD = 0.25
@@ -243,17 +242,10 @@ def main():
     for seed, (name, cfg) in enumerate(MODELS.items()):
         torch.manual_seed(100 + seed)
         out_dir = os.path.join(root, name)
-        os.makedirs(out_dir, exist_ok=True)
         weights = make_weights(cfg)
         bos = cfg["bos_token_id"]
         prompts = [[bos]] + [[bos] + torch.randint(3, cfg["vocab_size"], (n - 1,)).tolist() for n in PROMPT_LENGTHS[1:]]
-        with open(os.path.join(out_dir, "config.json"), "w") as f:
-            json.dump(cfg, f, indent=2, sort_keys=True)
-            f.write("\n")
-        path = os.path.join(out_dir, "model.safetensors")
-        write_safetensors(path, weights)
-        _, _, loaded = read_safetensors(path)
-        w64 = {k: t.double() for k, t in loaded.items()}
+        w64 = write_checkpoint(out_dir, cfg, weights)
         self_check(w64, cfg, prompts)
         entries = [{"ids": p, "logits_last": rounded(forward(w64, cfg, p)[-1]), "greedy": greedy(w64, cfg, p, GREEDY_STEPS),
                     "token_by_token": True} for p in prompts]
@@ -263,8 +255,7 @@ def main():
             "greedy_steps": GREEDY_STEPS,
             "prompts": entries,
         }
-        with open(os.path.join(out_dir, "reference.json"), "w") as f:
-            f.write(compact_json(reference) + "\n")
+        write_reference(out_dir, reference)
         print(f"{name}: {len(weights)} tensors, greedy after the long prompt {entries[-1]['greedy']}")
 
 

@@ -23,7 +23,6 @@ transformers' Phi-3 generate() recomputes the cache). It is checked for its own 
 tokens leaves earlier logits unchanged), a token-by-token KV-cache formulation against the full recompute, and each
 feature (every bias kind, the head size, the window) changing the logits when it is removed.
 """
-import json
 import math
 import os
 import sys
@@ -31,7 +30,7 @@ import sys
 import torch
 import torch.nn.functional as F
 
-from fixture_io import RandomParameters, compact_json, read_safetensors, rounded, write_safetensors
+from fixture_io import RandomParameters, rounded, write_checkpoint, write_reference
 
 WEIGHT_STD = 0.25  # peaked attention and logits far apart, so that a wrong detail changes the greedy ids
 GREEDY_STEPS = 12
@@ -303,17 +302,10 @@ def main():
     for seed, (name, cfg) in enumerate(MODELS.items()):
         torch.manual_seed(seed)
         out_dir = os.path.join(root, name)
-        os.makedirs(out_dir, exist_ok=True)
         weights = make_weights(cfg)
         prompts = [[cfg["bos_token_id"]]] + [[cfg["bos_token_id"]] + torch.randint(3, cfg["vocab_size"], (n - 1,)).tolist()
                                              for n in PROMPT_LENGTHS[1:]]
-        with open(os.path.join(out_dir, "config.json"), "w") as f:
-            json.dump(cfg, f, indent=2, sort_keys=True)
-            f.write("\n")
-        path = os.path.join(out_dir, "model.safetensors")
-        write_safetensors(path, weights)
-        _, _, loaded = read_safetensors(path)  # the reference runs on exactly the committed bytes
-        w64 = {k: t.double() for k, t in loaded.items()}
+        w64 = write_checkpoint(out_dir, cfg, weights)
         self_check(w64, cfg, prompts)
         entries = []
         for prompt in prompts:
@@ -326,8 +318,7 @@ def main():
             "greedy_steps": GREEDY_STEPS,
             "prompts": entries,
         }
-        with open(os.path.join(out_dir, "reference.json"), "w") as f:
-            f.write(compact_json(reference) + "\n")
+        write_reference(out_dir, reference)
         print(f"{name}: {len(weights)} tensors, greedy from BOS {entries[0]['greedy']}")
 
 

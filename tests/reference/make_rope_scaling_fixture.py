@@ -16,14 +16,13 @@ token-by-token KV-cache formulation equals the one-call forward and appending to
 unchanged; every type changes the logits of the long prompt against unscaled RoPE; dynamic and longrope leave a
 prompt within the original context as unscaled (short factors aside).
 """
-import json
 import math
 import os
 import sys
 
 import torch
 
-from fixture_io import compact_json, read_safetensors, rounded, write_safetensors
+from fixture_io import rounded, write_checkpoint, write_reference
 from make_llama_layout_fixture import attend, finish_layer, layer_kv, logits_of, make_weights
 
 GREEDY_STEPS = 12
@@ -180,17 +179,10 @@ def main():
     root = sys.argv[1] if len(sys.argv) > 1 else os.path.join("tests", "fixtures")
     torch.manual_seed(7)
     out_dir = os.path.join(root, "llama-rope-tiny")
-    os.makedirs(out_dir, exist_ok=True)
     weights = make_weights(CONFIG)
     prompts = [[CONFIG["bos_token_id"]] + torch.randint(3, CONFIG["vocab_size"], (n - 1,)).tolist()
                for n in PROMPT_LENGTHS]
-    with open(os.path.join(out_dir, "config.json"), "w") as f:
-        json.dump(CONFIG, f, indent=2, sort_keys=True)
-        f.write("\n")
-    path = os.path.join(out_dir, "model.safetensors")
-    write_safetensors(path, weights)
-    _, _, loaded = read_safetensors(path)  # the reference runs on exactly the committed bytes
-    w64 = {k: t.double() for k, t in loaded.items()}
+    w64 = write_checkpoint(out_dir, CONFIG, weights)
     variants = []
     for name, keys in VARIANTS.items():
         cfg = dict(CONFIG, **keys)
@@ -207,8 +199,7 @@ def main():
         "greedy_steps": GREEDY_STEPS,
         "variants": variants,
     }
-    with open(os.path.join(out_dir, "reference.json"), "w") as f:
-        f.write(compact_json(reference) + "\n")
+    write_reference(out_dir, reference)
 
 
 if __name__ == "__main__":
