@@ -30,7 +30,10 @@ std::string usage() {
          "  --max-seq N        KV-cache positions, or an encoder's longest sequence (default: the model's context)\n"
          "  --prefill-chunk N  tokens one prefill call takes at most (default 512, capped by --max-seq)\n"
          "  --synthetic SPEC   random weights of a given shape (the keys of the examples above, and seed), to measure\n"
-         "                     realistic sizes without a download\n";
+         "                     realistic sizes without a download; llama also takes head_dim, theta, tied=1,\n"
+         "                     qkv_bias=1, llama3_factor and original_context, e.g. Qwen2.5-0.5B's shape:\n"
+         "                     llama:dim=896,layers=24,heads=14,kv_heads=2,ffn=4864,vocab=151936,tied=1,qkv_bias=1,\n"
+         "                     theta=1000000,context=32768\n";
 }
 
 

@@ -2,6 +2,7 @@
 // labels=N) convert and run, and bad specs are refused.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,52 @@ TEST(Synthetic, BuildsTheRequestedShape) {
   const std::vector<int32_t> prompt = {1, 5, 299};
   EXPECT_TRUE(session->prefill(prompt.data(), prompt.size()).ok());
   EXPECT_EQ(model->bos_id(), 1);
+}
+
+// The keys real LLaMA-layout models need (Qwen2.5's and Llama 3.2's shapes): a head_dim apart from dim / heads,
+// tied embeddings, q/k/v biases, rope_theta and Llama 3's rope_scaling.
+TEST(Synthetic, RealModelKeysBuildTheirShape) {
+  TempDir tmp;
+  const auto ckpt = converter::synthetic_llama(
+      "llama:dim=40,layers=2,heads=4,kv_heads=2,head_dim=16,ffn=96,vocab=200,context=64,tied=1,qkv_bias=1,"
+      "theta=500000,llama3_factor=32,original_context=32");
+  const converter::LlamaConfig& c = ckpt.config;
+  EXPECT_EQ(c.head_size(), 16);
+  EXPECT_TRUE(c.qkv_bias);
+  EXPECT_FLOAT_EQ(c.rope_theta, 500000.0f);
+  EXPECT_TRUE(ckpt.classifier.empty());
+  ASSERT_EQ(ckpt.layers[0].wq.size(), 64u * 40);  // [heads * head_dim][dim]
+  EXPECT_EQ(ckpt.layers[0].wo.size(), 40u * 64);
+  EXPECT_EQ(ckpt.layers[0].bq.size(), 64u);
+  EXPECT_EQ(ckpt.layers[0].bk.size(), 32u);
+  EXPECT_EQ(ckpt.layers[0].bv.size(), 32u);
+  // Llama 3: the shortest wavelength (2 pi) is kept, the longest (past original_context / low_freq_factor) is
+  // slowed by the factor.
+  const std::vector<float>& inv = c.rope_scaling.inverse_frequencies;
+  ASSERT_EQ(inv.size(), 8u);
+  EXPECT_FLOAT_EQ(inv[0], 1.0f);
+  EXPECT_NEAR(inv[7], std::pow(500000.0, -14.0 / 16) / 32, 1e-5 * inv[7]);
+
+  converter::Graph graph = converter::build_llama_graph(ckpt, {});
+  converter::write_eft(graph, tmp.file("s.eft"));
+  auto model = open_or_fail(tmp.file("s.eft"));
+  ASSERT_NE(model, nullptr);
+  // embedding (also the classifier) + per layer (q: 64x40, o: 40x64; k, v: 32x40; biases 64 + 2 x 32; 3 x 96x40;
+  // 2 norms) + final norm + the scaled RoPE's 8 inverse frequencies
+  EXPECT_EQ(model->info().params,
+            200u * 40 + 2u * (2 * 64 * 40 + 2 * 32 * 40 + 64 + 2 * 32 + 3 * 96 * 40 + 2 * 40) + 40 + 8);
+  auto session = new_session(model);
+  ASSERT_NE(session, nullptr);
+  const std::vector<int32_t> prompt = {1, 5, 199};
+  ASSERT_TRUE(session->prefill(prompt.data(), prompt.size()).ok());
+  EXPECT_TRUE(std::isfinite(session->logits()[0]));
+
+  // Without them: no biases, an untied classifier, theta 10000, unscaled RoPE.
+  const auto plain = converter::synthetic_llama("llama:dim=48,layers=1,heads=6,ffn=64,vocab=50");
+  EXPECT_TRUE(plain.layers[0].bq.empty());
+  EXPECT_EQ(plain.classifier.size(), 50u * 48);
+  EXPECT_TRUE(plain.config.rope_scaling.inverse_frequencies.empty());
+  EXPECT_FLOAT_EQ(plain.config.rope_theta, 10000.0f);
 }
 
 // GPT-2 and BERT shapes convert and run: a GPT-2 generates, a BERT sentence embedder gives unit vectors, and
@@ -85,6 +132,12 @@ TEST(Synthetic, BadSpecsAreErrors) {
   expect_convert_error([] { converter::synthetic_llama("llama:dim=x"); }, {"dim"});
   expect_convert_error([] { converter::synthetic_llama("llama:depth=3"); }, {"depth"});
   expect_convert_error([] { converter::synthetic_llama("llama:dim=50,heads=4"); }, {"heads"});
+  expect_convert_error([] { converter::synthetic_llama("llama:rope=llama3"); }, {"rope=llama3", "llama3_factor"});
+  expect_convert_error([] { converter::synthetic_llama("llama:tied=2"); }, {"tied", "1"});
+  expect_convert_error([] { converter::synthetic_llama("llama:qkv_bias=0"); }, {"qkv_bias"});
+  expect_convert_error([] { converter::synthetic_llama("llama:head_dim=7"); }, {"head dim 7"});
+  expect_convert_error([] { converter::synthetic_llama("llama:original_context=8192"); }, {"llama3_factor"});
+  expect_convert_error([] { converter::synthetic_gpt2("gpt2:tied=1"); }, {"tied"});
 }
 
 }  // namespace
