@@ -166,9 +166,9 @@ LlamaCheckpoint read_llama_layout(const std::string& folder, const std::string& 
   c.mlp_bias = family == "llama" && config_value_or<bool>(config, config_path, "mlp_bias", false);
   c.ffn_activation = gate_activation(config, config_path, family);
   if (gemma) read_gemma_config(config, config_path, family, c);
+  // Checked before rope_scaling reads the rotary dim and theta; its tables have rotary_dim / 2 entries by making.
   check_llama_config(c, config_path);
   c.rope_scaling = read_rope_scaling(config, config_path, c.rotary_dim(), c.rope_theta, c.max_context);
-  check_llama_config(c, config_path);
 
   const SafetensorsSet weights = SafetensorsSet::open_folder(folder);
   const int64_t dim = c.dim, hidden = c.hidden_dim, q_dim = int64_t(c.head_size()) * c.heads;
