@@ -279,7 +279,7 @@ class Parser {
     auto tuple = make_expr(Expr::Kind::Tuple, line);
     adopt(*tuple, std::move(first));
     while (skip_op(",")) {
-      if (peek().kind == Token::Kind::BlockEnd || peek().kind == Token::Kind::VariableEnd) break;
+      if (peek().kind == Token::Kind::BlockEnd || peek().kind == Token::Kind::VariableEnd || is_op(")")) break;
       adopt(*tuple, parse_expression(with_conditional));
     }
     return tuple;

@@ -47,10 +47,16 @@ void require_defined(const Value& v) {
   if (v.is_undefined()) v.fail_undefined();
 }
 
-int64_t checked(bool overflow, int64_t result) {
-  if (overflow) fail_runtime("integer overflow (64 bits)");
+// Python integers do not overflow; 64-bit ones refuse to instead of wrapping.
+template <typename Op>
+int64_t checked(Op op, int64_t a, int64_t b) {
+  int64_t result = 0;
+  if (op(a, b, &result)) fail_runtime("integer overflow (64 bits)");
   return result;
 }
+const auto add_overflow = [](int64_t a, int64_t b, int64_t* r) { return __builtin_add_overflow(a, b, r); };
+const auto sub_overflow = [](int64_t a, int64_t b, int64_t* r) { return __builtin_sub_overflow(a, b, r); };
+const auto mul_overflow = [](int64_t a, int64_t b, int64_t* r) { return __builtin_mul_overflow(a, b, r); };
 
 // Python's slice.indices: the positions a[start:stop:step] takes from a sequence of `length`.
 std::vector<size_t> slice_positions(int64_t length, const Value& start, const Value& stop, const Value& step) {
@@ -476,7 +482,7 @@ class Renderer {
         if (!v.is_number()) type_error(std::string("bad operand type for unary ") + (e.kind == Expr::Kind::Negate ? "-" : "+") + ": '" + type_name(v) + "'");
         if (e.kind == Expr::Kind::Plus) return v.is(Kind::Bool) ? Value::integer(v.as_int()) : v;
         if (v.is(Kind::Float)) return Value::number(-v.as_double());
-        return Value::integer(checked(v.as_int() == INT64_MIN, -v.as_int()));
+        return Value::integer(checked(sub_overflow, 0, v.as_int()));
       }
       case Expr::Kind::Binary: return binary(e.name, eval(*e.args[0], scope), eval(*e.args[1], scope));
       case Expr::Kind::Compare: {
@@ -584,10 +590,9 @@ class Renderer {
     };
     const bool numbers = a.is_number() && b.is_number();
     const bool floats = numbers && (a.is(Kind::Float) || b.is(Kind::Float));
-    int64_t r = 0;
     if (op == "+") {
       if (numbers) return floats ? Value::number(a.as_double() + b.as_double())
-                                 : Value::integer(checked(__builtin_add_overflow(a.as_int(), b.as_int(), &r), r));
+                                 : Value::integer(checked(add_overflow, a.as_int(), b.as_int()));
       if (a.is(Kind::String) && b.is(Kind::String)) {
         check_string_size(a.str().size() + b.str().size());
         return Value::string(a.str() + b.str());
@@ -604,11 +609,11 @@ class Renderer {
     if (op == "-") {
       if (!numbers) return unsupported();
       return floats ? Value::number(a.as_double() - b.as_double())
-                    : Value::integer(checked(__builtin_sub_overflow(a.as_int(), b.as_int(), &r), r));
+                    : Value::integer(checked(sub_overflow, a.as_int(), b.as_int()));
     }
     if (op == "*") {
       if (numbers) return floats ? Value::number(a.as_double() * b.as_double())
-                                 : Value::integer(checked(__builtin_mul_overflow(a.as_int(), b.as_int(), &r), r));
+                                 : Value::integer(checked(mul_overflow, a.as_int(), b.as_int()));
       const bool a_sequence = a.is(Kind::String) || a.is(Kind::List);
       const Value& sequence = a_sequence ? a : b;
       const Value& times = a_sequence ? b : a;
@@ -634,8 +639,8 @@ class Renderer {
       if (floats || b.as_int() < 0) return Value::number(std::pow(a.as_double(), b.as_double()));
       int64_t result = 1, base = a.as_int();
       for (int64_t e = b.as_int(); e > 0; e >>= 1) {
-        if (e & 1) result = checked(__builtin_mul_overflow(result, base, &r), r);
-        if (e > 1) base = checked(__builtin_mul_overflow(base, base, &r), r);
+        if (e & 1) result = checked(mul_overflow, result, base);
+        if (e > 1) base = checked(mul_overflow, base, base);
       }
       return Value::integer(result);
     }
@@ -931,7 +936,7 @@ class Renderer {
       require_defined(subject);
       if (!subject.is_number()) type_error("bad operand type for abs(): '" + type_name(subject) + "'");
       if (subject.is(Kind::Float)) return Value::number(std::fabs(subject.as_double()));
-      return Value::integer(checked(subject.as_int() == INT64_MIN, std::llabs(subject.as_int())));
+      return Value::integer(subject.as_int() < 0 ? checked(sub_overflow, 0, subject.as_int()) : subject.as_int());
     }
     if (name == "round") {
       args.allow(2, {"precision", "method"});
