@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Writes the seed corpora that need no model: prompts for the tokenizer target, .npy arrays for the npy target."""
+"""Writes the seed corpora that need no model: prompts for the tokenizer target, .npy arrays for the npy target,
+small chat templates for the jinja_template target."""
 import os
 import struct
 import sys
@@ -11,6 +12,16 @@ TEXTS = [
     "caf\u00e9 na\u00efve \u65e5\u672c\u8a9e \U0001F600 \u00a9 \u20ac",
     "",
     "a" * 300,
+]
+
+
+TEMPLATES = [
+    "{% for m in messages %}{{ '<|im_start|>' + m.role + '\\n' + m.content | trim + '<|im_end|>\\n' }}{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}",
+    "{%- set ns = namespace(n=0) -%}{% for m in messages[::-1] if m.role != 'system' %}{% set ns.n = ns.n + 1 %}"
+    "{{ loop.index0 }}{{ m | tojson(indent=2) }}{% endfor %}{{ ns.n }}{{ raise_exception('x') if ns.n > 9 }}",
+    "{% macro f(x, y='-') %}{{ x ~ y }}{% endmacro %}{# c #}{{ f(bos_token) }}{{ [1, 2.5, none][1:] }}"
+    "{{ {'a': messages|length}.items()|list }}{{ 'a b'.split() | join(',') | upper }}",
 ]
 
 
@@ -36,6 +47,10 @@ def main():
     os.makedirs(os.path.join(root, "npy"), exist_ok=True)
     for i, text in enumerate(TEXTS):
         with open(os.path.join(root, "tokenizer", "text%d.txt" % i), "wb") as f:
+            f.write(text.encode("utf-8"))
+    os.makedirs(os.path.join(root, "jinja_template"), exist_ok=True)
+    for i, text in enumerate(TEMPLATES):
+        with open(os.path.join(root, "jinja_template", "seed%d.jinja" % i), "wb") as f:
             f.write(text.encode("utf-8"))
     for name, data in ARRAYS.items():
         with open(os.path.join(root, "npy", name), "wb") as f:
