@@ -14,21 +14,22 @@ void fail_runtime(const std::string& message) { fail(TemplateError::Kind::Runtim
 void fail_unsupported(const std::string& message) { fail(TemplateError::Kind::Unsupported, message); }
 
 namespace {
-thread_local size_t* string_budget = nullptr;
-}
+thread_local bool budget_active = false;
+thread_local size_t budget_left = 0;
+}  // namespace
 
-StringBudget::StringBudget(size_t bytes) { string_budget = new size_t(bytes); }
-StringBudget::~StringBudget() {
-  delete string_budget;
-  string_budget = nullptr;
+StringBudget::StringBudget(size_t bytes) {
+  budget_active = true;
+  budget_left = bytes;
 }
+StringBudget::~StringBudget() { budget_active = false; }
 
 void check_string_size(size_t bytes) {
   if (bytes > kMaxStringBytes)
     fail_runtime("a string or the output would exceed " + std::to_string(kMaxStringBytes) + " bytes");
-  if (string_budget) {
-    if (bytes > *string_budget) fail_runtime("the template builds too many strings (budget exhausted)");
-    *string_budget -= bytes;
+  if (budget_active) {
+    if (bytes > budget_left) fail_runtime("the template builds too many strings (budget exhausted)");
+    budget_left -= bytes;
   }
 }
 
