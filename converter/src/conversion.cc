@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <map>
 
+#include "chat/chat_reduction.h"
 #include "convert_error.h"
 #include "edgeformer/schema/operator_name.h"
 #include "families/family.h"
@@ -84,6 +85,33 @@ std::string stop_ids_text(const TokenizerData& tok) {
   return text.empty() ? "none" : text;
 }
 
+// The folder's (or --chat-template's) chat template, reduced; a template that does not reduce is a note, not an
+// error: the model still converts.
+ChatTemplateData read_chat_template(const ConversionRequest& request, bool folder, const TokenizerData& tokenizer,
+                                    const std::function<void(const std::string&)>& note, std::string* summary) {
+  // A replacement tokenizer's folder holds the tokenizer_config.json that names its special tokens.
+  const std::string tokenizer_folder = is_replacement_tokenizer(request.tokenizer)
+                                           ? fs::path(request.tokenizer).parent_path().string()
+                                       : folder ? request.input
+                                                : std::string();
+  ChatTemplateSource source = find_chat_template(folder ? request.input : std::string(), request.chat_template);
+  if (source.text.empty() && request.chat_template.empty() && tokenizer_folder != (folder ? request.input : ""))
+    source = find_chat_template(tokenizer_folder, "");
+  if (source.text.empty()) {
+    *summary = "none";
+    return ChatTemplateData();
+  }
+  ChatTemplateData chat = reduce_chat_template(source, chat_special_tokens(tokenizer_folder, tokenizer));
+  if (!chat.unreduced.empty()) {
+    *summary = "not reduced: " + chat.unreduced;
+    if (note) note("the chat template of " + source.origin + " was not reduced, so `edgeformer chat` refuses this "
+                   "model: " + chat.unreduced);
+  } else {
+    *summary = "reduced from " + source.origin + " (" + std::to_string(chat.steps.size()) + " steps)";
+  }
+  return chat;
+}
+
 }  // namespace
 
 ConversionSummary convert_model(const ConversionRequest& request, const std::function<void(const std::string&)>& note) {
@@ -109,6 +137,7 @@ ConversionSummary convert_model(const ConversionRequest& request, const std::fun
                                          : std::vector<int32_t>();
     graph = family.build_graph(checkpoint, request.options);
     summary.architecture = family.describe(checkpoint, graph);
+    graph.chat_template = read_chat_template(request, folder, graph.tokenizer, note, &summary.chat_template);
   }
   summary.file_bytes = write_eft(graph, request.output);
   summary.output = request.output;

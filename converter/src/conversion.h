@@ -16,6 +16,7 @@ struct ConversionRequest {
   std::string output;     // the .eft to write (replaced only when the conversion succeeds)
   std::string tokenizer;  // a replacement (tokenizer.json, vocab.txt, .spm/.model) or llama2.c's tok*.bin; optional
   std::string synthetic;  // a --synthetic spec, e.g. "llama:dim=64,layers=2,..."; empty with `input`
+  std::string chat_template;  // a .jinja (or JSON with "chat_template") in place of the folder's; optional
   GraphOptions options;
 };
 
@@ -28,6 +29,7 @@ struct ConversionSummary {
   };
   std::string output, architecture, quantization, tokenizer;
   std::string stop_ids;  // 128001 "<|end_of_text|>", 128009 "<|eot_id|>"; or none
+  std::string chat_template;  // "reduced (N steps) from PATH", "none", or "not reduced: why"
   uint64_t file_bytes = 0, params = 0, weight_bytes = 0, arena_bytes = 0, state_bytes = 0;
   int max_context = 0;
   size_t operators = 0;

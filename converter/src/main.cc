@@ -71,6 +71,8 @@ int parse_arguments(int argc, char** argv, ConversionRequest& request) {
       request.synthetic = value();
     } else if (arg == "--tokenizer") {
       request.tokenizer = value();
+    } else if (arg == "--chat-template") {
+      request.chat_template = value();
     } else if (!arg.empty() && arg[0] == '-') {
       throw ConvertError("unknown option " + arg + "\n" + usage());
     } else if (request.input.empty()) {
@@ -102,6 +104,7 @@ void print_summary(const ConversionSummary& summary) {
               summary.max_context);
   std::printf("  tokenizer     %s\n", summary.tokenizer.c_str());
   std::printf("  stop ids      %s\n", summary.stop_ids.c_str());
+  std::printf("  chat template %s\n", summary.chat_template.c_str());
 }
 
 int run(int argc, char** argv) {

@@ -18,7 +18,7 @@ double seconds_since(Clock::time_point start) {
 }  // namespace
 
 int command_generate(int argc, char** argv) {
-  Arguments args(argc, argv, {"--json"});
+  Arguments args(argc, argv, {"--json", "--chat"});
   const long steps = args.get_int("-n", 256, 0, 1 << 24);
   const double temperature = args.get_double("--temperature", 0.0, 0.0, 100.0);
   const long top_k = args.get_int("--top-k", 0, 0, 1 << 24);
@@ -29,6 +29,9 @@ int command_generate(int argc, char** argv) {
   if (args.positionals().size() != 1) return fail("generate: expected one model path");
   if (args.has("--prompt") && args.has("--prompt-ids")) return fail("generate: give --prompt or --prompt-ids, not both");
   const bool json_output = args.has("--json");
+  const bool chat = args.has("--chat");
+  if (chat && !args.has("--prompt")) return fail("generate --chat: give the user's message with --prompt");
+  if (args.has("--system") && !chat) return fail("generate: --system goes with --chat");
 
   std::shared_ptr<const Model> model;
   std::unique_ptr<Session> session;
@@ -39,6 +42,12 @@ int command_generate(int argc, char** argv) {
   std::vector<int32_t> prompt;
   if (args.has("--prompt-ids")) {
     if (!parse_ids(args.get("--prompt-ids"), &prompt)) return fail("--prompt-ids: expected ids like 1,2,3");
+  } else if (chat) {
+    // One user message (after the system message, if any) laid out by the model's chat template.
+    std::vector<ChatMessage> messages;
+    if (args.has("--system")) messages.push_back({ChatRole::kSystem, args.get("--system")});
+    messages.push_back({ChatRole::kUser, args.get("--prompt")});
+    if (Status s = model->tokenize_chat(messages, ChatOptions(), &prompt); !s.ok()) return fail(s.message());
   } else if (args.has("--prompt")) {
     if (Status s = model->tokenize(args.get("--prompt"), true, &prompt); !s.ok()) return fail(s.message());
   } else {
@@ -58,7 +67,8 @@ int command_generate(int argc, char** argv) {
       std::fflush(stdout);
     }
   };
-  if (!json_output)
+  // A chat's prompt is the template's layout, not text to echo.
+  if (!json_output && !chat)
     for (size_t i = 0; i < prompt.size(); ++i) emit(i ? prompt[i - 1] : -1, prompt[i]);
   text.clear();
 

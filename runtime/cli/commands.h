@@ -38,6 +38,7 @@ uint64_t peak_rss_bytes();
 
 int command_inspect(int argc, char** argv);
 int command_generate(int argc, char** argv);
+int command_chat(int argc, char** argv);
 int command_run(int argc, char** argv);
 int command_bench(int argc, char** argv);
 int command_embed(int argc, char** argv);

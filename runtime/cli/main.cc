@@ -135,7 +135,11 @@ constexpr const char* kUsage =
     "usage: edgeformer COMMAND MODEL.eft [options]\n"
     "  inspect  MODEL.eft [--json] [--check]\n"
     "  generate MODEL.eft [--prompt TEXT | --prompt-ids 1,2,3] [-n N] [--temperature T] [--top-k K]\n"
-    "           [--top-p P] [--seed S] [--threads N] [--json]\n"
+    "           [--top-p P] [--seed S] [--threads N] [--json] [--chat [--system TEXT]]\n"
+    "  chat     MODEL.eft [--system TEXT] [--messages CONV.json] [-n N] [--temperature T] [--top-k K] [--top-p P]\n"
+    "           [--seed S] [--threads N] [--no-think] [--date TEXT] [--reply-room N] [--json]\n"
+    "           (a message per line on stdin, the KV cache kept across turns; --messages: reply to the file's\n"
+    "           conversation, an OpenAI/Hugging Face messages list)\n"
     "  embed    MODEL.eft TEXT [TEXT ...] [--threads N] [--json]   (sentence embeddings, cosine similarities)\n"
     "  classify MODEL.eft TEXT [TEXT ...] [--threads N] [--json]   (label probabilities)\n"
     "  translate MODEL.eft TEXT | --source-ids 5,6,0 [--beam N] [-n N] [--threads N] [--json]\n"
@@ -156,6 +160,7 @@ int main(int argc, char** argv) {
   try {
     if (command == "inspect") return command_inspect(argc - 2, argv + 2);
     if (command == "generate") return command_generate(argc - 2, argv + 2);
+    if (command == "chat") return command_chat(argc - 2, argv + 2);
     if (command == "embed") return command_embed(argc - 2, argv + 2);
     if (command == "classify") return command_classify(argc - 2, argv + 2);
     if (command == "translate") return command_translate(argc - 2, argv + 2);

@@ -268,7 +268,8 @@ const std::string& string_argument(const Value& v, const std::string& what) {
 
 class Renderer {
  public:
-  Renderer(const Value& context, const std::string& today) : today_(today) {
+  Renderer(const Value& context, const std::string& today, std::string* date_format)
+      : today_(today), date_format_(date_format) {
     for (const char* name : {"raise_exception", "strftime_now", "namespace", "range", "dict"})
       globals_.vars[name] = Value::function(name);
     root_.parent = &globals_;
@@ -737,7 +738,11 @@ class Renderer {
       args.allow(1, {});
       throw TemplateError(TemplateError::Kind::Raised, to_str(args.value(0, "")));
     }
-    if (name == "strftime_now") return Value::string(today_);
+    if (name == "strftime_now") {
+      if (date_format_ != nullptr && !args.positional.empty() && args.positional[0].is(Kind::String))
+        *date_format_ = args.positional[0].str();
+      return Value::string(today_);
+    }
     if (name == "namespace" || name == "dict") {
       auto data = std::make_shared<DictData>();
       if (!args.positional.empty()) {
@@ -1097,6 +1102,7 @@ class Renderer {
   }
 
   std::string today_;
+  std::string* date_format_;
   Scope globals_, root_;
   std::string out_;
   int64_t steps_ = 0;
@@ -1108,9 +1114,9 @@ class Renderer {
 bool is_supported_filter(std::string_view name) { return kFilters.count(name) != 0; }
 bool is_supported_test(std::string_view name) { return kTests.count(name) != 0; }
 
-std::string render_body(const Body& body, const Value& context, const std::string& today) {
+std::string render_body(const Body& body, const Value& context, const std::string& today, std::string* date_format) {
   StringBudget budget(kStringBudget);
-  return Renderer(context, today).run(body);
+  return Renderer(context, today, date_format).run(body);
 }
 
 }  // namespace edgeformer::converter::jinja

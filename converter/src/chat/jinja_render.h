@@ -12,6 +12,7 @@ namespace edgeformer::converter::jinja {
 bool is_supported_filter(std::string_view name);
 bool is_supported_test(std::string_view name);
 
-std::string render_body(const Body& body, const Value& context, const std::string& today);
+std::string render_body(const Body& body, const Value& context, const std::string& today,
+                        std::string* date_format = nullptr);
 
 }  // namespace edgeformer::converter::jinja

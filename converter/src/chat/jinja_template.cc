@@ -18,8 +18,9 @@ std::string Template::render(const nlohmann::json& context, const std::string& t
   return render_body(program_->body, Value::from_json(context), today);
 }
 
-std::string Template::render(const nlohmann::ordered_json& context, const std::string& today) const {
-  return render_body(program_->body, Value::from_json(context), today);
+std::string Template::render(const nlohmann::ordered_json& context, const std::string& today,
+                             std::string* date_format) const {
+  return render_body(program_->body, Value::from_json(context), today, date_format);
 }
 
 }  // namespace edgeformer::converter::jinja

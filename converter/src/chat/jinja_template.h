@@ -44,7 +44,9 @@ class Template {
   // nlohmann::json keeps object keys sorted, so templates iterating a dict see them in that order; the
   // ordered_json overload keeps the caller's order (as Python dicts do).
   std::string render(const nlohmann::json& context, const std::string& today = "26 Jul 2024") const;
-  std::string render(const nlohmann::ordered_json& context, const std::string& today = "26 Jul 2024") const;
+  // *date_format (if not null) gets the format of the last strftime_now call, if any.
+  std::string render(const nlohmann::ordered_json& context, const std::string& today = "26 Jul 2024",
+                     std::string* date_format = nullptr) const;
 
  private:
   std::unique_ptr<const Program> program_;

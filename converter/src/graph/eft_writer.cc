@@ -66,6 +66,27 @@ fb::DetachedBuffer build_model(const Graph& graph, uint64_t weights_offset) {
                                 tok.remove_extra_whitespaces, tok.append_eos, tok.pre_tokenizer, tok.digit_group,
                                 stop_ids, special_flags, tok.dummy_prefix_per_stretch);
   }
+  fb::Offset<schema::ChatTemplate> chat_template;
+  if (const ChatTemplateData& chat = graph.chat_template; chat.present) {
+    std::vector<fb::Offset<schema::ChatStep>> steps;
+    for (const ChatTemplateData::Step& step : chat.steps) {
+      const auto text = b.CreateString(step.text);
+      const auto refused = b.CreateString(step.refused);
+      steps.push_back(schema::CreateChatStep(b, static_cast<int8_t>(step.previous), static_cast<int8_t>(step.next),
+                                             static_cast<uint8_t>(step.flags), text, refused));
+    }
+    const auto step_vector = b.CreateVector(steps);
+    std::vector<uint8_t> trim(std::begin(chat.trim_first), std::end(chat.trim_first));
+    trim.insert(trim.end(), std::begin(chat.trim), std::end(chat.trim));
+    const std::vector<uint8_t> drop(std::begin(chat.drop), std::end(chat.drop));
+    const auto trim_vector = b.CreateVector(trim);
+    const auto drop_vector = b.CreateVector(drop);
+    const auto joiner = b.CreateString(chat.system_joiner);
+    const auto date_format = b.CreateString(chat.date_format);
+    const auto unreduced = b.CreateString(chat.unreduced);
+    chat_template = schema::CreateChatTemplate(b, step_vector, trim_vector, drop_vector,
+                                               chat.system_to_last_user, joiner, date_format, unreduced);
+  }
   const auto architecture = b.CreateString(graph.architecture);
   const auto source = b.CreateString(graph.source);
   const auto quantization = b.CreateString(graph.quantization);
@@ -75,7 +96,7 @@ fb::DetachedBuffer build_model(const Graph& graph, uint64_t weights_offset) {
   const auto tensor_vector = b.CreateVector(tensors);
   const auto entry_vector = b.CreateVector(entries);
   const auto model = CreateModel(b, kFormatVersion, metadata, tensor_vector, entry_vector, graph.arena_bytes(),
-                                 graph.state_bytes, weights_offset, graph.weight_bytes(), tokenizer);
+                                 graph.state_bytes, weights_offset, graph.weight_bytes(), tokenizer, chat_template);
   b.FinishSizePrefixed(model, ModelIdentifier());
   return b.Release();
 }

@@ -68,6 +68,20 @@ struct TokenizerData {
   int digit_group = 3;
 };
 
+// A chat template reduced to steps (schema ChatTemplate; chat/chat_reduction.h makes it).
+struct ChatTemplateData {
+  struct Step {
+    int previous = -1, next = -1, flags = 0;
+    std::string text, refused;
+  };
+  bool present = false;  // the folder had a template (reduced, or `unreduced` says why not)
+  std::vector<Step> steps;
+  bool trim_first[3] = {}, trim[3] = {};  // by role; trim_first: as the first message
+  uint8_t drop[3] = {};                   // by role: schema ChatTemplate.drop
+  bool system_to_last_user = false;
+  std::string system_joiner, date_format, unreduced;
+};
+
 struct Graph {
   std::string architecture, source, quantization;
   int vocab_size = 0, hidden_size = 0, layers = 0, max_context = 0;
@@ -78,6 +92,7 @@ struct Graph {
   std::vector<Entry> entries;
   uint64_t state_bytes = 0;
   TokenizerData tokenizer;
+  ChatTemplateData chat_template;
 
   int add_tensor(Tensor tensor);
   uint64_t arena_bytes() const;

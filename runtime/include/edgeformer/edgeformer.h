@@ -27,6 +27,7 @@ typedef enum ef_status {
 typedef struct ef_model ef_model;
 typedef struct ef_session ef_session;
 typedef struct ef_sampler ef_sampler;
+typedef struct ef_chat ef_chat;
 
 typedef struct ef_session_options {
   int threads;        /* >= 1; 1 creates no thread */
@@ -85,6 +86,52 @@ ef_status ef_session_translate(ef_session* session, const int32_t* source, size_
 /* Sequence classifiers: the number of classes (0 for other models) and the name of class `index` (NULL if none). */
 int ef_model_label_count(const ef_model* model);
 const char* ef_model_label(const ef_model* model, int index);
+
+/* Chat (docs/chat.md): conversations laid out by the model's chat template, reduced at conversion. */
+typedef enum ef_chat_role { EF_CHAT_SYSTEM = 0, EF_CHAT_USER = 1, EF_CHAT_ASSISTANT = 2 } ef_chat_role;
+typedef struct ef_chat_message {
+  int role; /* ef_chat_role */
+  const char* text;
+} ef_chat_message;
+enum {
+  EF_CHAT_NO_GENERATION_PROMPT = 1, /* do not end with the start of the assistant's reply */
+  EF_CHAT_NO_THINKING = 2           /* Qwen3's enable_thinking = false */
+};
+/* EF_OK if the model holds a reduced chat template; else EF_UNSUPPORTED, and ef_last_error() says why. */
+ef_status ef_model_chat_template_status(const ef_model* model);
+/* The conversation's ids (as transformers' apply_chat_template tokenizes the rendered text, except that what system
+ * and user messages say always stays text), up to `capacity`; *count gets how many it needs (EF_OUT_OF_RANGE if
+ * more than capacity). `flags`: EF_CHAT_* above. */
+ef_status ef_chat_format(const ef_model* model, const ef_chat_message* messages, size_t message_count, int flags,
+                         int32_t* ids, size_t capacity, size_t* count);
+/* The conversation's text, NUL-terminated; *length gets its byte length (EF_OUT_OF_RANGE if capacity is short). */
+ef_status ef_chat_format_text(const ef_model* model, const ef_chat_message* messages, size_t message_count, int flags,
+                              char* text, size_t capacity, size_t* length);
+
+typedef struct ef_chat_options {
+  const char* system; /* NULL or "" = none */
+  float temperature;  /* 0 = greedy */
+  int top_k;          /* 0 = off */
+  float top_p;        /* 1 = off */
+  uint64_t seed;
+  size_t reply_room;  /* tokens kept free for a reply (older messages are dropped for it); 0 = a quarter of the context */
+  int flags;          /* EF_CHAT_NO_THINKING */
+} ef_chat_options;
+/* A multi-turn chat on `session` (a session of `model`, which must outlive the chat): each turn prefills only what
+ * the KV cache does not hold yet. */
+ef_status ef_chat_create(const ef_model* model, ef_session* session, const ef_chat_options* options, ef_chat** chat);
+void ef_chat_free(ef_chat* chat);
+/* Adds a user message and prefills it; the counts (each may be NULL) get the conversation's tokens, those the cache
+ * held already and the oldest messages dropped to make room. EF_OUT_OF_RANGE, changing nothing, if it cannot fit. */
+ef_status ef_chat_add_user(ef_chat* chat, const char* text, size_t* prompt_tokens, size_t* reused_tokens,
+                           size_t* dropped_messages);
+/* The reply's next token in *token with *done = 0; or *done = 1 (a stop id) or 2 (the context is full): the reply is
+ * over. The token's text: ef_detokenize(model, previous, token) with previous = the token before it
+ * (ef_chat_previous() before this call). */
+ef_status ef_chat_next(ef_chat* chat, int32_t* token, int* done);
+int32_t ef_chat_previous(const ef_chat* chat);
+/* Ends the reply early (e.g. at a token limit). */
+void ef_chat_end_reply(ef_chat* chat);
 
 /* temperature 0 = greedy; top_k 0 = off; top_p 1 = off. */
 ef_status ef_sampler_create(int vocab_size, float temperature, int top_k, float top_p, uint64_t seed,

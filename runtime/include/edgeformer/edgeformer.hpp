@@ -78,6 +78,19 @@ struct WeightIssue {
   uint64_t wrong_row_sums = 0;     // int8 rows whose stored sum of codes differs from the codes
 };
 
+// Chat (docs/chat.md): a conversation of messages laid out as the model's chat template lays it out, the template
+// reduced at conversion to the text it writes around each message.
+enum class ChatRole : int { kSystem = 0, kUser = 1, kAssistant = 2 };
+struct ChatMessage {
+  ChatRole role;
+  std::string text;
+};
+struct ChatOptions {
+  bool generation_prompt = true;  // end with the start of the assistant's reply
+  bool thinking = true;           // false: the prompt of Qwen3's enable_thinking = false (other templates ignore it)
+  std::string date;               // the date a template writes (Llama 3.2's "Today Date"); empty: today's
+};
+
 class LoadedModel;
 class SessionImpl;
 
@@ -113,6 +126,16 @@ class Model {
   // and config.json eos_token_id lists, tokenizer_config.json's eos_token: Llama 3's <|eot_id|>, Qwen's <|im_end|>).
   const std::vector<int32_t>& stop_ids() const;
   bool is_stop_id(int32_t id) const;
+
+  // Ok when the file holds a reduced chat template; else kUnsupported saying why (none in the model's folder, or
+  // the converter's reason for not reducing it).
+  Status chat_template_status() const;
+  // The conversation's text as the model's template renders it.
+  Status format_chat(const std::vector<ChatMessage>& messages, const ChatOptions& options, std::string* text) const;
+  // Replaces *ids with that text's ids, tokenized as transformers' apply_chat_template does (no BOS added: templates
+  // write it), except that the messages' own text is always text: a user typing "<|im_start|>" opens no turn.
+  Status tokenize_chat(const std::vector<ChatMessage>& messages, const ChatOptions& options,
+                       std::vector<int32_t>* ids) const;
 
   const LoadedModel& impl() const { return *impl_; }
 
@@ -166,6 +189,9 @@ class Session {
   // Makes this session's context (KV caches, stored source, position) that of `other`, a session of the same
   // model: how beam search forks a hypothesis. Copies only the rows in use.
   Status copy_context_from(const Session& other);
+  // Forgets the context after its first `position` tokens (a chat whose history changed keeps the common part).
+  // kUnsupported once a sliding-window cache has wrapped; then reset() and prefill.
+  Status rewind(size_t position);
   int vocab_size() const;
   size_t position() const;      // tokens in the context
   size_t max_context() const;
@@ -245,6 +271,54 @@ class Generator {
   Sampler sampler_;
   int32_t bos_, previous_ = -1;
   bool started_ = false, first_ = true;
+};
+
+// A multi-turn chat on one session, as `edgeformer chat` runs it. Each turn lays the whole conversation out, keeps the
+// part the KV cache already holds and prefills only the rest (so a chat gives the tokens that prefilling the whole
+// conversation gives); the reply is sampled until a stop id, the context's end or end_reply(). The conversation is
+// shifted, never cut inside a message: when it would leave less than `reply_room` tokens for the reply, its oldest
+// messages after the system message are dropped, a user message with the replies after it at a time. Buffers grow
+// to the context's size on the first turns and are reused after.
+class Chat {
+ public:
+  struct Options {
+    SamplerOptions sampling;
+    ChatOptions layout;
+    size_t reply_room = 0;  // 0: a quarter of the context, at most 1024 tokens
+  };
+  struct Turn {
+    size_t prompt_tokens = 0;    // the laid-out conversation's tokens
+    size_t reused_tokens = 0;    // of those, the ones the KV cache held already
+    size_t dropped_messages = 0; // the oldest messages the shift dropped (0: none)
+  };
+  // `session` and `model` (the session's) must outlive the chat.
+  Chat(Session& session, const Model& model, const Options& options);
+  // The system message, before the first turn; empty = none.
+  void set_system(const std::string& text);
+  // The conversation so far (e.g. read from a file), in place of this one's; the next add_user() prefills it.
+  void set_history(const std::vector<ChatMessage>& messages);
+  // Adds a user message and prefills it with the template's start of the reply. kOutOfRange, changing nothing, if
+  // the system message and this one leave no reply room.
+  Status add_user(const std::string& text, Turn* turn);
+  // The reply's next token in *token with *stop = kNone, or no token and why (then the reply is over).
+  Status next(int32_t* token, Generator::Stop* stop);
+  // Ends the reply before a stop id (e.g. at a token limit); next() ends it by itself at a stop.
+  void end_reply();
+  const std::vector<ChatMessage>& messages() const { return messages_; }
+  // The token the next one follows: what detokenize() needs.
+  int32_t previous() const { return previous_; }
+
+ private:
+  Status prefill_conversation(Turn* turn);
+  Session& session_;
+  const Model& model_;
+  Options options_;
+  Sampler sampler_;
+  std::vector<ChatMessage> messages_;
+  std::vector<int32_t> ids_, history_;  // the laid-out conversation; the tokens in the KV cache
+  std::string piece_;
+  int32_t previous_ = -1;
+  bool replying_ = false, first_ = true;
 };
 
 }  // namespace edgeformer

@@ -18,6 +18,10 @@ struct ef_session {
 struct ef_sampler {
   edgeformer::Sampler sampler;
 };
+struct ef_chat {
+  std::shared_ptr<const edgeformer::Model> model;
+  edgeformer::Chat chat;
+};
 
 namespace {
 
@@ -56,6 +60,25 @@ ef_status null_argument(const char* name) {
   } catch (...) {
   }
   return EF_INVALID_ARGUMENT;
+}
+
+// The C messages as the C++ API takes them.
+ef_status chat_messages(const ef_chat_message* messages, size_t count, std::vector<edgeformer::ChatMessage>* out) {
+  if (count > 0 && messages == nullptr) return null_argument("messages");
+  for (size_t i = 0; i < count; ++i) {
+    if (messages[i].text == nullptr) return null_argument("a message's text");
+    if (messages[i].role < EF_CHAT_SYSTEM || messages[i].role > EF_CHAT_ASSISTANT)
+      return fail(EF_INVALID_ARGUMENT, "a message's role is not EF_CHAT_SYSTEM, EF_CHAT_USER or EF_CHAT_ASSISTANT");
+    out->push_back({static_cast<edgeformer::ChatRole>(messages[i].role), messages[i].text});
+  }
+  return EF_OK;
+}
+
+edgeformer::ChatOptions chat_options(int flags) {
+  edgeformer::ChatOptions options;
+  options.generation_prompt = (flags & EF_CHAT_NO_GENERATION_PROMPT) == 0;
+  options.thinking = (flags & EF_CHAT_NO_THINKING) == 0;
+  return options;
 }
 
 ef_status open_model(edgeformer::Status status, std::shared_ptr<const edgeformer::Model> opened, ef_model** model) {
@@ -248,6 +271,101 @@ void ef_sampler_free(ef_sampler* sampler) { delete sampler; }
 int32_t ef_sampler_sample(ef_sampler* sampler, const float* logits) {
   if (sampler == nullptr || logits == nullptr) return -1;
   return sampler->sampler.sample(logits);
+}
+
+ef_status ef_model_chat_template_status(const ef_model* model) {
+  if (model == nullptr) return null_argument("model");
+  return guarded([&] { return report(model->model->chat_template_status()); });
+}
+
+ef_status ef_chat_format(const ef_model* model, const ef_chat_message* messages, size_t message_count, int flags,
+                         int32_t* ids, size_t capacity, size_t* count) {
+  if (model == nullptr) return null_argument("model");
+  if (count == nullptr) return null_argument("count");
+  if (ids == nullptr && capacity > 0) return null_argument("ids");
+  return guarded([&] {
+    std::vector<edgeformer::ChatMessage> list;
+    if (ef_status s = chat_messages(messages, message_count, &list); s != EF_OK) return s;
+    std::vector<int32_t> out;
+    if (edgeformer::Status s = model->model->tokenize_chat(list, chat_options(flags), &out); !s.ok()) return report(s);
+    *count = out.size();
+    if (out.size() > capacity) return fail(EF_OUT_OF_RANGE, "ids capacity is smaller than the conversation's tokens");
+    std::copy(out.begin(), out.end(), ids);
+    return EF_OK;
+  });
+}
+
+ef_status ef_chat_format_text(const ef_model* model, const ef_chat_message* messages, size_t message_count, int flags,
+                              char* text, size_t capacity, size_t* length) {
+  if (model == nullptr) return null_argument("model");
+  if (length == nullptr) return null_argument("length");
+  if (text == nullptr && capacity > 0) return null_argument("text");
+  return guarded([&] {
+    std::vector<edgeformer::ChatMessage> list;
+    if (ef_status s = chat_messages(messages, message_count, &list); s != EF_OK) return s;
+    std::string out;
+    if (edgeformer::Status s = model->model->format_chat(list, chat_options(flags), &out); !s.ok()) return report(s);
+    *length = out.size();
+    if (out.size() + 1 > capacity) return fail(EF_OUT_OF_RANGE, "text capacity is smaller than the conversation");
+    std::memcpy(text, out.c_str(), out.size() + 1);
+    return EF_OK;
+  });
+}
+
+ef_status ef_chat_create(const ef_model* model, ef_session* session, const ef_chat_options* options, ef_chat** chat) {
+  if (model == nullptr) return null_argument("model");
+  if (session == nullptr) return null_argument("session");
+  if (chat == nullptr) return null_argument("chat");
+  *chat = nullptr;
+  return guarded([&] {
+    if (edgeformer::Status s = model->model->chat_template_status(); !s.ok()) return report(s);
+    edgeformer::Chat::Options o;
+    if (options != nullptr) {
+      if (!(options->temperature >= 0) || !(options->top_p > 0 && options->top_p <= 1) || options->top_k < 0)
+        return fail(EF_INVALID_ARGUMENT, "chat options: temperature >= 0, top_k >= 0 and 0 < top_p <= 1");
+      o.sampling = {options->temperature, options->top_k, options->top_p, options->seed};
+      o.reply_room = options->reply_room;
+      o.layout = chat_options(options->flags & EF_CHAT_NO_THINKING);
+    }
+    auto created = std::unique_ptr<ef_chat>(new ef_chat{model->model, edgeformer::Chat(*session->session, *model->model, o)});
+    if (options != nullptr && options->system != nullptr) created->chat.set_system(options->system);
+    *chat = created.release();
+    return EF_OK;
+  });
+}
+
+void ef_chat_free(ef_chat* chat) { delete chat; }
+
+ef_status ef_chat_add_user(ef_chat* chat, const char* text, size_t* prompt_tokens, size_t* reused_tokens,
+                           size_t* dropped_messages) {
+  if (chat == nullptr) return null_argument("chat");
+  if (text == nullptr) return null_argument("text");
+  return guarded([&] {
+    edgeformer::Chat::Turn turn;
+    if (edgeformer::Status s = chat->chat.add_user(text, &turn); !s.ok()) return report(s);
+    if (prompt_tokens != nullptr) *prompt_tokens = turn.prompt_tokens;
+    if (reused_tokens != nullptr) *reused_tokens = turn.reused_tokens;
+    if (dropped_messages != nullptr) *dropped_messages = turn.dropped_messages;
+    return EF_OK;
+  });
+}
+
+ef_status ef_chat_next(ef_chat* chat, int32_t* token, int* done) {
+  if (chat == nullptr) return null_argument("chat");
+  if (token == nullptr) return null_argument("token");
+  if (done == nullptr) return null_argument("done");
+  return guarded([&] {
+    edgeformer::Generator::Stop stop = edgeformer::Generator::Stop::kNone;
+    if (edgeformer::Status s = chat->chat.next(token, &stop); !s.ok()) return report(s);
+    *done = stop == edgeformer::Generator::Stop::kNone ? 0 : stop == edgeformer::Generator::Stop::kEos ? 1 : 2;
+    return EF_OK;
+  });
+}
+
+int32_t ef_chat_previous(const ef_chat* chat) { return chat ? chat->chat.previous() : -1; }
+
+void ef_chat_end_reply(ef_chat* chat) {
+  if (chat != nullptr) chat->chat.end_reply();
 }
 
 }  // extern "C"

@@ -30,6 +30,8 @@ Status bind_entry(const schema::Entry& def, const std::vector<BoundTensor>& tens
                   BoundEntry* entry);
 // tokenizer_binding.cc: the lookup tables of the model's tokenizer.
 Status bind_tokenizer(const schema::Model& m, TokenizerTables* tok);
+// chat_binding.cc: the chat template's steps, or why there are none.
+Status bind_chat_template(const schema::Model& m, ChatTemplateState* chat);
 // model_info.cc: what inspect and the APIs report.
 void describe(LoadedModel* model);
 

@@ -8,6 +8,7 @@
 #include "edgeformer/kernels/kernel_set.h"
 #include "edgeformer/schema/edgeformer_generated.h"
 #include "loader/mapped_file.h"
+#include "chat/chat_layout.h"
 #include "tokenizer/tokenizer_tables.h"
 
 namespace edgeformer {
@@ -49,6 +50,12 @@ struct BoundEntry {
   std::vector<int> inputs, outputs;
 };
 
+// The model's reduced chat template, or why it has none.
+struct ChatTemplateState {
+  ChatLayout layout;
+  Status status;
+};
+
 class LoadedModel {
  public:
   MappedFile file;
@@ -56,6 +63,7 @@ class LoadedModel {
   std::vector<BoundTensor> tensors;
   std::vector<BoundEntry> entries;
   TokenizerTables tokenizer;
+  ChatTemplateState chat;
   ModelInfo info;
   uint64_t arena_bytes = 0, state_bytes = 0;
   const kernels::KernelSet* kernels = nullptr;  // the best variants for this CPU, bound once at load

@@ -110,6 +110,7 @@ Status load_model(MappedFile file, LoadedModel* impl) {
   mark_ring_caches(impl);
   if (Status s = check_region_sizes(*impl); !s.ok()) return s;
   if (Status s = bind_tokenizer(m, &impl->tokenizer); !s.ok()) return s;
+  if (Status s = bind_chat_template(m, &impl->chat); !s.ok()) return s;
   impl->kernels = &kernels::kernel_set(kernels::selected_isa());
   impl->file = std::move(file);
   describe(impl);

@@ -99,7 +99,8 @@ Status bind_added_tokens(const schema::Tokenizer* def, int32_t count, TokenizerT
     const int pass = has(Flags::Normalized) ? 1 : 0;
     const unsigned char first = static_cast<unsigned char>(text[0]);
     tok->added_by_first_byte[pass][first].push_back(
-        {std::move(text), id, has(Flags::Lstrip), has(Flags::Rstrip), has(Flags::SingleWord)});
+        {std::move(text), id, has(Flags::Lstrip), has(Flags::Rstrip), has(Flags::SingleWord),
+         flags == nullptr || has(Flags::Special)});
   }
   for (auto& pass : tok->added_by_first_byte)
     for (auto& bucket : pass)

@@ -88,9 +88,14 @@ Status SessionImpl::init(const SessionOptions& options) {
   // The context is as long as the shortest KV cache that is not a ring (a sliding window's); with rings only, the
   // model's.
   max_context_ = 0;
-  for (const BoundTensor& t : loaded_->tensors)
-    if (t.storage == schema::Storage::State && !t.ring)
+  ring_rows_ = SIZE_MAX;
+  for (const BoundTensor& t : loaded_->tensors) {
+    if (t.storage != schema::Storage::State) continue;
+    if (t.ring)
+      ring_rows_ = std::min(ring_rows_, size_t(t.shape[0]));
+    else
       max_context_ = max_context_ == 0 ? size_t(t.shape[0]) : std::min(max_context_, size_t(t.shape[0]));
+  }
   if (max_context_ == 0) max_context_ = size_t(std::clamp(loaded_->info.max_context, 0, INT32_MAX / 2));
   return Status();
 }
@@ -234,6 +239,18 @@ size_t Session::max_context() const { return impl_->max_context_; }
 Status Session::copy_context_from(const Session& other) {
   if (&other == this) return Status();
   return impl_->copy_context(*other.impl_);
+}
+
+Status Session::rewind(size_t position) {
+  if (position > impl_->position_)
+    return Status(StatusCode::kOutOfRange, "cannot rewind to position " + std::to_string(position) +
+                                               ", the context holds " + std::to_string(impl_->position_));
+  // A ring that has wrapped has overwritten rows the shorter context needs.
+  if (position < impl_->position_ && impl_->position_ > impl_->ring_rows_)
+    return Status(StatusCode::kUnsupported, "the sliding-window caches have wrapped: reset and prefill instead");
+  impl_->position_ = position;
+  if (position == 0) impl_->last_entry_ = nullptr;
+  return Status();
 }
 
 void Session::reset() {

@@ -1,4 +1,5 @@
 #pragma once
+#include <cstdint>
 #include <memory>
 
 #include "edgeformer/edgeformer.hpp"
@@ -40,6 +41,7 @@ class SessionImpl {
   size_t position_ = 0;
   size_t source_rows_ = 0;  // rows of the last encoded source (encoder-decoders keep it in state)
   size_t max_context_ = 0;
+  size_t ring_rows_ = SIZE_MAX;  // the shortest sliding-window cache's rows
   int vocab_size_ = 0;
   // Indexed by operator type; fixed-size so that profiling allocates nothing while running.
   bool profiling_ = false;

@@ -34,20 +34,38 @@ char32_t code_point_at(const std::string& text, size_t i) {
   return decode_utf8(text, i, utf8_sequence_length(text, i));
 }
 
-// The longest added token of `tokens` (by first byte, longest first) at text[i], ending by `end`; or null.
+// The longest added token of `tokens` (by first byte, longest first) at text[i], ending by `end`, or by
+// `special_end` for a control token; or null.
 const AddedToken* token_at(const std::vector<AddedToken> (&tokens)[256], const std::string& text, size_t i,
-                           size_t end) {
-  for (const AddedToken& token : tokens[static_cast<unsigned char>(text[i])])
-    if (token.text.size() <= end - i && text.compare(i, token.text.size(), token.text) == 0) return &token;
+                           size_t end, size_t special_end) {
+  for (const AddedToken& token : tokens[static_cast<unsigned char>(text[i])]) {
+    const size_t limit = token.special ? special_end : end;
+    if (limit > i && token.text.size() <= limit - i && text.compare(i, token.text.size(), token.text) == 0)
+      return &token;
+  }
   return nullptr;
 }
 
-// Appends the segments that cover text[begin, end): the added tokens of `tokens` found there, and the text between.
+// Where a control token starting at text[i] may end: the text's end or the next plain span's start; 0 inside a plain
+// span. `next_plain` is the first span not ending by i, and moves on with i.
+size_t special_limit(const std::vector<TextSpan>* plain, size_t* next_plain, size_t i, size_t end) {
+  if (plain == nullptr) return end;
+  while (*next_plain < plain->size() && (*plain)[*next_plain].end <= i) ++*next_plain;
+  if (*next_plain == plain->size()) return end;
+  const TextSpan& span = (*plain)[*next_plain];
+  if (span.begin <= i) return 0;
+  return std::min(end, span.begin);
+}
+
+// Appends the segments that cover text[begin, end): the added tokens of `tokens` found there (control tokens only
+// outside the plain spans), and the text between.
 void find_matches(const std::vector<AddedToken> (&tokens)[256], const std::string& text, size_t begin, size_t end,
-                  std::vector<TextSegment>* segments) {
+                  const std::vector<TextSpan>* plain, std::vector<TextSegment>* segments) {
   size_t covered = begin;  // where the last token (with the whitespace it took) ended
+  size_t next_plain = 0;
   for (size_t i = begin; i < end;) {
-    const AddedToken* token = token_at(tokens, text, i, end);
+    // Control tokens end before the next plain span; added tokens that are vocabulary match anywhere.
+    const AddedToken* token = token_at(tokens, text, i, end, special_limit(plain, &next_plain, i, end));
     if (token == nullptr) {
       ++i;
       continue;
@@ -74,14 +92,15 @@ void find_matches(const std::vector<AddedToken> (&tokens)[256], const std::strin
 
 }  // namespace
 
-void split_added_tokens(const TokenizerTables& t, const std::string& text, std::vector<TextSegment>* segments) {
+void split_added_tokens(const TokenizerTables& t, const std::string& text, const std::vector<TextSpan>* plain,
+                        std::vector<TextSegment>* segments) {
   std::vector<TextSegment> literal;
-  find_matches(t.added_by_first_byte[0], text, 0, text.size(), &literal);
+  find_matches(t.added_by_first_byte[0], text, 0, text.size(), plain, &literal);
   for (const TextSegment& segment : literal) {
     if (segment.id >= 0)
       segments->push_back(segment);
     else
-      find_matches(t.added_by_first_byte[1], text, segment.begin, segment.end, segments);
+      find_matches(t.added_by_first_byte[1], text, segment.begin, segment.end, plain, segments);
   }
 }
 

@@ -19,9 +19,7 @@ Status encode_stretch(const TokenizerTables& t, const std::string& text, bool at
   }
 }
 
-}  // namespace
-
-Status tokenize(const TokenizerTables& t, const std::string& text, bool add_bos, std::vector<int32_t>* ids) {
+Status check_text(const TokenizerTables& t, const std::string& text, std::vector<int32_t>* ids) {
   if (t.kind == TokenizerKind::kNone) return Status(StatusCode::kUnsupported, "this model has no tokenizer");
   if (ids == nullptr) return Status(StatusCode::kInvalidArgument, "ids is null");
   // Invalid UTF-8 is refused rather than passed through byte fallback: it means the caller cut a character in two
@@ -32,23 +30,47 @@ Status tokenize(const TokenizerTables& t, const std::string& text, bool add_bos,
       return Status(StatusCode::kInvalidArgument, "the text is not valid UTF-8 (byte " + std::to_string(i) + ")");
     i += length;
   }
-  // An encoder's tokenizer frames the text with [CLS] / [SEP] (<s> / </s> for XLM-R style unigram ones).
-  const int32_t first = t.cls >= 0 ? t.cls : t.append_eos ? -1 : t.bos;
-  if (add_bos && first >= 0) ids->push_back(first);
+  return Status();
+}
+
+// The added tokens' ids, and each stretch of text between them encoded by the model's kind.
+Status encode_segments(const TokenizerTables& t, const std::string& text, const std::vector<TextSpan>* plain,
+                       std::vector<int32_t>* ids) {
   std::vector<TextSegment> segments;
-  split_added_tokens(t, text, &segments);
-  for (const TextSegment& segment : segments) {
+  split_added_tokens(t, text, plain, &segments);
+  for (size_t i = 0; i < segments.size(); ++i) {
+    const TextSegment& segment = segments[i];
     if (segment.id >= 0) {
       ids->push_back(segment.id);
       continue;
     }
-    const std::string stretch = text.substr(segment.begin, segment.end - segment.begin);
+    // Plain spans cut the text into neighbouring segments; the kind sees the whole stretch, as with none.
+    size_t end = segment.end;
+    while (i + 1 < segments.size() && segments[i + 1].id < 0) end = segments[++i].end;
+    const std::string stretch = text.substr(segment.begin, end - segment.begin);
     const bool at_start = segment.begin == 0 || t.dummy_prefix_per_stretch;
     if (Status s = encode_stretch(t, stretch, at_start, ids); !s.ok()) return s;
   }
+  return Status();
+}
+
+}  // namespace
+
+Status tokenize(const TokenizerTables& t, const std::string& text, bool add_bos, std::vector<int32_t>* ids) {
+  if (Status s = check_text(t, text, ids); !s.ok()) return s;
+  // An encoder's tokenizer frames the text with [CLS] / [SEP] (<s> / </s> for XLM-R style unigram ones).
+  const int32_t first = t.cls >= 0 ? t.cls : t.append_eos ? -1 : t.bos;
+  if (add_bos && first >= 0) ids->push_back(first);
+  if (Status s = encode_segments(t, text, nullptr, ids); !s.ok()) return s;
   if (add_bos && t.sep >= 0) ids->push_back(t.sep);
   if (add_bos && t.append_eos && t.eos >= 0) ids->push_back(t.eos);
   return Status();
+}
+
+Status tokenize_with_plain_spans(const TokenizerTables& t, const std::string& text, const std::vector<TextSpan>& plain,
+                                 std::vector<int32_t>* ids) {
+  if (Status s = check_text(t, text, ids); !s.ok()) return s;
+  return encode_segments(t, text, &plain, ids);
 }
 
 Status detokenize(const TokenizerTables& t, int32_t previous, int32_t id, std::string* text) {

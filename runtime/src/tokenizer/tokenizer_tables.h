@@ -32,6 +32,7 @@ struct TokenizerTables {
     std::string text;
     int32_t id;
     bool lstrip, rstrip, single_word;
+    bool special;  // a control token (files without flags: all), never matched in the plain spans of a chat
   };
   // [0]: matched in the whole text first; [1]: the normalized ones, then matched in the text between those. Each by
   // first byte, longest first.
