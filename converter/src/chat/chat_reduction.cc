@@ -100,6 +100,13 @@ Conversation probe(const std::vector<int>& roles, bool generation, bool no_think
   return c;
 }
 
+// `c` with other markers for the messages whose markers `text` lacks.
+Conversation with_other_markers(Conversation c, const std::string& text) {
+  for (size_t i = 0; i < c.messages.size(); ++i)
+    if (text.find(c.messages[i].text) == std::string::npos) c.messages[i].text = "EFalt" + std::to_string(i) + "Q";
+  return c;
+}
+
 // The text before, between and after the markers of `c`, if each appears once, in order.
 std::optional<std::vector<std::string>> steps_of(const std::string& text, const Conversation& c) {
   std::vector<std::string> steps;
@@ -298,6 +305,9 @@ class Reducer {
         laid.messages.erase(laid.messages.begin());
       const auto steps = steps_of(*r.text, laid);
       if (!steps) {
+        // Left out, if other texts render the same; else changed, which steps cannot say.
+        if (renderer_.render(with_other_markers(c, *r.text)).text != r.text)
+          throw Irreducible("the template changes or moves the text of a message in conversation " + roles_text(c));
         dropped = true;
         continue;
       }
