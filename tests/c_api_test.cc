@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "conversion.h"
 #include "test_support.h"
 
 namespace edgeformer::testing {
@@ -54,6 +55,89 @@ TEST(CApi, NullArgumentsAreErrors) {
   EXPECT_EQ(ef_sampler_create(10, NAN, 0, 1.0f, 0, &sampler), EF_INVALID_ARGUMENT);
   EXPECT_EQ(ef_sampler_sample(nullptr, nullptr), -1);
   ef_sampler_free(nullptr);
+}
+
+// Chat: formatting as the C++ API does, a chat that keeps the cache, and errors for what is wrong.
+TEST(CApi, ChatFormatsAndKeepsTheCache) {
+  EDGEFORMER_REQUIRE_STORIES260K(dir);
+  if (shared_dir().empty() || !std::ifstream(shared_dir() + "/chat-templates/vectors.json"))
+    GTEST_SKIP() << "../shared/chat-templates not found";
+  TempDir tmp;
+  converter::ConversionRequest request;
+  request.input = dir + "/stories260K.bin";
+  request.tokenizer = dir + "/tok512.bin";
+  request.chat_template = shared_dir() + "/chat-templates/TinyLlama--TinyLlama-1.1B-Chat-v1.0.jinja";
+  request.output = tmp.file("chat.eft");
+  converter::convert_model(request, nullptr);
+  convert_llama2c(dir + "/stories260K.bin", dir + "/tok512.bin", tmp.file("plain.eft"));
+
+  ef_model* model = nullptr;
+  ASSERT_EQ(ef_model_open_file(request.output.c_str(), &model), EF_OK);
+  EXPECT_EQ(ef_model_chat_template_status(model), EF_OK);
+  const ef_chat_message messages[] = {{EF_CHAT_SYSTEM, "Tell stories."}, {EF_CHAT_USER, "Once upon a time"}};
+  size_t count = 0;
+  EXPECT_EQ(ef_chat_format(model, messages, 2, 0, nullptr, 0, &count), EF_OUT_OF_RANGE);
+  std::vector<int32_t> ids(count);
+  ASSERT_EQ(ef_chat_format(model, messages, 2, 0, ids.data(), ids.size(), &count), EF_OK);
+  auto cpp = open_or_fail(request.output);
+  std::vector<int32_t> want;
+  ASSERT_TRUE(cpp->tokenize_chat({{ChatRole::kSystem, "Tell stories."}, {ChatRole::kUser, "Once upon a time"}},
+                                 ChatOptions(), &want).ok());
+  EXPECT_EQ(ids, want);
+  char text[512];
+  size_t length = 0;
+  ASSERT_EQ(ef_chat_format_text(model, messages, 2, EF_CHAT_NO_GENERATION_PROMPT, text, sizeof text, &length), EF_OK);
+  EXPECT_EQ(std::string(text, length).find("<|assistant|>"), std::string::npos) << text;
+  EXPECT_EQ(ef_chat_format_text(model, messages, 2, 0, text, 4, &length), EF_OUT_OF_RANGE);
+  const ef_chat_message bad_role[] = {{7, "x"}};
+  EXPECT_EQ(ef_chat_format(model, bad_role, 1, 0, ids.data(), ids.size(), &count), EF_INVALID_ARGUMENT);
+  const ef_chat_message null_text[] = {{EF_CHAT_USER, nullptr}};
+  EXPECT_EQ(ef_chat_format(model, null_text, 1, 0, ids.data(), ids.size(), &count), EF_INVALID_ARGUMENT);
+
+  ef_session* session = nullptr;
+  ASSERT_EQ(ef_session_create(model, nullptr, &session), EF_OK);
+  ef_chat* chat = nullptr;
+  ef_chat_options options = {"Tell stories.", 0.0f, 0, 1.0f, 0, 0, 0};
+  EXPECT_EQ(ef_chat_create(model, session, nullptr, nullptr), EF_INVALID_ARGUMENT);
+  options.top_p = 0.0f;
+  EXPECT_EQ(ef_chat_create(model, session, &options, &chat), EF_INVALID_ARGUMENT);
+  options.top_p = 1.0f;
+  ASSERT_EQ(ef_chat_create(model, session, &options, &chat), EF_OK);
+  int32_t token = -1;
+  int done = 0;
+  EXPECT_EQ(ef_chat_next(chat, &token, &done), EF_INVALID_ARGUMENT);  // no turn yet
+  size_t prompt = 0, reused = 0, dropped = 0;
+  ASSERT_EQ(ef_chat_add_user(chat, "Once upon a time", &prompt, &reused, &dropped), EF_OK);
+  EXPECT_EQ(prompt, want.size());
+  EXPECT_EQ(reused, 0u);
+  size_t replied = 0;
+  for (; replied < 10; ++replied) {
+    ASSERT_EQ(ef_chat_next(chat, &token, &done), EF_OK);
+    if (done) break;
+  }
+  ef_chat_end_reply(chat);
+  ASSERT_EQ(ef_chat_add_user(chat, "What next?", &prompt, &reused, &dropped), EF_OK);
+  EXPECT_EQ(reused, want.size() + replied - 1);
+  EXPECT_EQ(ef_chat_add_user(chat, nullptr, &prompt, &reused, &dropped), EF_INVALID_ARGUMENT);
+  EXPECT_EQ(ef_chat_add_user(nullptr, "x", nullptr, nullptr, nullptr), EF_INVALID_ARGUMENT);
+  EXPECT_EQ(ef_chat_next(chat, nullptr, &done), EF_INVALID_ARGUMENT);
+  EXPECT_EQ(ef_chat_previous(nullptr), -1);
+  ef_chat_free(chat);
+  ef_chat_free(nullptr);
+  ef_chat_end_reply(nullptr);
+  ef_session_free(session);
+  ef_model_free(model);
+
+  // A model without a template says so, and makes no chat.
+  ASSERT_EQ(ef_model_open_file(tmp.file("plain.eft").c_str(), &model), EF_OK);
+  EXPECT_EQ(ef_model_chat_template_status(model), EF_UNSUPPORTED);
+  EXPECT_NE(std::string(ef_last_error()).find("no chat template"), std::string::npos) << ef_last_error();
+  ASSERT_EQ(ef_session_create(model, nullptr, &session), EF_OK);
+  EXPECT_EQ(ef_chat_create(model, session, nullptr, &chat), EF_UNSUPPORTED);
+  EXPECT_EQ(chat, nullptr);
+  EXPECT_EQ(ef_chat_format(model, messages, 2, 0, ids.data(), ids.size(), &count), EF_UNSUPPORTED);
+  ef_session_free(session);
+  ef_model_free(model);
 }
 
 TEST(CApi, BadFilesAreErrorsWithMessages) {

@@ -389,5 +389,78 @@ class Cli(unittest.TestCase):
         self.assertIn("/nonexistent.eft", result.stderr)
 
 
+CHAT_TEMPLATES = os.path.join(SHARED, "chat-templates")
+
+
+@unittest.skipUnless(os.path.isdir(STORIES) and os.path.isdir(CHAT_TEMPLATES),
+                     "../shared/models/stories260K or ../shared/chat-templates not found")
+class ChatCli(unittest.TestCase):
+    """edgeformer chat and generate --chat on stories260K with TinyLlama's chat template."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.model = os.path.join(cls.tmp.name, "chat.eft")
+        cls.convert_output = run(CONVERT, os.path.join(STORIES, "stories260K.bin"), "-o", cls.model, "--chat-template",
+                                 os.path.join(CHAT_TEMPLATES, "TinyLlama--TinyLlama-1.1B-Chat-v1.0.jinja")).stdout
+
+    def chat(self, *args, stdin="", check=True):
+        return subprocess.run([EDGEFORMER, "chat", self.model, *args], input=stdin, capture_output=True, text=True,
+                              errors="replace", check=check)
+
+    def test_convert_says_the_template_was_reduced(self):
+        self.assertIn("chat template reduced from", self.convert_output)
+
+    def test_turns_keep_the_cache(self):
+        turns = [json.loads(line) for line in
+                 self.chat("--json", "-n", "12", "--system", "Tell stories.", stdin="Once upon a time\nAnd then?\n")
+                 .stdout.splitlines()]
+        self.assertEqual([t["turn"] for t in turns], [0, 1])
+        self.assertEqual(turns[0]["reused_tokens"], 0)
+        # The second turn prefills only its own message (and the end of the first reply), not the conversation.
+        self.assertEqual(turns[1]["reused_tokens"], turns[0]["prompt_tokens"] + len(turns[0]["ids"]) - 1)
+        self.assertLess(turns[1]["prefill_tokens"], turns[1]["prompt_tokens"] // 2)
+        for t in turns:
+            self.assertEqual(len(t["ids"]), 12)
+            self.assertGreater(t["decode_tokens_per_s"], 0)
+        # The text streamed without --json is the same reply.
+        streamed = self.chat("-n", "12", "--system", "Tell stories.", stdin="Once upon a time\n").stdout
+        self.assertEqual(streamed, turns[0]["text"] + "\n")
+
+    def test_messages_file_and_generate_chat_reply_alike(self):
+        conversation = os.path.join(self.tmp.name, "conv.json")
+        with open(conversation, "w") as f:
+            json.dump([{"role": "system", "content": "Tell stories."}, {"role": "user", "content": "A cat"}], f)
+        from_file = json.loads(self.chat("--messages", conversation, "--json", "-n", "10").stdout)
+        generated = json.loads(run(EDGEFORMER, "generate", self.model, "--chat", "--system", "Tell stories.",
+                                   "--prompt", "A cat", "-n", "10", "--json").stdout)
+        self.assertEqual(from_file["ids"], generated["ids"])
+        self.assertEqual(from_file["prompt_tokens"], len(generated["prompt_ids"]))
+
+    def test_bad_input_is_an_error_naming_it(self):
+        conversation = os.path.join(self.tmp.name, "bad.json")
+        for content, word in (('[{"role": "robot", "content": "x"}]', "robot"),
+                              ('[{"role": "user", "content": "x"}, {"role": "assistant", "content": "y"}]',
+                               "end with a user message"),
+                              ('{"messages": 3', "not valid JSON")):
+            with open(conversation, "w") as f:
+                f.write(content)
+            result = self.chat("--messages", conversation, check=False)
+            self.assertNotEqual(result.returncode, 0)
+            self.assertIn(word, result.stderr)
+        # A message longer than the context is refused and the chat goes on with the next one.
+        result = self.chat("--json", "-n", "4", stdin="word " * 600 + "\nHello\n", check=False)
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("does not fit", result.stderr)
+        self.assertEqual(len(result.stdout.splitlines()), 1)
+
+    def test_a_model_without_a_template_is_refused(self):
+        plain = os.path.join(self.tmp.name, "plain.eft")
+        run(CONVERT, os.path.join(STORIES, "stories260K.bin"), "-o", plain)
+        result = subprocess.run([EDGEFORMER, "chat", plain], input="hi\n", capture_output=True, text=True)
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("no chat template", result.stderr)
+
+
 if __name__ == "__main__":
     unittest.main(argv=sys.argv[:1], verbosity=2)

@@ -3,10 +3,13 @@
 #include <gtest/gtest.h>
 #include <malloc.h>
 
+#include <fstream>
+
 #include <atomic>
 #include <cstdlib>
 #include <new>
 
+#include "conversion.h"
 #include "test_support.h"
 
 extern "C" {
@@ -127,6 +130,41 @@ TEST(ZeroAllocation, EncodeBertInt8TwoThreads) {
   counting = false;
   EXPECT_TRUE(ok);
   EXPECT_EQ(allocations.load(), 0) << "heap allocations during encode";
+}
+
+// A chat's reply (every token after the turn's prefill) allocates nothing either, on the first turn and on a later
+// one that reuses the cache. (Laying out and tokenizing the turn, in add_user, allocates its working buffers.)
+TEST(ZeroAllocation, ChatReplyTwoThreads) {
+  const std::string dir = stories260k_dir();
+  if (dir.empty()) GTEST_SKIP() << "../shared/models/stories260K not found (set EDGEFORMER_SHARED)";
+  const std::string chat_template = shared_dir() + "/chat-templates/TinyLlama--TinyLlama-1.1B-Chat-v1.0.jinja";
+  if (!std::ifstream(chat_template)) GTEST_SKIP() << "../shared/chat-templates not found";
+  TempDir tmp;
+  converter::ConversionRequest request;
+  request.input = dir + "/stories260K.bin";
+  request.tokenizer = dir + "/tok512.bin";
+  request.chat_template = chat_template;
+  request.output = tmp.file("chat.eft");
+  converter::convert_model(request, nullptr);
+  auto model = open_or_fail(request.output);
+  auto session = session_of(model, 2);
+  Chat::Options options;
+  options.sampling = {0.8f, 40, 0.9f, 5};
+  Chat chat(*session, *model, options);
+  chat.set_system("Tell stories.");
+  for (const char* user : {"Once upon a time", "And then?"}) {
+    ASSERT_TRUE(chat.add_user(user, nullptr).ok());
+    allocations = 0;
+    counting = true;
+    bool ok = true;
+    int32_t token;
+    Generator::Stop stop = Generator::Stop::kNone;
+    for (int i = 0; ok && stop == Generator::Stop::kNone && i < 60; ++i) ok = chat.next(&token, &stop).ok();
+    counting = false;
+    chat.end_reply();
+    EXPECT_TRUE(ok);
+    EXPECT_EQ(allocations.load(), 0) << "heap allocations during a chat reply";
+  }
 }
 
 }  // namespace

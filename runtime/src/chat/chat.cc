@@ -73,6 +73,7 @@ Status Chat::prefill_conversation(Turn* turn) {
     common = 0;
   }
   history_.resize(common);
+  history_.reserve(session_.max_context());  // once: the reply's tokens go in without allocating
   if (Status s = session_.prefill(ids_.data() + common, ids_.size() - common); !s.ok()) return s;
   history_.assign(ids_.begin(), ids_.end());
   turn->prompt_tokens = ids_.size();
