@@ -22,26 +22,29 @@ from .errors import (ConversionError, EdgeformerError, InternalError, InvalidArg
 
 __all__ = ["convert", "inspect", "Model", "Session", "EdgeformerError", "InvalidArgumentError", "InvalidModelError",
            "ModelIOError", "OutOfRangeError", "OutOfMemoryError", "UnsupportedError", "InternalError",
-           "ConversionError"]
+           "ConversionError", "Chat"]
 
 PathLike = Union[str, os.PathLike]
 
 
 def convert(src: Optional[PathLike], dst: PathLike, quant: str = "f32", kv: str = "f32",
             max_seq: Optional[int] = None, prefill_chunk: Optional[int] = None,
-            tokenizer: Optional[PathLike] = None, synthetic: Optional[str] = None) -> dict:
+            tokenizer: Optional[PathLike] = None, synthetic: Optional[str] = None,
+            chat_template: Optional[PathLike] = None) -> dict:
     """Converts a checkpoint to an .eft file, as `edgeformer-convert` does, and returns its summary.
 
     src: a Hugging Face folder or a llama2.c .bin (None with `synthetic`, a spec such as
     "llama:dim=64,layers=2,heads=4,kv_heads=4,ffn=128,vocab=512"). quant: f32, int8 or int4; kv: f32, f16 or int8.
-    The summary holds what the CLI prints (entries, ops, params, bytes) and `notes` (e.g. a missing tokenizer).
+    chat_template: a .jinja file in place of the folder's chat template (docs/chat.md).
+    The summary holds what the CLI prints (entries, ops, params, bytes, chat_template) and `notes` (e.g. a missing
+    tokenizer, or a chat template that could not be reduced).
     """
     for name, value in (("max_seq", max_seq), ("prefill_chunk", prefill_chunk)):
         if value is not None and (not isinstance(value, int) or value < 1):
             raise InvalidArgumentError(f"{name}: expected a positive integer, got {value!r}")
     return _edgeformer.convert("" if src is None else os.fspath(src), os.fspath(dst), quant, kv, max_seq or 0,
                                prefill_chunk or 0, "" if tokenizer is None else os.fspath(tokenizer),
-                               synthetic or "")
+                               synthetic or "", "" if chat_template is None else os.fspath(chat_template))
 
 
 def inspect(path: PathLike, check_weights: bool = False) -> dict:
@@ -107,6 +110,65 @@ class Session:
         return self._native.max_context
 
 
+Message = Dict[str, str]
+
+
+class Chat:
+    """A multi-turn chat on one session, laid out by the model's chat template: each turn prefills only what the KV
+    cache does not hold yet, and replies as the whole conversation prefilled at once would (docs/chat.md)."""
+
+    def __init__(self, model: "Model", system: Optional[str] = None, temperature: float = 0.0, top_k: int = 0,
+                 top_p: float = 1.0, seed: int = 0, reply_room: int = 0, thinking: bool = True,
+                 date: Optional[str] = None, threads: int = 1):
+        if not (0.0 <= temperature <= 100.0) or top_k < 0 or not (1e-6 <= top_p <= 1.0) or seed < 0 or reply_room < 0:
+            raise InvalidArgumentError("temperature must be in [0, 100], top_k >= 0, top_p in [1e-6, 1], seed >= 0, "
+                                       "reply_room >= 0")
+        self._model = model
+        self._session = model.session(threads)
+        self._native = _edgeformer.Chat(self._session._native, system or "", temperature, top_k, top_p, seed,
+                                        reply_room, thinking, date or "")
+        self.last_turn: Dict[str, int] = {}
+
+    def send(self, text: str, max_tokens: int = 512, stream: bool = False) -> Union[str, Iterator[str]]:
+        """Adds a user message and returns the reply (or with stream=True an iterator of its pieces). `last_turn`
+        then holds the turn's prompt_tokens, reused_tokens and dropped_messages (the oldest messages dropped to make
+        room), and `stop` why the reply ended: eos, context or length."""
+        if not isinstance(max_tokens, int) or max_tokens < 1:
+            raise InvalidArgumentError(f"max_tokens must be a positive integer, got {max_tokens!r}")
+        self.last_turn = self._native.add_user(text)
+        pieces = self._reply(max_tokens)
+        return pieces if stream else "".join(pieces)
+
+    def _reply(self, max_tokens: int) -> Iterator[str]:
+        text = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        for _ in range(max_tokens):
+            previous = self._native.previous
+            token = self._native.next()
+            if token is None:
+                break
+            piece = text.decode(self._model._native.detokenize(previous, [token]))
+            if piece:
+                yield piece
+        else:
+            self._native.end_reply()
+        tail = text.decode(b"", final=True)
+        if tail:
+            yield tail
+
+    @property
+    def stop(self) -> str:
+        return "length" if self._native.stop == "none" else self._native.stop
+
+    @property
+    def messages(self) -> List[Message]:
+        """The conversation so far, as {"role", "content"} dicts."""
+        return self._native.messages
+
+    def set_history(self, messages: Sequence[Message]) -> None:
+        """Replaces the conversation (e.g. one read from a file); the next send() prefills it."""
+        self._native.set_history(list(messages))
+
+
 class Model:
     """An .eft model, mapped and validated once and shared by its sessions."""
 
@@ -156,6 +218,27 @@ class Model:
     def detokenize(self, ids: Sequence[int], previous: int = -1) -> str:
         """The text of `ids` (following `previous`); markers such as BOS and EOS give no text."""
         return self._native.detokenize(previous, list(ids)).decode("utf-8", errors="replace")
+
+    @property
+    def chat_template_status(self) -> str:
+        """Empty when the model holds a reduced chat template; else why not."""
+        return self._native.chat_template_status
+
+    def format_chat(self, messages: Sequence[Message], add_generation_prompt: bool = True, thinking: bool = True,
+                    date: Optional[str] = None) -> List[int]:
+        """The ids of a conversation ({"role", "content"} dicts) laid out by the model's chat template, as
+        transformers' apply_chat_template(tokenize=True) gives them, except that what system and user messages say
+        stays text (special-token text in them opens no turn)."""
+        return self._native.format_chat(list(messages), add_generation_prompt, thinking, date or "")
+
+    def format_chat_text(self, messages: Sequence[Message], add_generation_prompt: bool = True,
+                         thinking: bool = True, date: Optional[str] = None) -> str:
+        """The conversation's text, as apply_chat_template(tokenize=False) renders it."""
+        return self._native.format_chat_text(list(messages), add_generation_prompt, thinking, date or "")
+
+    def chat(self, system: Optional[str] = None, **options) -> Chat:
+        """A multi-turn Chat on a new session of this model (options as Chat's)."""
+        return Chat(self, system, **options)
 
     def generate(self, prompt: Union[str, Sequence[int], None] = None, max_tokens: int = 256,
                  temperature: float = 0.0, top_k: int = 0, top_p: float = 1.0, seed: int = 0,

@@ -14,12 +14,13 @@ namespace {
 
 py::dict convert(const std::string& input, const std::string& output, const std::string& quant,
                  const std::string& kv, int max_seq, int prefill_chunk, const std::string& tokenizer,
-                 const std::string& synthetic) {
+                 const std::string& synthetic, const std::string& chat_template) {
   converter::ConversionRequest request;
   request.input = input;
   request.output = output;
   request.tokenizer = tokenizer;
   request.synthetic = synthetic;
+  request.chat_template = chat_template;
   request.options.weights = converter::weight_format_named(quant, "quant");
   request.options.kv_cache = converter::kv_cache_format_named(kv, "kv");
   if (max_seq < 0 || prefill_chunk < 0 || max_seq > (1 << 24) || prefill_chunk > (1 << 24))
@@ -46,14 +47,14 @@ py::dict convert(const std::string& input, const std::string& output, const std:
                   py::arg("params") = summary.params, py::arg("weight_bytes") = summary.weight_bytes,
                   py::arg("arena_bytes") = summary.arena_bytes, py::arg("kv_cache_bytes") = summary.state_bytes,
                   py::arg("max_context") = summary.max_context, py::arg("tokenizer") = summary.tokenizer,
-                  py::arg("notes") = notes);
+                  py::arg("chat_template") = summary.chat_template, py::arg("notes") = notes);
 }
 
 }  // namespace
 
 void bind_conversion(py::module_& m) {
   m.def("convert", &convert, py::arg("input"), py::arg("output"), py::arg("quant"), py::arg("kv"), py::arg("max_seq"),
-        py::arg("prefill_chunk"), py::arg("tokenizer"), py::arg("synthetic"));
+        py::arg("prefill_chunk"), py::arg("tokenizer"), py::arg("synthetic"), py::arg("chat_template"));
 }
 
 }  // namespace edgeformer::python

@@ -81,6 +81,56 @@ std::string info_json(const ModelHandle& handle, bool check_weights) {
 
 }  // namespace
 
+std::vector<ChatMessage> chat_messages(const py::object& messages) {
+  std::vector<ChatMessage> out;
+  for (const py::handle& item : messages) {
+    if (!py::isinstance<py::dict>(item)) invalid_argument("a message is a dict {\"role\": ..., \"content\": ...}");
+    const py::dict message = py::reinterpret_borrow<py::dict>(item);
+    if (!message.contains("role") || !message.contains("content") || !py::isinstance<py::str>(message["role"]) ||
+        !py::isinstance<py::str>(message["content"]))
+      invalid_argument("a message is a dict with a str \"role\" and a str \"content\"");
+    const std::string role = message["role"].cast<std::string>();
+    const ChatRole chat_role = role == "system"      ? ChatRole::kSystem
+                               : role == "user"      ? ChatRole::kUser
+                               : role == "assistant" ? ChatRole::kAssistant
+                                                     : static_cast<ChatRole>(-1);
+    if (static_cast<int>(chat_role) < 0) invalid_argument("role \"" + role + "\" is not system, user or assistant");
+    out.push_back({chat_role, message["content"].cast<std::string>()});
+  }
+  return out;
+}
+
+namespace {
+
+ChatOptions chat_options(bool add_generation_prompt, bool thinking, const std::string& date) {
+  ChatOptions options;
+  options.generation_prompt = add_generation_prompt;
+  options.thinking = thinking;
+  options.date = date;
+  return options;
+}
+
+std::vector<int32_t> format_chat(const ModelHandle& handle, const py::object& messages, bool add_generation_prompt,
+                                 bool thinking, const std::string& date) {
+  std::vector<int32_t> ids;
+  check(handle.get()->tokenize_chat(chat_messages(messages), chat_options(add_generation_prompt, thinking, date), &ids));
+  return ids;
+}
+
+std::string format_chat_text(const ModelHandle& handle, const py::object& messages, bool add_generation_prompt,
+                             bool thinking, const std::string& date) {
+  std::string text;
+  check(handle.get()->format_chat(chat_messages(messages), chat_options(add_generation_prompt, thinking, date), &text));
+  return text;
+}
+
+std::string chat_template_status(const ModelHandle& handle) {
+  const Status s = handle.get()->chat_template_status();
+  return s.ok() ? std::string() : s.message();
+}
+
+}  // namespace
+
 void bind_model(py::module_& m) {
   py::class_<ModelHandle>(m, "Model")
       .def(py::init(&open_model), py::arg("path"))
@@ -91,6 +141,11 @@ void bind_model(py::module_& m) {
       .def("detokenize", &detokenize, py::arg("previous"), py::arg("ids"))
       .def("translation_text", &translation_text, py::arg("target"))
       .def("encoder_max_tokens", &encoder_max_tokens, py::arg("output"))
+      .def("format_chat", &format_chat, py::arg("messages"), py::arg("add_generation_prompt"), py::arg("thinking"),
+           py::arg("date"))
+      .def("format_chat_text", &format_chat_text, py::arg("messages"), py::arg("add_generation_prompt"),
+           py::arg("thinking"), py::arg("date"))
+      .def_property_readonly("chat_template_status", &chat_template_status)
       .def_property_readonly("has_tokenizer", [](const ModelHandle& h) { return h.get()->has_tokenizer(); })
       .def_property_readonly("bos_id", [](const ModelHandle& h) { return h.get()->bos_id(); })
       .def_property_readonly("eos_id", [](const ModelHandle& h) { return h.get()->eos_id(); })

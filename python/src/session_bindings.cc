@@ -249,6 +249,63 @@ py::object next_token(GeneratorHandle& g) {
   return py::none();
 }
 
+// A multi-turn chat over a session (Chat of the C++ API): add_user(text), then next() until it returns None.
+struct ChatHandle {
+  ChatHandle(SessionHandle& session, const Chat::Options& options)
+      : session(session), chat(*session.session, *session.model, options) {}
+  SessionHandle& session;
+  Chat chat;
+  std::string stop = "none";
+};
+
+std::unique_ptr<ChatHandle> create_chat(SessionHandle& session, const std::string& system, float temperature,
+                                        int top_k, float top_p, uint64_t seed, size_t reply_room, bool thinking,
+                                        const std::string& date) {
+  check(session.model->chat_template_status());
+  Chat::Options options;
+  options.sampling = {temperature, top_k, top_p, seed};
+  options.reply_room = reply_room;
+  options.layout.thinking = thinking;
+  options.layout.date = date;
+  auto handle = std::make_unique<ChatHandle>(session, options);
+  handle->chat.set_system(system);
+  return handle;
+}
+
+py::dict add_user(ChatHandle& c, const std::string& text) {
+  Exclusive exclusive(c.session);
+  Chat::Turn turn;
+  {
+    py::gil_scoped_release release;
+    check(c.chat.add_user(text, &turn));
+  }
+  c.stop = "none";
+  return py::dict(py::arg("prompt_tokens") = turn.prompt_tokens, py::arg("reused_tokens") = turn.reused_tokens,
+                  py::arg("dropped_messages") = turn.dropped_messages);
+}
+
+py::object next_chat_token(ChatHandle& c) {
+  Exclusive exclusive(c.session);
+  int32_t token = -1;
+  Generator::Stop stop = Generator::Stop::kNone;
+  {
+    py::gil_scoped_release release;
+    check(c.chat.next(&token, &stop));
+  }
+  if (stop == Generator::Stop::kNone) return py::int_(token);
+  c.stop = stop == Generator::Stop::kEos ? "eos" : "context";
+  return py::none();
+}
+
+py::list chat_history(const ChatHandle& c) {
+  static const char* const kRoles[] = {"system", "user", "assistant"};
+  py::list out;
+  for (const ChatMessage& m : c.chat.messages())
+    out.append(py::dict(py::arg("role") = kRoles[static_cast<int>(m.role)],
+                        py::arg("content") = py::bytes(m.text).attr("decode")("utf-8", "replace")));
+  return out;
+}
+
 }  // namespace
 
 void bind_session(py::module_& m) {
@@ -275,6 +332,18 @@ void bind_session(py::module_& m) {
       .def("next", &next_token)
       .def_property_readonly("previous", [](const GeneratorHandle& g) { return g.generator.previous(); })
       .def_property_readonly("stop", [](const GeneratorHandle& g) { return g.stop; });
+  py::class_<ChatHandle>(m, "Chat")
+      .def(py::init(&create_chat), py::arg("session"), py::arg("system"), py::arg("temperature"), py::arg("top_k"),
+           py::arg("top_p"), py::arg("seed"), py::arg("reply_room"), py::arg("thinking"), py::arg("date"),
+           py::keep_alive<1, 2>())
+      .def("add_user", &add_user, py::arg("text"))
+      .def("next", &next_chat_token)
+      .def("end_reply", [](ChatHandle& c) { c.chat.end_reply(); })
+      .def("set_history", [](ChatHandle& c, const py::object& messages) { c.chat.set_history(chat_messages(messages)); },
+           py::arg("messages"))
+      .def_property_readonly("messages", &chat_history)
+      .def_property_readonly("previous", [](const ChatHandle& c) { return c.chat.previous(); })
+      .def_property_readonly("stop", [](const ChatHandle& c) { return c.stop; });
 }
 
 }  // namespace edgeformer::python
