@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "aligned_copy.h"
@@ -21,6 +22,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const edgeformer::fuzz::AlignedCopy bytes(data, size);
   std::shared_ptr<const edgeformer::Model> model;
   if (!edgeformer::Model::open_buffer(bytes.data(), bytes.size(), &model).ok()) return 0;
+  // A chat template that loaded lays out and tokenizes a conversation, or says why not.
+  if (model->chat_template_status().ok()) {
+    const std::vector<edgeformer::ChatMessage> conversation = {
+        {edgeformer::ChatRole::kSystem, "s"}, {edgeformer::ChatRole::kUser, "u"},
+        {edgeformer::ChatRole::kAssistant, "a"}, {edgeformer::ChatRole::kUser, "v"}};
+    std::string text;
+    (void)model->format_chat(conversation, edgeformer::ChatOptions(), &text);
+    std::vector<int32_t> ids;
+    if (model->has_tokenizer()) (void)model->tokenize_chat(conversation, edgeformer::ChatOptions(), &ids);
+  }
   edgeformer::SessionOptions options;
   options.max_arena_bytes = kMaxArenaBytes;
   std::unique_ptr<edgeformer::Session> session;

@@ -50,6 +50,16 @@ void check(const edgeformer::Model& model, const uint8_t* data, size_t size) {
     }
     if (lossless && !spells_marker && decoded != text) fail("the text does not round-trip");
   }
+  // The same bytes as a chat's system and user messages, where the model has a template: ids in the vocabulary, or
+  // the text refused.
+  if (model.chat_template_status().ok()) {
+    const std::vector<edgeformer::ChatMessage> messages = {{edgeformer::ChatRole::kSystem, text.substr(0, size / 2)},
+                                                           {edgeformer::ChatRole::kUser, text.substr(size / 2)}};
+    const edgeformer::Status chat = model.tokenize_chat(messages, edgeformer::ChatOptions(), &ids);
+    if (!chat.ok() && chat.code() != edgeformer::StatusCode::kInvalidArgument) fail(chat.message().c_str());
+    for (int32_t id : chat.ok() ? ids : std::vector<int32_t>())
+      if (id < 0 || id >= vocab) fail("a chat id is outside the vocabulary");
+  }
   // The same bytes read as ids: any of them, in or out of range, gives text or kOutOfRange.
   for (size_t i = 0; i + 8 <= size && i < 64; i += 8) {
     int32_t previous, id;
