@@ -1,6 +1,8 @@
 // Graphs LLaMA never has, written by the converter's own planner and writer, and the encoder operators' refusals.
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "conversion.h"
 #include "model_loader_test_support.h"
 
@@ -189,6 +191,36 @@ TEST_F(ModelLoader, CorruptDecoderExtrasAreRefused) {
         ASSERT_TRUE(const_cast<schema::SwiGluOptions*>(glu)->mutate_activation(schema::GateActivation(9)));
     });
   }, "gate activation");
+}
+
+// A chat template's steps are checked at load: roles, flags, each key once, drop values, the date format.
+TEST_F(ModelLoader, CorruptChatTemplatesAreRefused) {
+  const std::string llama = shared_dir() + "/chat-templates/meta-llama--Llama-3.2-1B-Instruct.jinja";
+  if (!std::ifstream(llama)) GTEST_SKIP() << "../shared/chat-templates not found (set EDGEFORMER_SHARED)";
+  converter::ConversionRequest request;
+  request.synthetic = "llama:dim=16,layers=1,heads=2,kv_heads=1,ffn=32,vocab=32,context=8,seed=7";
+  request.chat_template = llama;
+  request.output = tmp_.file("chat.eft");
+  converter::convert_model(request, nullptr);
+  const std::vector<uint8_t> chat = converter::read_file_bytes(request.output);
+  ModelPtr opened;
+  ASSERT_TRUE(open_both(chat, &opened).ok());
+  ASSERT_TRUE(opened->chat_template_status().ok()) << opened->chat_template_status().message();
+  const auto steps = [](Model& m) { return m.mutable_chat_template()->mutable_steps(); };
+  expect_rejected(chat, [&](Model& m) { ASSERT_TRUE(steps(m)->GetMutableObject(0)->mutate_next(5)); }, "role");
+  expect_rejected(chat, [&](Model& m) { ASSERT_TRUE(steps(m)->GetMutableObject(0)->mutate_flags(200)); }, "flags");
+  expect_rejected(chat, [&](Model& m) {
+    const schema::ChatStep* first = steps(m)->Get(0);
+    schema::ChatStep* second = steps(m)->GetMutableObject(1);
+    ASSERT_TRUE(second->mutate_previous(first->previous()) && second->mutate_next(first->next()) &&
+                second->mutate_flags(first->flags()));
+  }, "twice");
+  expect_rejected(chat, [&](Model& m) { m.mutable_chat_template()->mutable_drop()->Mutate(0, 9); }, "drop");
+  expect_rejected(chat, [&](Model& m) {
+    auto* format = m.mutable_chat_template()->mutable_date_format();
+    ASSERT_GT(format->size(), 1u);
+    format->Mutate(1, 'n');  // %d -> %n
+  }, "date format");
 }
 
 }  // namespace
