@@ -15,7 +15,8 @@ using namespace edgeformer::converter;
 std::string usage() {
   std::string text =
       "usage: edgeformer-convert INPUT -o MODEL.eft [--quant f32|int8|int4] [--kv f32|f16|int8] [--max-seq N]\n"
-      "                          [--prefill-chunk N] [--tokenizer TOK.bin|tokenizer.json|vocab.txt|sp.model]\n";
+      "                          [--prefill-chunk N] [--tokenizer TOK.bin|tokenizer.json|vocab.txt|sp.model]\n"
+      "                          [--chat-template T.jinja]\n";
   for (const ModelFamily& family : model_families())
     if (family.synthetic) text += "       edgeformer-convert --synthetic " + family.synthetic_example + " -o M.eft\n";
   std::string types;
@@ -27,6 +28,8 @@ std::string usage() {
          "  --tokenizer F.json a Hugging Face tokenizer.json (SentencePiece BPE, byte-level BPE or WordPiece), or a\n"
          "                     BERT vocab.txt, or a SentencePiece unigram .model/.spm, for a synthetic model or in\n"
          "                     place of a folder's own; ids must fit the model's vocab\n"
+         "  --chat-template T  a chat template (.jinja, or a JSON file with \"chat_template\") in place of the folder's\n"
+         "                     chat_template.jinja / tokenizer_config.json one, reduced for `edgeformer chat`\n"
          "  --max-seq N        KV-cache positions, or an encoder's longest sequence (default: the model's context)\n"
          "  --prefill-chunk N  tokens one prefill call takes at most (default 512, capped by --max-seq)\n"
          "  --synthetic SPEC   random weights of a given shape (the keys of the examples above, and seed), to measure\n"
