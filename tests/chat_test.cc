@@ -40,10 +40,21 @@ std::string read_text(const std::string& path) {
 
 // A folder holding GPT-2's tokenizer.json with kChatTokens added, and a tokenizer_config.json with the special
 // token names and the chat template.
-void write_tokenizer_folder(const std::string& folder, const json& special_tokens, const std::string& chat_template) {
+// With `bytes_only`, the vocabulary is GPT-2's 256 byte pieces alone (no merges): every id a random model samples is
+// a byte.
+void write_tokenizer_folder(const std::string& folder, const json& special_tokens, const std::string& chat_template,
+                            bool bytes_only = false) {
   fs::create_directories(folder);
   json tokenizer = read_json_file(shared_dir() + "/tokenizers/gpt2/tokenizer.json");
-  int id = 50257 + 38;  // after GPT-2's own added tokens (runs of spaces and tabs)
+  if (bytes_only) {
+    json vocab = json::object();
+    for (const auto& [piece, piece_id] : tokenizer["model"]["vocab"].items())
+      if (piece_id.get<int>() < 256) vocab[piece] = piece_id;
+    tokenizer["model"]["vocab"] = vocab;
+    tokenizer["model"]["merges"] = json::array();
+    tokenizer["added_tokens"] = json::array();
+  }
+  int id = 256;
   for (const json& added : tokenizer["added_tokens"]) id = std::max(id, added["id"].get<int>() + 1);
   for (const char* token : kChatTokens) {
     tokenizer["added_tokens"].push_back({{"id", id}, {"content", token}, {"single_word", false}, {"lstrip", false},
@@ -401,6 +412,37 @@ TEST_F(ChatTemplates, AFullContextDropsTheOldestTurns) {
   ASSERT_EQ(chat.messages().size(), before.size());
   for (size_t i = 0; i < before.size(); ++i) EXPECT_EQ(chat.messages()[i].text, before[i].text);
   EXPECT_TRUE(chat.add_user("Short again.", &t).ok());
+}
+
+// A random model over byte pieces replies with arbitrary bytes, cut anywhere: the chat keeps valid UTF-8 (U+FFFD
+// for a bad byte) and every later turn lays the conversation out.
+TEST_F(ChatTemplates, RepliesOfStrayBytesKeepTheChatGoing) {
+  TempDir dir;
+  write_tokenizer_folder(dir.file("tokenizer"), {{"eos_token", "<|im_end|>"}},
+                         read_text(shared_dir() + "/chat-templates/Qwen--Qwen2.5-0.5B-Instruct.jinja"), true);
+  converter::ConversionRequest request;
+  request.synthetic = "llama:dim=32,layers=1,heads=2,ffn=64,vocab=288";
+  request.tokenizer = dir.file("tokenizer/tokenizer.json");
+  request.output = dir.file("bytes.eft");
+  converter::convert_model(request, nullptr);
+  auto model = open_or_fail(request.output);
+  auto session = session_of(model);
+  Chat::Options options;
+  options.sampling = {1.5f, 0, 1.0f, 11};
+  Chat chat(*session, *model, options);
+  for (int turn = 0; turn < 4; ++turn) {
+    Chat::Turn t;
+    ASSERT_TRUE(chat.add_user("Say something", &t).ok()) << "turn " << turn;
+    int32_t token;
+    Generator::Stop stop;
+    for (int i = 0; i < 15; ++i) {
+      ASSERT_TRUE(chat.next(&token, &stop).ok());
+      if (stop != Generator::Stop::kNone) break;
+    }
+    chat.end_reply();
+    std::vector<int32_t> ids;
+    ASSERT_TRUE(model->tokenize(chat.messages().back().text, false, &ids).ok()) << "the reply is not valid UTF-8";
+  }
 }
 
 }  // namespace

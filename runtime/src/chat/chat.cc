@@ -4,6 +4,7 @@
 #include <new>
 
 #include "edgeformer/edgeformer.hpp"
+#include "tokenizer/utf8.h"
 
 namespace edgeformer {
 
@@ -115,6 +116,21 @@ Status Chat::next(int32_t* token, Generator::Stop* stop) {
   return Status();
 }
 
-void Chat::end_reply() { replying_ = false; }
+void Chat::end_reply() {
+  if (!replying_) return;
+  replying_ = false;
+  // Byte-level pieces may stop inside a character (a reply cut at a token limit) or not make one at all (a model's
+  // stray bytes): the reply keeps valid UTF-8, each bad byte a U+FFFD, so that the next turn can lay it out.
+  std::string& text = messages_.back().text;
+  for (size_t i = 0; i < text.size();) {
+    const size_t length = utf8_sequence_length(text, i);
+    if (length > 0) {
+      i += length;
+      continue;
+    }
+    text.replace(i, 1, "\xef\xbf\xbd");
+    i += 3;
+  }
+}
 
 }  // namespace edgeformer
