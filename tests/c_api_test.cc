@@ -11,7 +11,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "conversion.h"
 #include "test_support.h"
 
 namespace edgeformer::testing {
@@ -59,27 +58,20 @@ TEST(CApi, NullArgumentsAreErrors) {
 
 // Chat: formatting as the C++ API does, a chat that keeps the cache, and errors for what is wrong.
 TEST(CApi, ChatFormatsAndKeepsTheCache) {
-  EDGEFORMER_REQUIRE_STORIES260K(dir);
-  if (shared_dir().empty() || !std::ifstream(shared_dir() + "/chat-templates/vectors.json"))
-    GTEST_SKIP() << "../shared/chat-templates not found";
   TempDir tmp;
-  converter::ConversionRequest request;
-  request.input = dir + "/stories260K.bin";
-  request.tokenizer = dir + "/tok512.bin";
-  request.chat_template = shared_dir() + "/chat-templates/TinyLlama--TinyLlama-1.1B-Chat-v1.0.jinja";
-  request.output = tmp.file("chat.eft");
-  converter::convert_model(request, nullptr);
-  convert_llama2c(dir + "/stories260K.bin", dir + "/tok512.bin", tmp.file("plain.eft"));
+  const std::string path = convert_stories260k_chat(tmp);
+  if (path.empty()) GTEST_SKIP() << "../shared/models/stories260K or ../shared/chat-templates not found";
+  convert_llama2c(stories260k_dir() + "/stories260K.bin", stories260k_dir() + "/tok512.bin", tmp.file("plain.eft"));
 
   ef_model* model = nullptr;
-  ASSERT_EQ(ef_model_open_file(request.output.c_str(), &model), EF_OK);
+  ASSERT_EQ(ef_model_open_file(path.c_str(), &model), EF_OK);
   EXPECT_EQ(ef_model_chat_template_status(model), EF_OK);
   const ef_chat_message messages[] = {{EF_CHAT_SYSTEM, "Tell stories."}, {EF_CHAT_USER, "Once upon a time"}};
   size_t count = 0;
   EXPECT_EQ(ef_chat_format(model, messages, 2, 0, nullptr, 0, &count), EF_OUT_OF_RANGE);
   std::vector<int32_t> ids(count);
   ASSERT_EQ(ef_chat_format(model, messages, 2, 0, ids.data(), ids.size(), &count), EF_OK);
-  auto cpp = open_or_fail(request.output);
+  auto cpp = open_or_fail(path);
   std::vector<int32_t> want;
   ASSERT_TRUE(cpp->tokenize_chat({{ChatRole::kSystem, "Tell stories."}, {ChatRole::kUser, "Once upon a time"}},
                                  ChatOptions(), &want).ok());

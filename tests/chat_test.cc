@@ -68,8 +68,8 @@ void write_tokenizer_folder(const std::string& folder, const json& special_token
 }
 
 // A random decoder whose tokenizer folder holds `chat_template`; notes the converter gave go to *notes.
-std::shared_ptr<const Model> chat_model(const TempDir& dir, const json& special_tokens, const std::string& chat_template,
-                                        std::string* notes = nullptr) {
+std::shared_ptr<const Model> chat_model(const TempDir& dir, const json& special_tokens,
+                                        const std::string& chat_template, std::string* notes = nullptr) {
   write_tokenizer_folder(dir.file("tokenizer"), special_tokens, chat_template);
   converter::ConversionRequest request;
   request.synthetic = "llama:dim=32,layers=1,heads=2,ffn=64,vocab=50344";
@@ -323,18 +323,13 @@ class ChatSessions : public ::testing::TestWithParam<std::tuple<converter::Weigh
 // stories260K with TinyLlama's template: each turn prefills only what is new, and every reply is the one the whole
 // conversation prefilled at once gives.
 TEST_P(ChatSessions, MultiTurnEqualsTheConversationAtOnce) {
-  EDGEFORMER_REQUIRE_STORIES260K(dir);
-  if (!fs::exists(shared_dir() + "/chat-templates")) GTEST_SKIP() << "../shared/chat-templates not found";
   const auto [format, threads] = GetParam();
   TempDir tmp;
-  converter::ConversionRequest request;
-  request.input = dir + "/stories260K.bin";
-  request.tokenizer = dir + "/tok512.bin";
-  request.chat_template = shared_dir() + "/chat-templates/TinyLlama--TinyLlama-1.1B-Chat-v1.0.jinja";
-  request.output = tmp.file("s.eft");
-  request.options.weights = format;
-  converter::convert_model(request, nullptr);
-  auto model = open_or_fail(request.output);
+  converter::GraphOptions graph_options;
+  graph_options.weights = format;
+  const std::string path = convert_stories260k_chat(tmp, graph_options);
+  if (path.empty()) GTEST_SKIP() << "../shared/models/stories260K or ../shared/chat-templates not found";
+  auto model = open_or_fail(path);
   auto session = session_of(model, threads);
   const std::vector<std::string> users = {"Once upon a time there was a cat.", "What did the cat see?",
                                           "And then?"};

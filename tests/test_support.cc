@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "conversion.h"
 #include "families/bert/bert_graph.h"
 #include "families/llama/hf_llama_reader.h"
 #include "families/llama/llama2c_reader.h"
@@ -46,6 +47,20 @@ void convert_llama2c(const std::string& checkpoint, const std::string& tokenizer
                      const converter::GraphOptions& options) {
   converter::Graph graph = converter::build_llama_graph(converter::read_llama2c(checkpoint, tokenizer), options);
   converter::write_eft(graph, output);
+}
+
+std::string convert_stories260k_chat(const TempDir& tmp, const converter::GraphOptions& options) {
+  const std::string dir = stories260k_dir();
+  const std::string chat_template = shared_dir() + "/chat-templates/TinyLlama--TinyLlama-1.1B-Chat-v1.0.jinja";
+  if (dir.empty() || !fs::exists(chat_template)) return "";
+  converter::ConversionRequest request;
+  request.input = dir + "/stories260K.bin";
+  request.tokenizer = dir + "/tok512.bin";
+  request.chat_template = chat_template;
+  request.output = tmp.file("stories-chat.eft");
+  request.options = options;
+  converter::convert_model(request, nullptr);
+  return request.output;
 }
 
 void convert_hf(const std::string& folder, const std::string& output, const converter::GraphOptions& options) {

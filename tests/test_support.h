@@ -36,6 +36,10 @@ void convert_hf_marian(const std::string& folder, const std::string& output,
                        const converter::GraphOptions& options = {});
 void convert_hf_bert(const std::string& folder, const std::string& output, const converter::GraphOptions& options = {});
 
+// stories260K with TinyLlama's chat template (../shared/chat-templates) converted into `tmp`: its path, or "" when
+// the shared data is absent.
+std::string convert_stories260k_chat(const TempDir& tmp, const converter::GraphOptions& options = {});
+
 std::shared_ptr<const Model> open_or_fail(const std::string& path);
 // A session on `model` with `threads` threads (null, and a test failure, if it cannot be made).
 std::unique_ptr<Session> session_of(const std::shared_ptr<const Model>& model, int threads = 1);

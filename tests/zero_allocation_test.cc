@@ -3,13 +3,10 @@
 #include <gtest/gtest.h>
 #include <malloc.h>
 
-#include <fstream>
-
 #include <atomic>
 #include <cstdlib>
 #include <new>
 
-#include "conversion.h"
 #include "test_support.h"
 
 extern "C" {
@@ -135,18 +132,10 @@ TEST(ZeroAllocation, EncodeBertInt8TwoThreads) {
 // A chat's reply (every token after the turn's prefill) allocates nothing either, on the first turn and on a later
 // one that reuses the cache. (Laying out and tokenizing the turn, in add_user, allocates its working buffers.)
 TEST(ZeroAllocation, ChatReplyTwoThreads) {
-  const std::string dir = stories260k_dir();
-  if (dir.empty()) GTEST_SKIP() << "../shared/models/stories260K not found (set EDGEFORMER_SHARED)";
-  const std::string chat_template = shared_dir() + "/chat-templates/TinyLlama--TinyLlama-1.1B-Chat-v1.0.jinja";
-  if (!std::ifstream(chat_template)) GTEST_SKIP() << "../shared/chat-templates not found";
   TempDir tmp;
-  converter::ConversionRequest request;
-  request.input = dir + "/stories260K.bin";
-  request.tokenizer = dir + "/tok512.bin";
-  request.chat_template = chat_template;
-  request.output = tmp.file("chat.eft");
-  converter::convert_model(request, nullptr);
-  auto model = open_or_fail(request.output);
+  const std::string path = convert_stories260k_chat(tmp);
+  if (path.empty()) GTEST_SKIP() << "../shared/models/stories260K or ../shared/chat-templates not found";
+  auto model = open_or_fail(path);
   auto session = session_of(model, 2);
   Chat::Options options;
   options.sampling = {0.8f, 40, 0.9f, 5};

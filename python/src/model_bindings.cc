@@ -113,7 +113,8 @@ ChatOptions chat_options(bool add_generation_prompt, bool thinking, const std::s
 std::vector<int32_t> format_chat(const ModelHandle& handle, const py::object& messages, bool add_generation_prompt,
                                  bool thinking, const std::string& date) {
   std::vector<int32_t> ids;
-  check(handle.get()->tokenize_chat(chat_messages(messages), chat_options(add_generation_prompt, thinking, date), &ids));
+  const ChatOptions options = chat_options(add_generation_prompt, thinking, date);
+  check(handle.get()->tokenize_chat(chat_messages(messages), options, &ids));
   return ids;
 }
 

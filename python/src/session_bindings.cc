@@ -339,8 +339,10 @@ void bind_session(py::module_& m) {
       .def("add_user", &add_user, py::arg("text"))
       .def("next", &next_chat_token)
       .def("end_reply", [](ChatHandle& c) { c.chat.end_reply(); })
-      .def("set_history", [](ChatHandle& c, const py::object& messages) { c.chat.set_history(chat_messages(messages)); },
-           py::arg("messages"))
+      .def(
+          "set_history",
+          [](ChatHandle& c, const py::object& messages) { c.chat.set_history(chat_messages(messages)); },
+          py::arg("messages"))
       .def_property_readonly("messages", &chat_history)
       .def_property_readonly("previous", [](const ChatHandle& c) { return c.chat.previous(); })
       .def_property_readonly("stop", [](const ChatHandle& c) { return c.stop; });

@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <climits>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -47,7 +46,8 @@ Status read_messages(const std::string& path, std::vector<ChatMessage>* messages
     if (role == "system") chat_role = ChatRole::kSystem;
     else if (role == "user") chat_role = ChatRole::kUser;
     else if (role == "assistant") chat_role = ChatRole::kAssistant;
-    else return Status(StatusCode::kInvalidArgument, where + ": role \"" + role + "\" is not system, user or assistant");
+    else
+      return Status(StatusCode::kInvalidArgument, where + ": role \"" + role + "\" is not system, user or assistant");
     messages->push_back({chat_role, m["content"].get<std::string>()});
   }
   if (messages->empty() || messages->back().role != ChatRole::kUser)
@@ -125,10 +125,8 @@ void print_turn_json(const TurnReport& r, size_t index) {
 int command_chat(int argc, char** argv) {
   Arguments args(argc, argv, {"--json", "--no-think"});
   const long max_tokens = args.get_int("-n", 1024, 1, 1 << 24);
-  const double temperature = args.get_double("--temperature", 0.0, 0.0, 100.0);
-  const long top_k = args.get_int("--top-k", 0, 0, 1 << 24);
-  const double top_p = args.get_double("--top-p", 1.0, 1e-6, 1.0);
-  const long seed = args.get_int("--seed", 0, 0, LONG_MAX);
+  Chat::Options options;
+  options.sampling = sampler_options(args);
   const long threads = args.get_int("--threads", 1, 1, 256);
   const long reply_room = args.get_int("--reply-room", 0, 0, 1 << 24);
   if (!args.ok()) return fail(args.error());
@@ -142,9 +140,6 @@ int command_chat(int argc, char** argv) {
     return fail(s.message());
   if (Status s = model->chat_template_status(); !s.ok()) return fail(s.message());
 
-  Chat::Options options;
-  options.sampling = {static_cast<float>(temperature), static_cast<int>(top_k), static_cast<float>(top_p),
-                      static_cast<uint64_t>(seed)};
   options.layout.thinking = !args.has("--no-think");
   options.layout.date = args.get("--date");
   options.reply_room = static_cast<size_t>(reply_room);
@@ -176,7 +171,8 @@ int command_chat(int argc, char** argv) {
     return turn(last) ? 0 : 1;
   }
   const bool interactive = isatty(STDIN_FILENO);
-  if (interactive) std::fprintf(stderr, "chat with %s: a message per line, Ctrl-D to end\n", args.positionals()[0].c_str());
+  if (interactive)
+    std::fprintf(stderr, "chat with %s: a message per line, Ctrl-D to end\n", args.positionals()[0].c_str());
   std::string line;
   bool ok = true;
   while (true) {

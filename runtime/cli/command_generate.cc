@@ -1,5 +1,4 @@
 #include <chrono>
-#include <climits>
 #include <cstdio>
 
 #include "commands.h"
@@ -20,10 +19,7 @@ double seconds_since(Clock::time_point start) {
 int command_generate(int argc, char** argv) {
   Arguments args(argc, argv, {"--json", "--chat"});
   const long steps = args.get_int("-n", 256, 0, 1 << 24);
-  const double temperature = args.get_double("--temperature", 0.0, 0.0, 100.0);
-  const long top_k = args.get_int("--top-k", 0, 0, 1 << 24);
-  const double top_p = args.get_double("--top-p", 1.0, 1e-6, 1.0);
-  const long seed = args.get_int("--seed", 0, 0, LONG_MAX);
+  const SamplerOptions sampling = sampler_options(args);
   const long threads = args.get_int("--threads", 1, 1, 256);
   if (!args.ok()) return fail(args.error());
   if (args.positionals().size() != 1) return fail("generate: expected one model path");
@@ -72,8 +68,7 @@ int command_generate(int argc, char** argv) {
     for (size_t i = 0; i < prompt.size(); ++i) emit(i ? prompt[i - 1] : -1, prompt[i]);
   text.clear();
 
-  Generator generator(*session, *model, {static_cast<float>(temperature), static_cast<int>(top_k),
-                                         static_cast<float>(top_p), static_cast<uint64_t>(seed)});
+  Generator generator(*session, *model, sampling);
   std::vector<int32_t> generated;
   std::string stop_reason = "length";
   const auto prefill_start = Clock::now();

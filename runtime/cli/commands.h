@@ -28,6 +28,8 @@ class Arguments {
 };
 
 int fail(const std::string& message);
+// --temperature, --top-k, --top-p and --seed (generate, chat); a malformed value sets args.error().
+SamplerOptions sampler_options(Arguments& args);
 // Comma-separated token ids ("1,2,3"), each in [0, INT32_MAX]; false if malformed or empty.
 bool parse_ids(const std::string& text, std::vector<int32_t>* ids);
 Status open_model(const std::string& path, std::shared_ptr<const Model>* model, double* load_ms);

@@ -113,6 +113,15 @@ Status open_session(const std::string& path, long threads, std::shared_ptr<const
 
 // VmHWM belongs to this program's address space; getrusage's ru_maxrss also keeps the peak of whatever process
 // exec'd it (a Python harness, a shell), so it is only the fallback.
+SamplerOptions sampler_options(Arguments& args) {
+  SamplerOptions options;
+  options.temperature = static_cast<float>(args.get_double("--temperature", 0.0, 0.0, 100.0));
+  options.top_k = static_cast<int>(args.get_int("--top-k", 0, 0, 1 << 24));
+  options.top_p = static_cast<float>(args.get_double("--top-p", 1.0, 1e-6, 1.0));
+  options.seed = static_cast<uint64_t>(args.get_int("--seed", 0, 0, LONG_MAX));
+  return options;
+}
+
 uint64_t peak_rss_bytes() {
   if (FILE* status = std::fopen("/proc/self/status", "r")) {
     char line[256];

@@ -49,7 +49,8 @@ class Irreducible : public std::runtime_error {
 
 class Renderer {
  public:
-  Renderer(const std::string& source, json special_tokens) : template_(parse(source)), special_tokens_(std::move(special_tokens)) {}
+  Renderer(const std::string& source, json special_tokens)
+      : template_(parse(source)), special_tokens_(std::move(special_tokens)) {}
 
   Render render(const Conversation& c) const {
     // Ordered as Python's dicts are: a template iterating a message sees role before content.
@@ -363,8 +364,13 @@ class Reducer {
     }
     layout.system_to_last_user = out.system_to_last_user;
     layout.system_joiner = out.system_joiner;
-    static const char* const kTexts[] = {"Hello!", "  What is 2+2? ", "", "line one\nline two\n",
-                                         "Ünïcödé 世界 <b>&amp;</b> {{ x }}", "4", "You are a helpful assistant."};
+    static const char* const kTexts[] = {"Hello!",
+                                         "  What is 2+2? ",
+                                         "",
+                                         "line one\nline two\n",
+                                         "Ünïcödé 世界 <b>&amp;</b> {{ x }}",
+                                         "4",
+                                         "You are a helpful assistant."};
     constexpr size_t kTextCount = sizeof kTexts / sizeof kTexts[0];
     for (const auto& roles : role_sequences(4))
       for (size_t offset : {size_t(0), size_t(2), size_t(5)})
@@ -386,7 +392,8 @@ class Reducer {
           }
           throw Irreducible("conversation " + roles_text(c) + ": the template " +
                             (r.text ? "writes " + shown(*r.text) : "refuses it (" + r.error + ")") +
-                            ", the reduction " + (s.ok() ? "writes " + shown(laid_out) : "refuses it (" + s.message() + ")"));
+                            ", the reduction " +
+                            (s.ok() ? "writes " + shown(laid_out) : "refuses it (" + s.message() + ")"));
         }
     return left_out;
   }

@@ -5,9 +5,8 @@
 // the steps against the template on every conversation of up to four messages with real texts. A template that
 // does not reduce (a step depends on more than its neighbours, or the text of a message is changed beyond trimming)
 // is stored as unreduced, with why; never as a wrong layout.
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "graph/graph.h"
 

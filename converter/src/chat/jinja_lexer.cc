@@ -145,8 +145,8 @@ class Lexer {
         ++pos_;
       }
       if (pos_ >= src_.size())
-        syntax_error(begin_line, variable ? "unexpected end of template, expected '}}'" :
-                                            "unexpected end of template, expected '%}'");
+        syntax_error(begin_line, variable ? "unexpected end of template, expected '}}'"
+                                          : "unexpected end of template, expected '%}'");
       const std::string_view rest = std::string_view(src_).substr(pos_);
       const char sign = rest[0];
       const size_t close_at = sign == '-' || sign == '+' ? 1 : 0;
@@ -196,7 +196,8 @@ class Lexer {
     size_t n = 0;
     std::string digits;
     const auto take_digits = [&] {
-      while (n < rest.size() && (is_digit(rest[n]) || (rest[n] == '_' && n + 1 < rest.size() && is_digit(rest[n + 1])))) {
+      while (n < rest.size() &&
+             (is_digit(rest[n]) || (rest[n] == '_' && n + 1 < rest.size() && is_digit(rest[n + 1])))) {
         if (rest[n] != '_') digits += rest[n];
         ++n;
       }
@@ -242,7 +243,10 @@ class Lexer {
       char32_t v = 0;
       for (size_t k = 0; k < digits; ++k) {
         const char h = rest[n + k];
-        const int d = is_digit(h) ? h - '0' : (h >= 'a' && h <= 'f') ? h - 'a' + 10 : (h >= 'A' && h <= 'F') ? h - 'A' + 10 : -1;
+        const int d = is_digit(h)              ? h - '0'
+                      : (h >= 'a' && h <= 'f') ? h - 'a' + 10
+                      : (h >= 'A' && h <= 'F') ? h - 'A' + 10
+                                               : -1;
         if (d < 0) syntax_error(line_, "truncated \\x, \\u or \\U escape in a string");
         v = v * 16 + d;
       }
@@ -284,7 +288,8 @@ class Lexer {
         default:
           if (e >= '0' && e <= '7') {
             char32_t v = e - '0';
-            for (int k = 0; k < 2 && n < rest.size() && rest[n] >= '0' && rest[n] <= '7'; ++k) v = v * 8 + (rest[n++] - '0');
+            for (int k = 0; k < 2 && n < rest.size() && rest[n] >= '0' && rest[n] <= '7'; ++k)
+              v = v * 8 + (rest[n++] - '0');
             value += v;
           } else {
             value += '\\';

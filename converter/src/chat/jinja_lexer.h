@@ -9,7 +9,19 @@
 namespace edgeformer::converter::jinja {
 
 struct Token {
-  enum class Kind { Text, VariableBegin, VariableEnd, BlockBegin, BlockEnd, Name, Integer, Float, String, Operator, End };
+  enum class Kind {
+    Text,
+    VariableBegin,
+    VariableEnd,
+    BlockBegin,
+    BlockEnd,
+    Name,
+    Integer,
+    Float,
+    String,
+    Operator,
+    End
+  };
   Kind kind;
   std::string text;  // Text, Name, String (unescaped), Operator
   int64_t integer = 0;

@@ -69,7 +69,8 @@ class Parser {
   }
 
   [[noreturn]] void syntax_error(const std::string& message) const {
-    fail(TemplateError::Kind::Syntax, "line " + std::to_string(peek().line) + ": " + message + ", got " + describe(peek()));
+    fail(TemplateError::Kind::Syntax,
+         "line " + std::to_string(peek().line) + ": " + message + ", got " + describe(peek()));
   }
   static std::string describe(const Token& t) {
     switch (t.kind) {
@@ -157,11 +158,12 @@ class Parser {
       auto s = make_stmt(keyword == "break" ? Stmt::Kind::Break : Stmt::Kind::Continue);
       next();
       expect_block_end();
-      if (loop_depth_ == 0) fail(TemplateError::Kind::Syntax, "line " + std::to_string(s->line) + ": '" + keyword + "' outside a loop");
+      if (loop_depth_ == 0)
+        fail(TemplateError::Kind::Syntax, "line " + std::to_string(s->line) + ": '" + keyword + "' outside a loop");
       return s;
     }
-    static const char* const kKnown[] = {"raw",    "call",   "filter", "include", "import", "from",
-                                         "extends", "block", "with",   "autoescape", "do", "trans"};
+    static const char* const kKnown[] = {"raw",     "call",  "filter", "include",    "import", "from",
+                                         "extends", "block", "with",   "autoescape", "do",     "trans"};
     for (const char* known : kKnown)
       if (keyword == known) fail_unsupported("the '{% " + keyword + " %}' statement");
     syntax_error("unknown statement");

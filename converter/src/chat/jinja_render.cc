@@ -22,16 +22,15 @@ constexpr int64_t kMaxRange = 100000;
 using Kind = Value::Type;
 
 const std::set<std::string_view> kFilters = {
-    "trim",  "length", "count", "string", "upper", "lower",  "title",      "capitalize", "default",
-    "d",     "join",   "first", "last",   "list",  "reverse", "replace",   "items",      "tojson",
-    "int",   "float",  "abs",   "round",  "safe",  "e",      "escape",     "select",     "reject",
-    "selectattr", "rejectattr", "map"};
+    "trim", "length", "count", "string", "upper",   "lower",   "title",  "capitalize", "default",    "d",
+    "join", "first",  "last",  "list",   "reverse", "replace", "items",  "tojson",     "int",        "float",
+    "abs",  "round",  "safe",  "e",      "escape",  "select",  "reject", "selectattr", "rejectattr", "map"};
 const std::set<std::string_view> kTests = {
-    "defined", "undefined", "none", "string", "number", "integer", "float", "mapping", "iterable",
-    "sequence", "boolean", "true", "false", "even", "odd", "divisibleby", "equalto", "eq", "ne",
-    "in", "lt", "gt", "le", "ge", "callable", "lower", "upper"};
-const std::set<std::string_view> kMutators = {"append", "extend", "insert", "pop", "remove", "clear", "update",
-                                              "setdefault", "sort", "reverse", "popitem"};
+    "defined",  "undefined", "none", "string", "number", "integer", "float",       "mapping", "iterable",
+    "sequence", "boolean",   "true", "false",  "even",   "odd",     "divisibleby", "equalto", "eq",
+    "ne",       "in",        "lt",   "gt",     "le",     "ge",      "callable",    "lower",   "upper"};
+const std::set<std::string_view> kMutators = {"append", "extend",     "insert", "pop",     "remove", "clear",
+                                              "update", "setdefault", "sort",   "reverse", "popitem"};
 
 // jinja2's UndefinedError message for obj.name / obj[name] that found nothing.
 Value missing(const Value& object, const Value& name) {
@@ -86,7 +85,9 @@ std::string strip_chars(const std::string& s, const Value& chars, bool left, boo
     if (!chars.is(Kind::String)) type_error("strip arg must be None or str");
     set = decode_utf8(chars.str());
   }
-  const auto strippable = [&](char32_t c) { return whitespace ? is_python_space(c) : set.find(c) != std::u32string::npos; };
+  const auto strippable = [&](char32_t c) {
+    return whitespace ? is_python_space(c) : set.find(c) != std::u32string::npos;
+  };
   size_t begin = 0, end = text.size();
   while (left && begin < end && strippable(text[begin])) ++begin;
   while (right && end > begin && strippable(text[end - 1])) --end;
@@ -248,10 +249,13 @@ struct Arguments {
     return v ? *v : fallback;
   }
   void allow(size_t positional_count, std::initializer_list<const char*> names) const {
-    if (positional.size() > positional_count) type_error(what + " takes at most " + std::to_string(positional_count) + " positional argument(s)");
-    for (const auto& [k, v] : keyword)
-      if (std::none_of(names.begin(), names.end(), [&](const char* n) { return k == n; }))
-        fail_unsupported(what + " with the keyword argument '" + k + "'");
+    if (positional.size() > positional_count)
+      type_error(what + " takes at most " + std::to_string(positional_count) + " positional argument(s)");
+    for (const auto& entry : keyword) {
+      const std::string& name = entry.first;
+      if (std::none_of(names.begin(), names.end(), [&](const char* n) { return name == n; }))
+        fail_unsupported(what + " with the keyword argument '" + name + "'");
+    }
   }
 };
 
@@ -347,7 +351,8 @@ class Renderer {
     }
     const std::vector<Value> parts = iterate(value);
     if (parts.size() < targets.size())
-      fail_runtime("not enough values to unpack (expected " + std::to_string(targets.size()) + ", got " + std::to_string(parts.size()) + ")");
+      fail_runtime("not enough values to unpack (expected " + std::to_string(targets.size()) + ", got " +
+                   std::to_string(parts.size()) + ")");
     if (parts.size() > targets.size())
       fail_runtime("too many values to unpack (expected " + std::to_string(targets.size()) + ")");
     for (size_t i = 0; i < targets.size(); ++i) scope.vars[targets[i]] = parts[i];
@@ -479,7 +484,9 @@ class Renderer {
       case Expr::Kind::Plus: {
         const Value v = eval(*e.args[0], scope);
         require_defined(v);
-        if (!v.is_number()) type_error(std::string("bad operand type for unary ") + (e.kind == Expr::Kind::Negate ? "-" : "+") + ": '" + type_name(v) + "'");
+        if (!v.is_number())
+          type_error(std::string("bad operand type for unary ") + (e.kind == Expr::Kind::Negate ? "-" : "+") + ": '" +
+                     type_name(v) + "'");
         if (e.kind == Expr::Kind::Plus) return v.is(Kind::Bool) ? Value::integer(v.as_int()) : v;
         if (v.is(Kind::Float)) return Value::number(-v.as_double());
         return Value::integer(checked(sub_overflow, 0, v.as_int()));
@@ -519,13 +526,15 @@ class Renderer {
 
   static bool is_method_name(const Value& object, const std::string& name) {
     static const std::set<std::string_view> kStringMethods = {
-        "startswith", "endswith", "strip", "lstrip", "rstrip", "split", "replace", "upper", "lower", "title",
-        "capitalize", "find", "count", "join", "format", "rsplit", "splitlines", "isdigit", "isalpha", "isspace",
-        "isalnum", "islower", "isupper", "center", "ljust", "rjust", "zfill", "index", "rfind", "partition"};
+        "startswith", "endswith", "strip",      "lstrip",  "rstrip",  "split",    "replace", "upper",
+        "lower",      "title",    "capitalize", "find",    "count",   "join",     "format",  "rsplit",
+        "splitlines", "isdigit",  "isalpha",    "isspace", "isalnum", "islower",  "isupper", "center",
+        "ljust",      "rjust",    "zfill",      "index",   "rfind",   "partition"};
     static const std::set<std::string_view> kDictMethods = {"items", "keys", "values", "get", "copy"};
     if (object.is(Kind::String)) return kStringMethods.count(name) != 0;
     if (object.is(Kind::Dict)) return kDictMethods.count(name) != 0 || kMutators.count(name) != 0;
-    if (object.is(Kind::List)) return kMutators.count(name) != 0 || name == "index" || name == "count" || name == "copy";
+    if (object.is(Kind::List))
+      return kMutators.count(name) != 0 || name == "index" || name == "count" || name == "copy";
     return false;
   }
 
@@ -591,8 +600,9 @@ class Renderer {
     const bool numbers = a.is_number() && b.is_number();
     const bool floats = numbers && (a.is(Kind::Float) || b.is(Kind::Float));
     if (op == "+") {
-      if (numbers) return floats ? Value::number(a.as_double() + b.as_double())
-                                 : Value::integer(checked(add_overflow, a.as_int(), b.as_int()));
+      if (numbers)
+        return floats ? Value::number(a.as_double() + b.as_double())
+                      : Value::integer(checked(add_overflow, a.as_int(), b.as_int()));
       if (a.is(Kind::String) && b.is(Kind::String)) {
         check_string_size(a.str().size() + b.str().size());
         return Value::string(a.str() + b.str());
@@ -603,7 +613,8 @@ class Renderer {
         return Value::list(std::move(items), a.is_tuple());
       }
       if (a.is(Kind::String)) type_error("can only concatenate str (not \"" + type_name(b) + "\") to str");
-      if (a.is(Kind::List)) type_error("can only concatenate " + type_name(a) + " (not \"" + type_name(b) + "\") to " + type_name(a));
+      if (a.is(Kind::List))
+        type_error("can only concatenate " + type_name(a) + " (not \"" + type_name(b) + "\") to " + type_name(a));
       return unsupported();
     }
     if (op == "-") {
@@ -612,8 +623,9 @@ class Renderer {
                     : Value::integer(checked(sub_overflow, a.as_int(), b.as_int()));
     }
     if (op == "*") {
-      if (numbers) return floats ? Value::number(a.as_double() * b.as_double())
-                                 : Value::integer(checked(mul_overflow, a.as_int(), b.as_int()));
+      if (numbers)
+        return floats ? Value::number(a.as_double() * b.as_double())
+                      : Value::integer(checked(mul_overflow, a.as_int(), b.as_int()));
       const bool a_sequence = a.is(Kind::String) || a.is(Kind::List);
       const Value& sequence = a_sequence ? a : b;
       const Value& times = a_sequence ? b : a;
@@ -621,12 +633,14 @@ class Renderer {
         return unsupported();
       const int64_t n = std::max<int64_t>(times.as_int(), 0);
       if (sequence.is(Kind::String)) {
-        if (n > 0 && sequence.str().size() > kMaxStringBytes / static_cast<size_t>(n)) check_string_size(kMaxStringBytes + 1);
+        if (n > 0 && sequence.str().size() > kMaxStringBytes / static_cast<size_t>(n))
+          check_string_size(kMaxStringBytes + 1);
         std::string out;
         for (int64_t i = 0; i < n; ++i) out += sequence.str();
         return Value::string(std::move(out));
       }
-      if (n > 0 && sequence.items().size() > static_cast<size_t>(kMaxSteps / n)) fail_runtime("list repetition too long");
+      if (n > 0 && sequence.items().size() > static_cast<size_t>(kMaxSteps / n))
+        fail_runtime("list repetition too long");
       std::vector<Value> items;
       for (int64_t i = 0; i < n; ++i) items.insert(items.end(), sequence.items().begin(), sequence.items().end());
       return Value::list(std::move(items), sequence.is_tuple());
@@ -645,7 +659,9 @@ class Renderer {
       return Value::integer(result);
     }
     if (floats ? b.as_double() == 0 : b.as_int() == 0)
-      fail_runtime(op == "/" ? "division by zero" : op == "//" ? "integer division or modulo by zero" : "integer modulo by zero");
+      fail_runtime(op == "/"    ? "division by zero"
+                   : op == "//" ? "integer division or modulo by zero"
+                                : "integer modulo by zero");
     if (op == "/") return Value::number(a.as_double() / b.as_double());
     if (floats) {
       const double x = a.as_double(), y = b.as_double();
@@ -672,7 +688,8 @@ class Renderer {
         if (!item.is(Kind::String)) type_error("'in <string>' requires string as left operand, not " + type_name(item));
         return container.str().find(item.str()) != std::string::npos;
       case Kind::List:
-        return std::any_of(container.items().begin(), container.items().end(), [&](const Value& v) { return equal(v, item); });
+        return std::any_of(container.items().begin(), container.items().end(),
+                           [&](const Value& v) { return equal(v, item); });
       case Kind::Dict: return item.is(Kind::String) && container.entries().find(item.str()) != nullptr;
       default: type_error("argument of type '" + type_name(container) + "' is not iterable");
     }
@@ -765,11 +782,14 @@ class Renderer {
     const int64_t stop = bounds.size() > 1 ? bounds[1] : bounds[0];
     const int64_t stride = bounds.size() > 2 ? bounds[2] : 1;
     if (stride == 0) fail_runtime("range() arg 3 must not be zero");
-    const double count = std::ceil((static_cast<double>(stop) - static_cast<double>(start)) / static_cast<double>(stride));
+    const double count =
+        std::ceil((static_cast<double>(stop) - static_cast<double>(start)) / static_cast<double>(stride));
     if (count > kMaxRange)
-      fail_runtime("Range too big. The sandbox blocks ranges larger than MAX_RANGE (" + std::to_string(kMaxRange) + ").");
+      fail_runtime("Range too big. The sandbox blocks ranges larger than MAX_RANGE (" + std::to_string(kMaxRange) +
+                   ").");
     std::vector<Value> items;
-    for (int64_t i = 0; i < static_cast<int64_t>(std::max(count, 0.0)); ++i) items.push_back(Value::integer(start + i * stride));
+    for (int64_t i = 0; i < static_cast<int64_t>(std::max(count, 0.0)); ++i)
+      items.push_back(Value::integer(start + i * stride));
     return Value::list(std::move(items));
   }
 
@@ -787,9 +807,12 @@ class Renderer {
       args.allow(0, {});
       std::vector<Value> out;
       for (const auto& [k, v] : d.entries) {
-        if (name == "items") out.push_back(Value::list({Value::string(k), v}, true));
-        else if (name == "keys") out.push_back(Value::string(k));
-        else if (name == "values") out.push_back(v);
+        if (name == "items")
+          out.push_back(Value::list({Value::string(k), v}, true));
+        else if (name == "keys")
+          out.push_back(Value::string(k));
+        else if (name == "values")
+          out.push_back(v);
       }
       if (name == "copy") return object;
       return Value::list(std::move(out));
@@ -802,7 +825,8 @@ class Renderer {
       std::vector<Value> candidates = prefix.is(Kind::List) ? prefix.items() : std::vector<Value>{prefix};
       for (const Value& c : candidates) {
         const std::string& p = string_argument(c, args.what);
-        if (p.size() <= s.size() && (name == "startswith" ? s.compare(0, p.size(), p) == 0 : s.compare(s.size() - p.size(), p.size(), p) == 0))
+        if (p.size() <= s.size() &&
+            (name == "startswith" ? s.compare(0, p.size(), p) == 0 : s.compare(s.size() - p.size(), p.size(), p) == 0))
           return Value::boolean(true);
       }
       return Value::boolean(false);
@@ -815,17 +839,22 @@ class Renderer {
       args.allow(2, {"sep", "maxsplit"});
       const Value max = args.value(1, "maxsplit", Value::integer(-1));
       std::vector<Value> parts;
-      for (std::string& part : split(s, args.value(0, "sep"), int_argument(max, args.what))) parts.push_back(Value::string(std::move(part)));
+      for (std::string& part : split(s, args.value(0, "sep"), int_argument(max, args.what)))
+        parts.push_back(Value::string(std::move(part)));
       return Value::list(std::move(parts));
     }
     if (name == "replace") {
       args.allow(3, {});
       const Value count = args.value(2, "", Value::integer(-1));
-      return Value::string(replace(s, string_argument(args.value(0, ""), args.what), string_argument(args.value(1, ""), args.what), int_argument(count, args.what)));
+      return Value::string(replace(s, string_argument(args.value(0, ""), args.what),
+                                   string_argument(args.value(1, ""), args.what), int_argument(count, args.what)));
     }
     if (name == "upper" || name == "lower" || name == "title" || name == "capitalize") {
       args.allow(0, {});
-      return Value::string(name == "upper" ? upper(s) : name == "lower" ? lower(s) : name == "title" ? python_title(s) : capitalize(s));
+      return Value::string(name == "upper"   ? upper(s)
+                           : name == "lower" ? lower(s)
+                           : name == "title" ? python_title(s)
+                                             : capitalize(s));
     }
     if (name == "find" || name == "count") {
       args.allow(1, {});
@@ -864,7 +893,8 @@ class Renderer {
     while (true) {
       const size_t dot = path.find('.', start);
       const std::string part = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
-      const bool index = !part.empty() && std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; });
+      const bool index =
+          !part.empty() && std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; });
       v = v.is_undefined() ? v : get_item(v, index ? Value::integer(std::atoll(part.c_str())) : Value::string(part));
       if (dot == std::string::npos) return v;
       start = dot + 1;
@@ -953,7 +983,8 @@ class Renderer {
       const double x = subject.as_double() * scale;
       // "common" is Python's round(): to the nearest, ties to even.
       const double rounded = method == "ceil" ? std::ceil(x) : method == "floor" ? std::floor(x) : std::nearbyint(x);
-      if (method != "common" && method != "ceil" && method != "floor") fail_runtime("method must be common, ceil or floor");
+      if (method != "common" && method != "ceil" && method != "floor")
+        fail_runtime("method must be common, ceil or floor");
       return Value::number(rounded / scale);
     }
     if (name == "select" || name == "reject" || name == "selectattr" || name == "rejectattr") {
@@ -992,7 +1023,8 @@ class Renderer {
           if (args.positional.empty()) type_error("map requires a filter argument");
           const std::string filter_name = string_argument(args.positional[0], "filter 'map'");
           if (!is_supported_filter(filter_name)) fail_unsupported("filter '" + filter_name + "'");
-          Arguments rest{{args.positional.begin() + 1, args.positional.end()}, args.keyword, "filter '" + filter_name + "'"};
+          Arguments rest{
+              {args.positional.begin() + 1, args.positional.end()}, args.keyword, "filter '" + filter_name + "'"};
           out.push_back(filter(filter_name, item, rest));
         }
       }
@@ -1056,12 +1088,14 @@ class Renderer {
     std::string item_separator = width >= 0 ? "," : ", ", key_separator = ": ";
     const Value separators = args.value(static_cast<size_t>(-1), "separators", Value::none());
     if (!separators.is(Kind::None)) {
-      if (!separators.is(Kind::List) || separators.items().size() != 2) type_error("separators must be a pair of strings");
+      if (!separators.is(Kind::List) || separators.items().size() != 2)
+        type_error("separators must be a pair of strings");
       item_separator = string_argument(separators.items()[0], "filter 'tojson'");
       key_separator = string_argument(separators.items()[1], "filter 'tojson'");
     }
     require_defined(subject);
-    return Value::string(to_json(subject, width, item_separator, key_separator, truthy(args.value(static_cast<size_t>(-1), "sort_keys"))));
+    return Value::string(to_json(subject, width, item_separator, key_separator,
+                                 truthy(args.value(static_cast<size_t>(-1), "sort_keys"))));
   }
 
   // ---- tests ----

@@ -8,11 +8,10 @@
 // Integers are 64-bit: arithmetic that overflows is a Runtime error (Python would go on with big integers).
 // Everything outside the subset is refused with TemplateError::Kind::Unsupported naming the construct.
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 namespace edgeformer::converter::jinja {
 

@@ -3,12 +3,11 @@
 // printing, truthiness, equality and ordering as Python defines them, and UTF-8 code point helpers.
 #include <cstdint>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "chat/jinja_template.h"
 

@@ -114,7 +114,7 @@ typedef struct ef_chat_options {
   int top_k;          /* 0 = off */
   float top_p;        /* 1 = off */
   uint64_t seed;
-  size_t reply_room;  /* tokens kept free for a reply (older messages are dropped for it); 0 = a quarter of the context */
+  size_t reply_room;  /* tokens kept free for a reply (older messages dropped for it); 0 = a quarter of the context */
   int flags;          /* EF_CHAT_NO_THINKING */
 } ef_chat_options;
 /* A multi-turn chat on `session` (a session of `model`, which must outlive the chat): each turn prefills only what

@@ -327,7 +327,8 @@ ef_status ef_chat_create(const ef_model* model, ef_session* session, const ef_ch
       o.reply_room = options->reply_room;
       o.layout = chat_options(options->flags & EF_CHAT_NO_THINKING);
     }
-    auto created = std::unique_ptr<ef_chat>(new ef_chat{model->model, edgeformer::Chat(*session->session, *model->model, o)});
+    auto created =
+        std::unique_ptr<ef_chat>(new ef_chat{model->model, edgeformer::Chat(*session->session, *model->model, o)});
     if (options != nullptr && options->system != nullptr) created->chat.set_system(options->system);
     *chat = created.release();
     return EF_OK;

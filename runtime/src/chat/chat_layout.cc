@@ -90,7 +90,8 @@ Status lay_out_chat(const ChatLayout& layout, const ChatMessage* messages, size_
     }
     const ChatLayout::Step* step = find_step(layout, previous, next, flags);
     // Templates without an enable_thinking switch have one generation prompt.
-    if (step == nullptr && (flags & kChatNoThinking)) step = find_step(layout, previous, next, flags & ~kChatNoThinking);
+    if (step == nullptr && (flags & kChatNoThinking))
+      step = find_step(layout, previous, next, flags & ~kChatNoThinking);
     if (step == nullptr)
       return Status(StatusCode::kUnsupported, "the chat template lays out nothing from " + side_name(previous, true) +
                                                   " to " + side_name(next, false));

@@ -44,7 +44,8 @@ struct ChatLayout {
 using ChatSpan = TextSpan;
 
 // Appends the laid-out conversation to *text, and to *spans the span of each system and user message's text in it:
-// where added tokens are not matched, so that what a user typed stays text. `date` replaces the template's date (0x01 bytes).
+// where control tokens are not matched, so that what a user typed stays text. `date` replaces the template's date
+// (its 0x01 bytes).
 Status lay_out_chat(const ChatLayout& layout, const ChatMessage* messages, size_t count, bool generation_prompt,
                     bool thinking, std::string_view date, std::string* text, std::vector<ChatSpan>* spans);
 

@@ -9,7 +9,9 @@ namespace edgeformer {
 
 namespace {
 
-std::string_view view(const flatbuffers::String* s) { return s ? std::string_view(s->data(), s->size()) : std::string_view(); }
+std::string_view view(const flatbuffers::String* s) {
+  return s ? std::string_view(s->data(), s->size()) : std::string_view();
+}
 
 }  // namespace
 
