@@ -59,13 +59,24 @@ Status Chat::add_user(const std::string& text, Turn* turn) {
       turn->dropped_messages += end - first_droppable;
       messages_.erase(messages_.begin() + first_droppable, messages_.begin() + end);
     }
-    return prefill_conversation(turn);
+    if (Status s = prefill_conversation(turn); !s.ok()) {
+      messages_ = before;
+      return s;
+    }
+    return Status();
   } catch (const std::bad_alloc&) {
     return Status(StatusCode::kOutOfMemory, "cannot allocate the conversation");
   }
 }
 
 Status Chat::prefill_conversation(Turn* turn) {
+  if (ids_.empty())
+    return Status(StatusCode::kInvalidArgument, "the chat template lays this conversation out as no text");
+  // The session was used for something else since (reset, other tokens): its cache holds none of this chat.
+  if (session_.position() != history_.size()) {
+    session_.reset();
+    history_.clear();
+  }
   size_t common = std::mismatch(history_.begin(), history_.end(), ids_.begin(), ids_.end()).first - history_.begin();
   // The reply's logits come from a prefill of at least one token.
   if (common == ids_.size()) --common;
