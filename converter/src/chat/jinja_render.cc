@@ -858,7 +858,8 @@ class Renderer {
     }
     if (name == "find" || name == "count") {
       args.allow(1, {});
-      const std::string& needle = string_argument(args.value(0, ""), args.what);
+      const Value argument = args.value(0, "");
+      const std::string& needle = string_argument(argument, args.what);
       if (name == "find") {
         const size_t at = s.find(needle);
         return Value::integer(at == std::string::npos ? -1 : static_cast<int64_t>(decode_utf8(s.substr(0, at)).size()));
