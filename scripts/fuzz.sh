@@ -14,7 +14,7 @@ export ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 findings=0
 printf '%-12s %12s %10s %8s %9s\n' target executions exec/s corpus findings
-for target in model_load tokenizer npy inference; do
+for target in model_load tokenizer npy inference jinja_template; do
   work="$build/fuzz/work/$target"
   mkdir -p "$work" "$build/fuzz/findings"
   log="$build/fuzz/$target.log"
