@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every test: install what is missing, build (Release) and run the whole suite with ctest; then the suite again under
 # AddressSanitizer + UndefinedBehaviorSanitizer (clang-14); the concurrency test under ThreadSanitizer; a reduced
-# set under valgrind's memcheck; each libFuzzer target for FUZZ_SECONDS (default 60); and the suite cross-built for
+# set under valgrind's memcheck; each libFuzzer target for FUZZ_SECONDS (default 45); and the suite cross-built for
 # aarch64 (under qemu on three CPUs) and for 32-bit ARMv7.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,8 +27,8 @@ TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 "$root/build-tsan/tests/con
 echo "== valgrind memcheck (reduced set; AVX2 kernels, since valgrind has no AVX-512)"
 "$root/scripts/memcheck.sh" "$root/build"
 
-echo "== libFuzzer, ${FUZZ_SECONDS:-60} s per target"
-"$root/scripts/fuzz.sh" "${FUZZ_SECONDS:-60}"
+echo "== libFuzzer, ${FUZZ_SECONDS:-45} s per target"
+"$root/scripts/fuzz.sh" "${FUZZ_SECONDS:-45}"
 
 echo "== aarch64: cross-built, the suite under qemu (max, neoverse-n1, cortex-a72) and the goldens"
 "$root/scripts/cross-test.sh" aarch64
