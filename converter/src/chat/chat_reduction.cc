@@ -238,9 +238,9 @@ class Reducer {
   }
 
   // Mistral v0.3 moves the leading system message into the last user message; the others keep it in place.
-  static void find_system_placement_of(const Renderer& renderer, ChatTemplateData* out) {
+  void find_system_placement(ChatTemplateData* out) const {
     const Conversation c = probe({kSystem, kUser, kAssistant, kUser}, true);
-    const Render r = renderer.render(c);
+    const Render r = renderer_.render(c);
     if (!r.text || steps_of(*r.text, c)) return;
     const Conversation moved{{c.messages[1], c.messages[2], c.messages[0], c.messages[3]}, true};
     const auto steps = steps_of(*r.text, moved);
@@ -248,7 +248,6 @@ class Reducer {
     out->system_to_last_user = true;
     out->system_joiner = (*steps)[3];
   }
-  void find_system_placement(ChatTemplateData* out) const { find_system_placement_of(renderer_, out); }
 
   // Whether each role's text is trimmed, as the conversation's first message and after it (Gemma 3 trims only the
   // latter), seen in the first short conversation with the role there that writes it; and whether an empty system

@@ -320,6 +320,19 @@ void append_checked(std::string& out, const std::string& piece) {
   out += piece;
 }
 
+void repr_into(const Value& v, std::string& out);
+
+// A dict's or namespace's entries as Python prints them: 'key': value, ...
+void repr_entries_into(const Value& v, std::string& out) {
+  bool first = true;
+  for (const auto& [k, item] : v.entries().entries) {
+    if (!first) out += ", ";
+    first = false;
+    append_checked(out, repr_string(k) + ": ");
+    repr_into(item, out);
+  }
+}
+
 void repr_into(const Value& v, std::string& out) {
   switch (v.type()) {
     case Value::Type::String: append_checked(out, repr_string(v.str())); return;
@@ -333,30 +346,16 @@ void repr_into(const Value& v, std::string& out) {
       out += v.is_tuple() ? ')' : ']';
       return;
     }
-    case Value::Type::Dict: {
+    case Value::Type::Dict:
       out += '{';
-      bool first = true;
-      for (const auto& [k, item] : v.entries().entries) {
-        if (!first) out += ", ";
-        first = false;
-        append_checked(out, repr_string(k) + ": ");
-        repr_into(item, out);
-      }
+      repr_entries_into(v, out);
       out += '}';
       return;
-    }
-    case Value::Type::Namespace: {
+    case Value::Type::Namespace:
       out += "<Namespace {";
-      bool first = true;
-      for (const auto& [k, item] : v.entries().entries) {
-        if (!first) out += ", ";
-        first = false;
-        append_checked(out, repr_string(k) + ": ");
-        repr_into(item, out);
-      }
+      repr_entries_into(v, out);
       out += "}>";
       return;
-    }
     default: append_checked(out, to_str(v));
   }
 }

@@ -1,6 +1,7 @@
 // Chat: a conversation kept in one session's KV cache across turns. Each turn lays the whole conversation out and
 // prefills only what the cache does not hold yet, so the tokens are those of the conversation prefilled at once.
 #include <algorithm>
+#include <iterator>
 #include <new>
 
 #include "edgeformer/edgeformer.hpp"
@@ -34,35 +35,35 @@ Status Chat::add_user(const std::string& text, Turn* turn) {
   *turn = {};
   if (replying_) end_reply();
   try {
-    const std::vector<ChatMessage> before = messages_;
     messages_.push_back({ChatRole::kUser, text});
     const size_t context = session_.max_context();
     const size_t room = options_.reply_room > 0 ? options_.reply_room : std::min<size_t>(1024, context / 4);
     const size_t first_droppable = messages_.front().role == ChatRole::kSystem ? 1 : 0;
+    // What the shift dropped, oldest first: a failed turn puts it back and changes nothing.
+    std::vector<ChatMessage> dropped;
+    const auto refuse = [&](Status s) {
+      messages_.pop_back();
+      messages_.insert(messages_.begin() + first_droppable, std::make_move_iterator(dropped.begin()),
+                       std::make_move_iterator(dropped.end()));
+      return s;
+    };
     for (;;) {
-      if (Status s = model_.tokenize_chat(messages_, options_.layout, &ids_); !s.ok()) {
-        messages_ = before;
-        return s;
-      }
+      if (Status s = model_.tokenize_chat(messages_, options_.layout, &ids_); !s.ok()) return refuse(s);
       if (ids_.size() + room <= context) break;
       // Shift: the oldest user message and the replies after it go, never a part of one.
       size_t end = first_droppable + 1;
       while (end < messages_.size() && messages_[end].role != ChatRole::kUser) ++end;
-      if (end >= messages_.size()) {
-        const size_t needed = ids_.size();
-        messages_ = before;
-        return Status(StatusCode::kOutOfRange,
-                      "the message does not fit: with the system message it takes " + std::to_string(needed) +
-                          " tokens, and the reply needs " + std::to_string(room) + " more, in a context of " +
-                          std::to_string(context));
-      }
+      if (end >= messages_.size())
+        return refuse(Status(StatusCode::kOutOfRange,
+                             "the message does not fit: with the system message it takes " +
+                                 std::to_string(ids_.size()) + " tokens, and the reply needs " + std::to_string(room) +
+                                 " more, in a context of " + std::to_string(context)));
       turn->dropped_messages += end - first_droppable;
+      dropped.insert(dropped.end(), std::make_move_iterator(messages_.begin() + first_droppable),
+                     std::make_move_iterator(messages_.begin() + end));
       messages_.erase(messages_.begin() + first_droppable, messages_.begin() + end);
     }
-    if (Status s = prefill_conversation(turn); !s.ok()) {
-      messages_ = before;
-      return s;
-    }
+    if (Status s = prefill_conversation(turn); !s.ok()) return refuse(s);
     return Status();
   } catch (const std::bad_alloc&) {
     return Status(StatusCode::kOutOfMemory, "cannot allocate the conversation");
