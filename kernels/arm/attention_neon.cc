@@ -58,12 +58,15 @@ void attend_one(const AttentionArgs& args, size_t r, size_t h) {
   };
 
   float32x4_t acc[C];
+  float* captured = captured_scores(args, r, h);
   float running_max = score_of(0);  // key 0 always exists and seeds the running max
   float running_sum = 1.0f;
+  if (captured != nullptr) captured[0] = running_max;
   for (size_t c = 0; c < C; ++c) acc[c] = value(0, c);
   const size_t last_key = visible_keys(args, r) - 1;
   for (size_t t = 1; t <= last_key; ++t) {
     const float score = score_of(t);
+    if (captured != nullptr) captured[t] = score;
     if (score > running_max) {
       // A new maximum: rescale what was accumulated so that every exponent stays <= 0.
       const float correction = expf(running_max - score);

@@ -47,15 +47,18 @@ void attention(const AttentionArgs& args, size_t row_begin, size_t row_end, size
       const float* q = args.q + r * args.q_stride + h * head_dim;
       float* acc = args.out + r * args.out_stride + h * head_dim;
       const size_t kv_head = h / group;
+      float* captured = captured_scores(args, r, h);
 
       // Key 0 always exists, so it seeds the running max; this keeps -infinity out of expf(m_old - m_new).
       float running_max = score<T>(args, q, 0, kv_head);
       float running_sum = 1.0f;
+      if (captured != nullptr) captured[0] = running_max;
       const float v0_scale = row_scale<T>(args.v_scales, 0, args.kv_heads, kv_head);
       for (size_t i = 0; i < head_dim; ++i) acc[i] = v0_scale * value(0, kv_head, i);
 
       for (size_t t = 1; t <= last_key; ++t) {
         const float s = score<T>(args, q, t, kv_head);
+        if (captured != nullptr) captured[t] = s;
         const float v_scale = row_scale<T>(args.v_scales, t, args.kv_heads, kv_head);
         if (s > running_max) {
           // A new maximum: rescale what was accumulated so that every exponent stays <= 0 and cannot overflow.

@@ -319,6 +319,57 @@ TEST_P(AttentionTest, LargeScoresDoNotOverflow) {
   ExpectMatchesNaive(p, kLargeScoreAttentionMaxAbsError);
 }
 
+// Capture: the scores a kernel stores for the captured heads are q.k * scale (soft-capped) of the keys each row
+// sees, in every shape (tiles, partial tiles, decode rows, all caches, bidirectional); keys a row does not see and
+// heads not captured are left alone; and the output has the bits of the same call without capture.
+TEST_P(AttentionTest, CapturedScoresAreTheKernelsScores) {
+  std::mt19937 rng(31);
+  const float kSentinel = -777.0f;
+  for (KvCacheType type : {KvCacheType::kF32, KvCacheType::kF16, KvCacheType::kI8})
+    for (size_t bidirectional_keys : {size_t{0}, size_t{11}})
+      for (float softcap : {0.0f, 4.0f})
+        for (size_t rows : {1, 9, 20}) {
+          SCOPED_TRACE(testing::Message() << "cache " << int(type) << " keys=" << bidirectional_keys
+                                          << " softcap=" << softcap << " rows=" << rows);
+          AttentionProblem p(rng, rows, 4, 2, 32, 12);  // positions 0 .. 12 + rows - 1 filled: 11 keys
+          p.bidirectional_keys = bidirectional_keys;
+          p.logit_softcap = softcap;
+          p.store_caches_as(type);
+          std::vector<float> plain(p.rows * p.out_stride), captured_out(p.rows * p.out_stride);
+          GetParam().fn(p.args(plain.data()), 0, p.rows, 0, p.heads);
+
+          const size_t keys_stride = p.context + 3, head_begin = 1, head_end = 3;
+          std::vector<float> scores((head_end - head_begin) * p.rows * keys_stride, kSentinel);
+          AttentionArgs a = p.args(captured_out.data());
+          a.capture = scores.data();
+          a.capture_row_stride = keys_stride;
+          a.capture_head_stride = p.rows * keys_stride;
+          a.capture_head_begin = head_begin;
+          a.capture_head_end = head_end;
+          GetParam().fn(a, 0, p.rows, 0, p.heads);
+          for (size_t i = 0; i < plain.size(); ++i) ASSERT_EQ(captured_out[i], plain[i]) << i;
+
+          for (size_t h = head_begin; h < head_end; ++h)
+            for (size_t r = 0; r < p.rows; ++r) {
+              const float* q = p.q.data() + r * p.q_stride + h * p.head_dim;
+              const size_t visible = bidirectional_keys != 0 ? bidirectional_keys : p.pos0 + r + 1;
+              for (size_t t = 0; t < keys_stride; ++t) {
+                const float got = scores[(h - head_begin) * a.capture_head_stride + r * keys_stride + t];
+                if (t >= visible) {
+                  ASSERT_EQ(got, kSentinel) << "head " << h << " row " << r << " key " << t;
+                  continue;
+                }
+                double want = 0.0;
+                for (size_t i = 0; i < p.head_dim; ++i)
+                  want += double(q[i]) * p.k_cache[t * p.kv_stride + (h / 2) * p.head_dim + i];
+                want *= p.scale();
+                if (softcap > 0.0f) want = softcap * std::tanh(want / softcap);
+                ASSERT_NEAR(got, want, 1e-5) << "head " << h << " row " << r << " key " << t;
+              }
+            }
+        }
+}
+
 INSTANTIATE_TEST_SUITE_P(Variants, AttentionTest, testing::ValuesIn(variants_of(&KernelSet::attention_f32)),
                          variant_name<AttentionF32Fn>);
 

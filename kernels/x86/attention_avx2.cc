@@ -76,12 +76,15 @@ void attend_one(const AttentionArgs& args, size_t r, size_t h) {
   };
 
   __m256 acc[C];
+  float* captured = captured_scores(args, r, h);
   float running_max = score_of(0);  // key 0 always exists and seeds the running max
   float running_sum = 1.0f;
+  if (captured != nullptr) captured[0] = running_max;
   for (size_t c = 0; c < C; ++c) acc[c] = value(0, c);
   const size_t last_key = visible_keys(args, r) - 1;
   for (size_t t = 1; t <= last_key; ++t) {
     const float score = score_of(t);
+    if (captured != nullptr) captured[t] = score;
     if (score > running_max) {
       const float correction = expf(running_max - score);
       running_sum = running_sum * correction + 1.0f;
@@ -186,6 +189,7 @@ void attend_tile(const AttentionArgs& args, size_t r0, size_t rows, size_t h) {
   const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
   const __m256 minus_infinity = _mm256_set1_ps(-INFINITY);
   __m256 running_max = minus_infinity, running_sum = _mm256_setzero_ps();
+  const bool capturing = captured_scores(args, r0, h) != nullptr;
   for (size_t t0 = 0; t0 < keys; t0 += kLanes) {
     const size_t count = std::min(kLanes, keys - t0);
     size_t k_stride, v_stride;
@@ -204,6 +208,11 @@ void attend_tile(const AttentionArgs& args, size_t r0, size_t rows, size_t h) {
         for (float& v : lanes) v = soft_capped(args, v);
         score[j] = _mm256_load_ps(lanes);
       }
+    }
+    if (capturing) {
+      alignas(32) float lanes[kLanes][kLanes];
+      for (size_t j = 0; j < kLanes; ++j) _mm256_store_ps(lanes[j], score[j]);
+      capture_tile_block(args, r0, rows, h, t0, count, lanes);
     }
     // Key t0 + j is visible to lane i when t0 + j <= first + i, and exists when j < count.
     __m256 visible[kLanes];

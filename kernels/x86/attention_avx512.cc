@@ -90,6 +90,7 @@ void attend_one(const AttentionArgs& args, size_t r, size_t h) {
   for (size_t c = 0; c < C; ++c) acc[c] = _mm512_setzero_ps();
   const size_t keys = visible_keys(args, r);
   alignas(64) float scores[kLanes];
+  float* captured = captured_scores(args, r, h);
   for (size_t t0 = 0; t0 < keys; t0 += kLanes) {
     const size_t count = std::min(kLanes, keys - t0);
     const __mmask16 valid = static_cast<__mmask16>(count == kLanes ? 0xffff : (1u << count) - 1);
@@ -101,6 +102,7 @@ void attend_one(const AttentionArgs& args, size_t r, size_t h) {
       key_scale = _mm512_maskz_load_ps(valid, scores);
     }
     const __m512 block = _mm512_maskz_mul_ps(valid, sum_lanes_of_16(partial), key_scale);
+    if (captured != nullptr) _mm512_mask_storeu_ps(captured + t0, valid, block);
     const float block_max = _mm512_mask_reduce_max_ps(valid, block);
     // Rescaled unconditionally (by 1 when the maximum stays): branches around the accumulators make GCC keep
     // them in memory.
@@ -200,6 +202,7 @@ void attend_tile(const AttentionArgs& args, size_t r0, size_t rows, size_t h) {
   const size_t first = args.causal ? args.pos0 + r0 : keys;
   const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
   __m512 running_max = _mm512_set1_ps(-INFINITY), running_sum = _mm512_setzero_ps();
+  const bool capturing = captured_scores(args, r0, h) != nullptr;
   for (size_t t0 = 0; t0 < keys; t0 += kLanes) {
     const size_t count = std::min(kLanes, keys - t0);
     size_t k_stride, v_stride;
@@ -218,6 +221,11 @@ void attend_tile(const AttentionArgs& args, size_t r0, size_t rows, size_t h) {
         const __m512 q = _mm512_load_ps(q_lanes[d]);
         for (size_t j = 0; j < count; ++j) score[j] = _mm512_fmadd_ps(q, _mm512_set1_ps(k[j * k_stride + d]), score[j]);
       }
+    }
+    if (capturing) {
+      alignas(64) float lanes[kLanes][kLanes];
+      for (size_t j = 0; j < kLanes; ++j) _mm512_store_ps(lanes[j], score[j]);
+      capture_tile_block(args, r0, rows, h, t0, count, lanes);
     }
     // Causal mask: key t0 + j is visible to lane i when t0 + j <= first + i.
     __mmask16 visible[kLanes];

@@ -87,6 +87,28 @@ ef_status ef_session_translate(ef_session* session, const int32_t* source, size_
 int ef_model_label_count(const ef_model* model);
 const char* ef_model_label(const ef_model* model, int index);
 
+/* Attention capture (docs/attention.md): the probabilities of chosen layers and heads, written while the session
+ * runs. Query position i over key position j of captured layer l, head h (counted from layer_begin, head_begin) is
+ * at buffer[((l * heads + h) * max_queries + i) * max_keys + j], heads = head_end - head_begin; keys a query does not
+ * see are 0. */
+typedef enum ef_attention_kind {
+  EF_ATTENTION_ENCODER = 0, /* the encode entry's self-attention */
+  EF_ATTENTION_DECODER = 1, /* causal self-attention over the KV cache */
+  EF_ATTENTION_CROSS = 2    /* a decoder's attention over the encoded source */
+} ef_attention_kind;
+typedef struct ef_attention_capture {
+  int kind;                  /* ef_attention_kind */
+  int layer_begin, layer_end; /* layer_end -1: to the last */
+  int head_begin, head_end;   /* head_end -1: to the last */
+  size_t max_queries, max_keys; /* 0: the session's context (cross keys, encoder: the encode entry's rows) */
+  float* buffer;
+  size_t buffer_floats;
+} ef_attention_capture;
+/* The layers and heads of one kind of attention (0 layers: none). */
+ef_status ef_model_attention_shape(const ef_model* model, int kind, int* layers, int* heads);
+/* Starts capturing (NULL stops). EF_INVALID_ARGUMENT naming the floats needed if the buffer is too small. */
+ef_status ef_session_capture_attention(ef_session* session, const ef_attention_capture* capture);
+
 /* Chat (docs/chat.md): conversations laid out by the model's chat template, reduced at conversion. */
 typedef enum ef_chat_role { EF_CHAT_SYSTEM = 0, EF_CHAT_USER = 1, EF_CHAT_ASSISTANT = 2 } ef_chat_role;
 typedef struct ef_chat_message {

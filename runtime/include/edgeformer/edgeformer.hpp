@@ -91,6 +91,31 @@ struct ChatOptions {
   std::string date;               // the date a template writes (Llama 3.2's "Today Date"); empty: today's
 };
 
+// Attention capture (docs/attention.md): the softmax probabilities of chosen layers and heads of one kind of
+// attention, written while a session runs into the caller's buffer. Layers count the attention operators of that
+// kind in graph order (an encoder-decoder's encoder self-attention, its decoder self-attention, its cross-attention).
+enum class AttentionKind : int {
+  kEncoder = 0,  // bidirectional self-attention of the `encode` entry (BERT, Marian's encoder)
+  kDecoder = 1,  // causal self-attention over the KV cache (GPT-2, LLaMA, Marian's decoder)
+  kCross = 2,    // a decoder's attention over the encoded source: target positions over source tokens
+};
+struct AttentionShape {
+  int layers = 0, heads = 0;  // 0 layers: the model has no attention of that kind
+};
+// Which heads to record, and where. Query position i over key position j of captured layer l and head h (counted
+// from layer_begin and head_begin) is at buffer[((l * heads + h) * max_queries + i) * max_keys + j], heads =
+// head_end - head_begin; positions are absolute (a decoder's row i is the token at position i of the context, a
+// source's column j its token j). Each row a run computes is overwritten whole: keys the query does not see (the
+// future, padding, positions a sliding window dropped) are exactly 0. Rows no run computed are left as they were.
+struct AttentionCapture {
+  AttentionKind kind = AttentionKind::kDecoder;
+  int layer_begin = 0, layer_end = -1;  // -1: up to the last layer
+  int head_begin = 0, head_end = -1;    // -1: up to the last head
+  size_t max_queries = 0, max_keys = 0;  // 0: the session's context (keys of cross-attention: the encode entry's rows)
+  float* buffer = nullptr;
+  size_t buffer_floats = 0;
+};
+
 class LoadedModel;
 class SessionImpl;
 
@@ -130,6 +155,8 @@ class Model {
   // Ok when the file holds a reduced chat template; else kUnsupported saying why (none in the model's folder, or
   // the converter's reason for not reducing it).
   Status chat_template_status() const;
+  // The layers and heads of one kind of attention.
+  AttentionShape attention_shape(AttentionKind kind) const;
   // The conversation's text as the model's template renders it.
   Status format_chat(const std::vector<ChatMessage>& messages, const ChatOptions& options, std::string* text) const;
   // Replaces *ids with that text's ids, tokenized as transformers' apply_chat_template does (no BOS added: templates
@@ -196,6 +223,14 @@ class Session {
   size_t position() const;      // tokens in the context
   size_t max_context() const;
   void reset();                 // forget the context
+  // Starts recording attention probabilities as AttentionCapture says; every later run (encode, prefill, decode,
+  // translate's own steps) writes the rows it computes. Fails, changing nothing, when the layers or heads are out of
+  // range or the buffer is smaller than the layout needs (the message names the floats needed); a run whose queries
+  // or keys pass max_queries / max_keys fails before it changes anything. The buffer must outlive the capture.
+  Status capture_attention(const AttentionCapture& capture);
+  void stop_attention_capture();
+  // The capture in force, with its defaults resolved (layer_end, head_end, max_queries, max_keys); null when off.
+  const AttentionCapture* attention_capture() const;
 
   // Time spent per operator type, accumulated over the calls made while profiling is on (off by default; the
   // clock reads cost a little on every operator).

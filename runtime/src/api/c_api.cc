@@ -238,6 +238,40 @@ ef_status ef_session_translate(ef_session* session, const int32_t* source, size_
   });
 }
 
+ef_status ef_model_attention_shape(const ef_model* model, int kind, int* layers, int* heads) {
+  if (model == nullptr) return null_argument("model");
+  if (layers == nullptr || heads == nullptr) return null_argument("layers or heads");
+  if (kind < EF_ATTENTION_ENCODER || kind > EF_ATTENTION_CROSS)
+    return fail(EF_INVALID_ARGUMENT, "unknown attention kind");
+  const edgeformer::AttentionShape shape = model->model->attention_shape(static_cast<edgeformer::AttentionKind>(kind));
+  *layers = shape.layers;
+  *heads = shape.heads;
+  return EF_OK;
+}
+
+ef_status ef_session_capture_attention(ef_session* session, const ef_attention_capture* capture) {
+  if (session == nullptr) return null_argument("session");
+  if (capture == nullptr) {
+    session->session->stop_attention_capture();
+    return EF_OK;
+  }
+  if (capture->kind < EF_ATTENTION_ENCODER || capture->kind > EF_ATTENTION_CROSS)
+    return fail(EF_INVALID_ARGUMENT, "unknown attention kind");
+  return guarded([&] {
+    edgeformer::AttentionCapture c;
+    c.kind = static_cast<edgeformer::AttentionKind>(capture->kind);
+    c.layer_begin = capture->layer_begin;
+    c.layer_end = capture->layer_end;
+    c.head_begin = capture->head_begin;
+    c.head_end = capture->head_end;
+    c.max_queries = capture->max_queries;
+    c.max_keys = capture->max_keys;
+    c.buffer = capture->buffer;
+    c.buffer_floats = capture->buffer_floats;
+    return report(session->session->capture_attention(c));
+  });
+}
+
 int ef_model_label_count(const ef_model* model) {
   return model ? static_cast<int>(model->model->info().labels.size()) : 0;
 }

@@ -93,6 +93,7 @@ Status bind_entry(const schema::Entry& def, const std::vector<BoundTensor>& tens
 
   std::vector<bool> written(tensors.size(), false);
   for (int id : entry->inputs) written[id] = true;
+  int layers_of_kind[3] = {};
   for (size_t i = 0; i < def.operators()->size(); ++i) {
     const schema::Operator* op_def = def.operators()->Get(i);
     BoundOperator op{op_def->options_type(), op_def, {}, {}, -1, find_operator_type(op_def->options_type())};
@@ -115,6 +116,12 @@ Status bind_entry(const schema::Entry& def, const std::vector<BoundTensor>& tens
       if (tensors[id].storage != schema::Storage::Arena && !op.type_info->writes_state)
         return invalid(op_where + ": outputs must be arena tensors (only Store writes state)");
       written[id] = true;
+    }
+    if (op.type == schema::OperatorOptions::AttentionOptions) {
+      op.attention_kind = op_def->options_as_AttentionOptions()->causal() ? AttentionKind::kDecoder
+                          : tensors[op.inputs[1]].storage == schema::Storage::State ? AttentionKind::kCross
+                                                                                    : AttentionKind::kEncoder;
+      op.attention_layer = layers_of_kind[static_cast<int>(op.attention_kind)]++;
     }
     entry->operators.push_back(std::move(op));
   }

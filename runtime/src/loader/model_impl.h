@@ -40,6 +40,9 @@ struct BoundOperator {
   std::vector<int> inputs, outputs;
   int scratch = -1;
   const OperatorType* type_info = nullptr;  // its check and run, found once at load
+  // Attention operators: their kind and ordinal among the entry's operators of that kind (attention capture).
+  AttentionKind attention_kind = AttentionKind::kDecoder;
+  int attention_layer = -1;
 };
 
 struct BoundEntry {

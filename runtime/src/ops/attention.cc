@@ -2,11 +2,13 @@
 // caches, then every row attends to the cache up to its own position. Bidirectional: every row attends to the
 // tokens of a masked sequence, the rows' own (encoder self-attention) or a stored source's (cross-attention).
 // Heads and row tiles are split over the thread pool.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 
 #include "ops/operator_run.h"
+#include "session/attention_capture.h"
 
 namespace edgeformer {
 
@@ -205,6 +207,43 @@ void run_attention_task(SessionImpl& s, AttentionTask& task, size_t keys) {
     s.pool_.parallel_2d(a.heads, a.rows, kernels::kAttentionRowTile, &AttentionTask::run, &task);
 }
 
+// Points the kernels' capture at rows [query0, query0 + rows) of the captured heads' matrices, if this operator is
+// captured; the scores become probabilities in finish_capture().
+void aim_capture(const SessionImpl& s, const BoundOperator& op, size_t query0, kernels::AttentionArgs* args) {
+  const AttentionCapture& c = s.capture_;
+  float* first = captured_matrix(s, op, c.head_begin);
+  if (first == nullptr) return;
+  args->capture = first + query0 * c.max_keys;
+  args->capture_row_stride = c.max_keys;
+  args->capture_head_stride = c.max_queries * c.max_keys;
+  args->capture_head_begin = size_t(c.head_begin);
+  args->capture_head_end = size_t(c.head_end);
+}
+
+// Each captured row's scores, at the keys it saw, become their softmax; its other keys 0.
+void finish_capture(const SessionImpl& s, const kernels::AttentionArgs& args) {
+  if (args.capture == nullptr) return;
+  for (size_t h = args.capture_head_begin; h < args.capture_head_end; ++h)
+    for (size_t r = 0; r < args.rows; ++r)
+      softmax_captured_row(kernels::captured_scores(args, r, h), 0, kernels::visible_keys(args, r),
+                           s.capture_.max_keys);
+}
+
+// A ring row's scores are in slot order (slot j holds the position p = j mod window of the last `window` ones): put
+// them at their positions t - window + 1 .. t, then make them probabilities.
+void unwrap_captured_ring_row(const SessionImpl& s, const kernels::AttentionArgs& args, size_t t, size_t window) {
+  for (size_t h = args.capture_head_begin; h < args.capture_head_end; ++h) {
+    float* row = kernels::captured_scores(args, 0, h);
+    if (t < window) {  // not wrapped yet: slots are positions
+      softmax_captured_row(row, 0, t + 1, s.capture_.max_keys);
+      continue;
+    }
+    std::rotate(row, row + (t + 1) % window, row + window);
+    std::copy_backward(row, row + window, row + t + 1);
+    softmax_captured_row(row, t + 1 - window, t + 1, s.capture_.max_keys);
+  }
+}
+
 // Every row attends to the sequence's tokens, i.e. the keys before the padding: the rows' own (encoder
 // self-attention) or a stored source's (cross-attention).
 Status run_bidirectional_attention(SessionImpl& s, const BoundOperator& op, size_t rows) {
@@ -222,6 +261,9 @@ Status run_bidirectional_attention(SessionImpl& s, const BoundOperator& op, size
     return Status(StatusCode::kInvalidArgument, bound_tensor(s, op.inputs[3]).storage == Storage::State
                                                     ? "no source: encode one before decoding"
                                                     : "mask: the sequence has no token (mask[0] is 0)");
+  // A cross-attention's rows are the target positions from the session's; an encoder's are the sequence's.
+  const size_t query0 = op.attention_kind == AttentionKind::kCross ? s.position_ : 0;
+  if (Status fits = check_capture_fits(s, op.attention_kind, query0 + n, tokens); !fits.ok()) return fits;
   const size_t heads = a.heads(), kv_heads = a.kv_heads(), head_dim = a.head_dim();
   const size_t q_dim = heads * head_dim, kv_dim = kv_heads * head_dim;
   float* q = tensor_data<float>(s, op.inputs[0]);
@@ -239,7 +281,9 @@ Status run_bidirectional_attention(SessionImpl& s, const BoundOperator& op, size
   task.args.causal = false;
   task.args.keys = tokens;
   task.args.logit_softcap = a.logit_softcap();
+  aim_capture(s, op, query0, &task.args);
   run_attention_task(s, task, tokens);
+  finish_capture(s, task.args);
   return Status();
 }
 
@@ -257,6 +301,9 @@ Status run_attention(SessionImpl& s, const BoundOperator& op, size_t rows) {
     return Status(StatusCode::kOutOfRange, "positions " + std::to_string(position) + ".." +
                                                std::to_string(int64_t(position) + int64_t(n) - 1) +
                                                " do not fit the KV cache of " + std::to_string(context));
+  if (Status fits = check_capture_fits(s, AttentionKind::kDecoder, size_t(position) + n, size_t(position) + n);
+      !fits.ok())
+    return fits;
   const size_t heads = a.heads(), kv_heads = a.kv_heads(), head_dim = a.head_dim();
   const size_t q_dim = heads * head_dim, kv_dim = kv_heads * head_dim;
   const kernels::KernelSet& kernels = *s.loaded_->kernels;
@@ -283,11 +330,13 @@ Status run_attention(SessionImpl& s, const BoundOperator& op, size_t rows) {
     task.args.k_scales = k_scales;
     task.args.v_scales = v_scales;
   }
+  aim_capture(s, op, size_t(position), &task.args);
   if (window == 0 || size_t(position) + n <= window) {
     // Every key the rows see is in the cache in position order (a window that has not wrapped yet is one too).
     append_to_cache(kernels, k_cache.dtype, k, n, kv_heads, head_dim, position, k_cache_data, k_scales);
     append_to_cache(kernels, k_cache.dtype, v, n, kv_heads, head_dim, position, v_cache_data, v_scales);
     run_attention_task(s, task, static_cast<size_t>(position) + n);
+    finish_capture(s, task.args);
     return Status();
   }
   // The window has wrapped: row by row, each row's key and value go to ring row t % window, then the row attends
@@ -302,7 +351,9 @@ Status run_attention(SessionImpl& s, const BoundOperator& op, size_t rows) {
     row.args.rows = 1;
     row.args.causal = false;
     row.args.keys = std::min(t + 1, window);
+    if (row.args.capture != nullptr) row.args.capture += r * row.args.capture_row_stride;
     run_attention_task(s, row, row.args.keys);
+    if (row.args.capture != nullptr) unwrap_captured_ring_row(s, row.args, t, window);
   }
   return Status();
 }

@@ -10,6 +10,7 @@
 #include "edgeformer/schema/entry_names.h"
 #include "edgeformer/schema/operator_name.h"
 #include "ops/operator.h"
+#include "session/attention_capture.h"
 #include "session/session_impl.h"
 
 namespace edgeformer {
@@ -142,6 +143,12 @@ Status SessionImpl::prefill(const int32_t* tokens, size_t count) {
     if (tokens[i] < 0 || tokens[i] >= vocab_size_)
       return Status(StatusCode::kOutOfRange, "token id " + std::to_string(tokens[i]) +
                                                  " is outside the vocabulary [0, " + std::to_string(vocab_size_) + ")");
+  // A capture too small fails before anything changes.
+  for (AttentionKind kind : {AttentionKind::kDecoder, AttentionKind::kCross})
+    if (Status s = check_capture_fits(*this, kind, position_ + count,
+                                      kind == AttentionKind::kCross ? source_rows_ : position_ + count);
+        !s.ok())
+      return s;
   const size_t chunk = static_cast<size_t>(prefill_->max_rows);
   for (size_t done = 0; done < count;) {
     const size_t n = std::min(chunk, count - done);
@@ -160,6 +167,7 @@ Status SessionImpl::encode(const int32_t* tokens, const int32_t* token_types, co
   if (count == 0 || count > static_cast<size_t>(entry->max_rows))
     return Status(StatusCode::kOutOfRange, "encode takes 1.." + std::to_string(entry->max_rows) + " tokens, got " +
                                                std::to_string(count));
+  if (Status s = check_capture_fits(*this, AttentionKind::kEncoder, count, count); !s.ok()) return s;
   // Inputs by name: tokens and mask always, token_types for models that have them (BERT).
   const size_t bytes = count * sizeof(int32_t);
   for (int id : entry->inputs) {

@@ -44,6 +44,8 @@ class SessionImpl {
   size_t ring_rows_ = SIZE_MAX;  // the shortest sliding-window cache's rows
   int vocab_size_ = 0;
   // Indexed by operator type; fixed-size so that profiling allocates nothing while running.
+  AttentionCapture capture_{};  // with its defaults resolved; used while capturing_
+  bool capturing_ = false;
   bool profiling_ = false;
   uint64_t op_calls_[kOperatorTypes] = {};
   double op_seconds_[kOperatorTypes] = {};

@@ -55,6 +55,12 @@ struct AttentionArgs {
   // Causal: row r sees keys 0 .. pos0 + r. Bidirectional: every row sees keys 0 .. keys - 1 (keys >= 1).
   bool causal = true;
   size_t keys = 0;
+  // Capture (opt-in, docs/attention.md): for heads [capture_head_begin, capture_head_end), every score the kernel
+  // computes (after the scale and the soft-cap, before the softmax) is also stored, key t of row r of head h at
+  // capture[(h - capture_head_begin) * capture_head_stride + r * capture_row_stride + t]. Only the keys a row sees
+  // are written. Null: nothing is stored and the kernels run as without capture.
+  float* capture = nullptr;
+  size_t capture_row_stride = 0, capture_head_stride = 0, capture_head_begin = 0, capture_head_end = 0;
 };
 
 // A score after the call's soft-cap, in every variant: cap * tanh(score / cap), or the score without a cap.
@@ -64,6 +70,24 @@ inline float soft_capped(const AttentionArgs& args, float score) {
 
 // How many keys row r sees: [0, visible_keys(args, r)).
 inline size_t visible_keys(const AttentionArgs& args, size_t r) { return args.causal ? args.pos0 + r + 1 : args.keys; }
+
+// Where the captured scores of (row r, head h) go, or null when that head is not captured.
+inline float* captured_scores(const AttentionArgs& args, size_t r, size_t h) {
+  if (args.capture == nullptr || h < args.capture_head_begin || h >= args.capture_head_end) return nullptr;
+  return args.capture + (h - args.capture_head_begin) * args.capture_head_stride + r * args.capture_row_stride;
+}
+
+// Captures a block of a tile kernel, whose rows sit in lanes: scores[j][i] is key t0 + j of row r0 + i. A row's keys
+// past the ones it sees are left alone.
+template <size_t Lanes>
+void capture_tile_block(const AttentionArgs& args, size_t r0, size_t rows, size_t h, size_t t0, size_t count,
+                        const float (*scores)[Lanes]) {
+  for (size_t i = 0; i < rows; ++i) {
+    float* row = captured_scores(args, r0 + i, h);
+    const size_t visible = visible_keys(args, r0 + i);
+    for (size_t j = 0; j < count && t0 + j < visible; ++j) row[t0 + j] = scores[j][i];
+  }
+}
 
 // Computes the heads [head_begin, head_end) of rows [row_begin, row_end). One pass over the keys with an online
 // softmax (running max and sum): no [rows x context] score matrix is ever stored. An int8 key scores
