@@ -207,6 +207,30 @@ void BM_AttentionPrefill(benchmark::State& state, Isa isa) {
   state.counters["FLOPS"] = benchmark::Counter(pairs * 4 * head_dim * state.iterations(), benchmark::Counter::kIsRate);
 }
 
+// The same prefill with every head's scores captured (attention capture, docs/attention.md): what capture costs the
+// kernel. Without capture, BM_AttentionPrefill runs the same code with a null pointer.
+void BM_AttentionPrefillCaptured(benchmark::State& state, Isa isa) {
+  if (!use_isa(state, isa)) return;
+  const AttentionF32Fn attention = kernel_set(isa).attention_f32;
+  const size_t rows = state.range(0), heads = 8, head_dim = 64, dim = heads * head_dim;
+  const auto k = random_values<float>(rows * dim, 1.0f), v = random_values<float>(rows * dim, 1.0f);
+  const auto q = random_values<float>(rows * dim, 1.0f);
+  std::vector<float> out(rows * dim), scores(heads * rows * rows);
+  AttentionArgs args{q.data(), dim, k.data(), v.data(), dim, out.data(), dim, rows, heads, heads, head_dim,
+                     0, 1.0f / std::sqrt(float(head_dim))};
+  args.capture = scores.data();
+  args.capture_row_stride = rows;
+  args.capture_head_stride = rows * rows;
+  args.capture_head_end = heads;
+  for (auto _ : state) {
+    attention(args, 0, rows, 0, heads);
+    benchmark::DoNotOptimize(out.data());
+    benchmark::DoNotOptimize(scores.data());
+  }
+  const double pairs = double(rows) * (rows + 1) / 2 * heads;
+  state.counters["FLOPS"] = benchmark::Counter(pairs * 4 * head_dim * state.iterations(), benchmark::Counter::kIsRate);
+}
+
 // RoPE on q and k of a prompt (LLaMA-110M-like heads: 12 x 64), positions 0 .. rows - 1.
 void BM_Rope(benchmark::State& state, Isa isa) {
   if (!use_isa(state, isa)) return;
@@ -250,5 +274,7 @@ BENCHMARK_CAPTURE(BM_Rope, avx2, Isa::kAvx2)->Arg(1)->Arg(128);
 BENCHMARK_CAPTURE(BM_AttentionPrefill, scalar, Isa::kScalar)->Arg(512);
 BENCHMARK_CAPTURE(BM_AttentionPrefill, avx2, Isa::kAvx2)->Arg(512);
 BENCHMARK_CAPTURE(BM_AttentionPrefill, avx512, Isa::kAvx512Vnni)->Arg(512);
+BENCHMARK_CAPTURE(BM_AttentionPrefillCaptured, avx2, Isa::kAvx2)->Arg(512);
+BENCHMARK_CAPTURE(BM_AttentionPrefillCaptured, avx512, Isa::kAvx512Vnni)->Arg(512);
 
 }  // namespace

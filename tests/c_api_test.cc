@@ -336,5 +336,44 @@ TEST(CApi, EncoderDecoderTranslates) {
   ef_model_free(model);
 }
 
+// Attention capture through the C API: a translation's cross-attention rows (target positions over the source) sum
+// to 1 over the source's tokens; a short buffer and a bad kind are errors.
+TEST(CApi, CapturesCrossAttention) {
+  const std::string fixture = std::string(EDGEFORMER_SOURCE_DIR) + "/tests/fixtures/marian-tiny";
+  TempDir temp;
+  convert_hf_marian(fixture, temp.file("marian.eft"));
+  ef_model* model = nullptr;
+  ASSERT_EQ(ef_model_open_file(temp.file("marian.eft").c_str(), &model), EF_OK) << ef_last_error();
+  int layers = 0, heads = 0;
+  ASSERT_EQ(ef_model_attention_shape(model, EF_ATTENTION_CROSS, &layers, &heads), EF_OK);
+  EXPECT_GT(layers, 0);
+  EXPECT_GT(heads, 0);
+  EXPECT_EQ(ef_model_attention_shape(model, 7, &layers, &heads), EF_INVALID_ARGUMENT);
+  ef_session* session = nullptr;
+  ASSERT_EQ(ef_session_create(model, nullptr, &session), EF_OK) << ef_last_error();
+
+  const int32_t source[5] = {12, 30, 41, 7, 0}, target[4] = {63, 20, 31, 9};
+  std::vector<float> buffer(size_t(layers) * heads * 4 * 5, -1.0f);
+  ef_attention_capture capture = {EF_ATTENTION_CROSS, 0, -1, 0, -1, 4, 5, buffer.data(), buffer.size() - 1};
+  EXPECT_EQ(ef_session_capture_attention(session, &capture), EF_INVALID_ARGUMENT);
+  EXPECT_NE(std::strstr(ef_last_error(), std::to_string(buffer.size()).c_str()), nullptr) << ef_last_error();
+  capture.buffer_floats = buffer.size();
+  ASSERT_EQ(ef_session_capture_attention(session, &capture), EF_OK) << ef_last_error();
+  ASSERT_EQ(ef_session_encode(session, source, nullptr, nullptr, 5), EF_OK) << ef_last_error();
+  ASSERT_EQ(ef_session_prefill(session, target, 4), EF_OK) << ef_last_error();
+  for (size_t row = 0; row < buffer.size() / 5; ++row) {
+    double sum = 0.0;
+    for (size_t key = 0; key < 5; ++key) sum += buffer[row * 5 + key];
+    EXPECT_NEAR(sum, 1.0, 1e-5) << "row " << row;
+  }
+  EXPECT_EQ(ef_session_capture_attention(session, nullptr), EF_OK);
+  EXPECT_EQ(ef_session_prefill(session, target, 2), EF_OK);  // no capture: nothing to overflow
+  capture.kind = 9;
+  EXPECT_EQ(ef_session_capture_attention(session, &capture), EF_INVALID_ARGUMENT);
+  EXPECT_EQ(ef_session_capture_attention(nullptr, &capture), EF_INVALID_ARGUMENT);
+  ef_session_free(session);
+  ef_model_free(model);
+}
+
 }  // namespace
 }  // namespace edgeformer::testing

@@ -64,7 +64,7 @@ namespace {
 
 constexpr int kDecodeSteps = 200;
 
-void expect_no_allocations(int threads, converter::WeightFormat format) {
+void expect_no_allocations(int threads, converter::WeightFormat format, bool capture = false) {
   const std::string dir = stories260k_dir();
   if (dir.empty()) GTEST_SKIP() << "../shared/models/stories260K not found (set EDGEFORMER_SHARED)";
   TempDir tmp;
@@ -78,6 +78,17 @@ void expect_no_allocations(int threads, converter::WeightFormat format) {
   ASSERT_TRUE(Session::create(model, session_options, &session).ok());
   Sampler sampler(session->vocab_size(), {0.8f, 40, 0.9f, 5});
   const std::vector<int32_t> prompt = {1, 403, 407, 261, 378, 432};
+  std::vector<float> captured;
+  if (capture) {
+    AttentionCapture c;
+    c.head_begin = 1;
+    c.max_queries = c.max_keys = prompt.size() + kDecodeSteps;
+    const AttentionShape shape = model->attention_shape(AttentionKind::kDecoder);
+    captured.resize(size_t(shape.layers) * size_t(shape.heads - 1) * c.max_queries * c.max_keys);
+    c.buffer = captured.data();
+    c.buffer_floats = captured.size();
+    ASSERT_TRUE(session->capture_attention(c).ok());
+  }
 
   allocations = 0;
   counting = true;
@@ -103,6 +114,8 @@ TEST(ZeroAllocation, CounterSeesAllocations) {
 TEST(ZeroAllocation, DecodeF32OneThread) { expect_no_allocations(1, converter::WeightFormat::kF32); }
 TEST(ZeroAllocation, DecodeInt8OneThread) { expect_no_allocations(1, converter::WeightFormat::kInt8); }
 TEST(ZeroAllocation, DecodeF32TwoThreads) { expect_no_allocations(2, converter::WeightFormat::kF32); }
+// Capturing attention writes into the caller's buffer only.
+TEST(ZeroAllocation, CapturedDecodeTwoThreads) { expect_no_allocations(2, converter::WeightFormat::kF32, true); }
 
 // An encoder's encode, and reading its outputs, allocate nothing either (int8: the activation quantization too).
 TEST(ZeroAllocation, EncodeBertInt8TwoThreads) {

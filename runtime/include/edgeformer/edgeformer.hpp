@@ -145,6 +145,9 @@ class Model {
   // The text of a translation's target ids (without BOS and EOS), as MarianTokenizer decodes it: the pieces from
   // BOS on, without trailing spaces.
   Status translation_text(const std::vector<int32_t>& target, std::string* text) const;
+  // The vocabulary entry of `id` as the tokenizer stores it ("▁the", "Ġthe", "##ing", "[CLS]"), as transformers'
+  // convert_ids_to_tokens gives it: how attention views label tokens.
+  Status token_piece(int32_t id, std::string* piece) const;
   int32_t bos_id() const;
   int32_t eos_id() const;
   // Every id that ends generation: eos_id() first, then the others the model's folder names (generation_config.json

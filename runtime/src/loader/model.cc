@@ -71,6 +71,16 @@ Status Model::detokenize(int32_t previous, int32_t id, std::string* text) const 
   return edgeformer::detokenize(impl_->tokenizer, previous, id, text);
 }
 
+Status Model::token_piece(int32_t id, std::string* piece) const {
+  if (piece == nullptr) return Status(StatusCode::kInvalidArgument, "piece is null");
+  const std::vector<std::string_view>& pieces = impl_->tokenizer.pieces;
+  if (id < 0 || size_t(id) >= pieces.size())
+    return Status(StatusCode::kOutOfRange, "token id " + std::to_string(id) + " is outside the tokenizer's " +
+                                               std::to_string(pieces.size()) + " pieces");
+  piece->assign(pieces[size_t(id)]);
+  return Status();
+}
+
 int32_t Model::bos_id() const { return impl_->tokenizer.bos; }
 int32_t Model::eos_id() const { return impl_->tokenizer.eos; }
 const std::vector<int32_t>& Model::stop_ids() const { return impl_->tokenizer.stop_ids; }
