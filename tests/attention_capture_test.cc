@@ -24,9 +24,9 @@ using testing::session_of;
 
 const std::string kFixtures = std::string(EDGEFORMER_SOURCE_DIR) + "/tests/fixtures/";
 constexpr double kF32MaxError = 1e-5;
-// int8 weights move the scores by their rounding: on these fixtures the largest probability error measured 0.03
-// (Zen 3); a broken capture is off by far more (or rows stop summing to 1).
-constexpr double kInt8MaxError = 0.08;
+// int8 weights move the scores by their rounding: on these fixtures the largest probability error measured 0.064
+// (Zen 3, AVX2 and scalar); a broken capture is off by far more, or its rows stop summing to 1.
+constexpr double kInt8MaxError = 0.1;
 
 nlohmann::json attention_reference(const std::string& fixture) {
   std::ifstream in(kFixtures + fixture + "/attention.json");
