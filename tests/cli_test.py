@@ -230,6 +230,92 @@ class MarianCli(unittest.TestCase):
 
 @unittest.skipUnless(os.path.exists(os.path.join(STORIES, "stories260K.bin")),
                      "../shared/models/stories260K not found (set EDGEFORMER_SHARED)")
+class AttentionCli(unittest.TestCase):
+    """`edgeformer attention` on the fixtures: its JSON against make_attention_references.py's PyTorch probabilities,
+    the files it writes, and its errors."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.bert = os.path.join(cls.tmp.name, "bert.eft")
+        cls.gpt2 = os.path.join(cls.tmp.name, "gpt2.eft")
+        cls.marian = os.path.join(cls.tmp.name, "marian.eft")
+        run(CONVERT, BERT_SENTENCE, "-o", cls.bert)
+        run(CONVERT, GPT2_FIXTURE, "-o", cls.gpt2)
+        run(CONVERT, MARIAN_FIXTURE, "-o", cls.marian)
+
+    def assert_rows_match(self, maps, case, queries, keys):
+        """The JSON's matrices equal the reference case's rows [0, queries) and columns [0, keys)."""
+        for layer, reference_layer in zip(maps["layers"], case["probabilities"]):
+            for head in layer["heads"]:
+                want = reference_layer[head["head"]]
+                for q in range(queries):
+                    for k in range(keys):
+                        self.assertAlmostEqual(head["weights"][q][k], want[q * case["keys"] + k], delta=1e-5)
+
+    def test_encoder_json_matches_pytorch_and_files_are_written(self):
+        with open(os.path.join(BERT_SENTENCE, "attention.json")) as f:
+            case = json.load(f)["cases"][0]
+        tokens = sum(case["mask"])
+        ids = ",".join(str(i) for i in case["ids"][:tokens])
+        page, png = os.path.join(self.tmp.name, "bert.html"), os.path.join(self.tmp.name, "bert.png")
+        maps = json.loads(run(EDGEFORMER, "attention", self.bert, "--ids", ids, "--json", "--html", page,
+                              "--png", png).stdout)
+        self.assertEqual(maps["kind"], "encoder")
+        self.assertEqual(len(maps["queries"]), tokens)
+        self.assertEqual(maps["queries"][0], "[CLS]")
+        self.assertEqual([layer["layer"] for layer in maps["layers"]], [0, 1])
+        self.assertEqual([head["head"] for head in maps["layers"][0]["heads"]], [0, 1, 2, 3])
+        self.assert_rows_match(maps, case, tokens, tokens)
+        with open(png, "rb") as f:
+            self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
+        with open(page) as f:
+            self.assertIn('id="attention-data"', f.read())
+
+    def test_decoder_prompt_and_generated_tokens(self):
+        with open(os.path.join(GPT2_FIXTURE, "attention.json")) as f:
+            case = json.load(f)["cases"][0]
+        ids = ",".join(str(i) for i in case["ids"])
+        maps = json.loads(run(EDGEFORMER, "attention", self.gpt2, "--ids", ids, "--json", "--layer", "1",
+                              "--head", "2").stdout)
+        self.assertEqual([layer["layer"] for layer in maps["layers"]], [1])
+        self.assertEqual([head["head"] for head in maps["layers"][0]["heads"]], [2])
+        want = case["probabilities"][1][2]
+        got = maps["layers"][0]["heads"][0]["weights"]
+        for q in range(case["queries"]):
+            for k in range(case["keys"]):
+                self.assertAlmostEqual(got[q][k], want[q * case["keys"] + k], delta=1e-5)
+        more = json.loads(run(EDGEFORMER, "attention", self.gpt2, "--ids", ids, "-n", "5", "--json").stdout)
+        self.assertEqual(len(more["queries"]), len(case["ids"]) + 5)
+        for row in more["layers"][0]["heads"][0]["weights"]:
+            self.assertAlmostEqual(sum(row), 1.0, delta=1e-5)
+
+    def test_translation_captures_the_alignment(self):
+        with open(os.path.join(MARIAN_FIXTURE, "reference.json")) as f:
+            text = json.load(f)["texts"][0]
+        maps = json.loads(run(EDGEFORMER, "attention", self.marian, text["text"], "--json").stdout)
+        self.assertEqual(maps["kind"], "cross")
+        self.assertEqual(len(maps["keys"]), len(text["source"]))
+        self.assertEqual(len(maps["queries"]), len(text["greedy"]) + 1)  # the translation's tokens and EOS
+        for layer in maps["layers"]:
+            for head in layer["heads"]:
+                for row in head["weights"]:
+                    self.assertAlmostEqual(sum(row), 1.0, delta=1e-5)
+        encoder = json.loads(run(EDGEFORMER, "attention", self.marian, text["text"], "--kind", "encoder",
+                                 "--json").stdout)
+        self.assertEqual(len(encoder["queries"]), len(text["source"]))
+
+    def test_bad_arguments_are_errors(self):
+        for args, word in ((("--ids", "1,2", "--layer", "9", "--json"), "--layer"),
+                           (("--ids", "1,2", "--head", "4", "--json"), "--head"),
+                           (("--ids", "1,2"), "nothing to write"),
+                           (("--ids", "1,2", "--kind", "cross", "--json"), "kind"),
+                           (("--ids", "1,2", "--png", "/nonexistent/dir/a.png"), "/nonexistent/dir/a.png")):
+            result = run(EDGEFORMER, "attention", self.gpt2, *args, check=False)
+            self.assertNotEqual(result.returncode, 0, args)
+            self.assertIn(word, result.stderr, args)
+
+
 class Cli(unittest.TestCase):
     @classmethod
     def setUpClass(cls):

@@ -46,5 +46,6 @@ int command_bench(int argc, char** argv);
 int command_embed(int argc, char** argv);
 int command_classify(int argc, char** argv);
 int command_translate(int argc, char** argv);
+int command_attention(int argc, char** argv);
 
 }  // namespace edgeformer::cli

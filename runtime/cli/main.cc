@@ -1,4 +1,5 @@
-// edgeformer: the device-side command line (inspect, generate, embed, classify, run, bench).
+// edgeformer: the device-side command line (inspect, generate, chat, embed, classify, translate, attention, run,
+// bench).
 #include <sys/resource.h>
 
 #include <chrono>
@@ -152,6 +153,9 @@ constexpr const char* kUsage =
     "  embed    MODEL.eft TEXT [TEXT ...] [--threads N] [--json]   (sentence embeddings, cosine similarities)\n"
     "  classify MODEL.eft TEXT [TEXT ...] [--threads N] [--json]   (label probabilities)\n"
     "  translate MODEL.eft TEXT | --source-ids 5,6,0 [--beam N] [-n N] [--threads N] [--json]\n"
+    "  attention MODEL.eft TEXT | --ids 5,6,7 [--layer L] [--head H] [--kind encoder|decoder|cross] [-n N]\n"
+    "           [--beam N] [--json] [--html OUT.html] [--png OUT.png] [--threads N]\n"
+    "           (which tokens each head attends to)\n"
     "  run      MODEL.eft [--entry NAME ...] --input [ENTRY/]NAME=FILE.npy ... --out DIR [--threads N]\n"
     "           (entries run in order in one session; an input with one more leading dimension than the\n"
     "           entry's is a batch: one run per item)\n"
@@ -173,6 +177,7 @@ int main(int argc, char** argv) {
     if (command == "embed") return command_embed(argc - 2, argv + 2);
     if (command == "classify") return command_classify(argc - 2, argv + 2);
     if (command == "translate") return command_translate(argc - 2, argv + 2);
+    if (command == "attention") return command_attention(argc - 2, argv + 2);
     if (command == "run") return command_run(argc - 2, argv + 2);
     if (command == "bench") return command_bench(argc - 2, argv + 2);
   } catch (const std::exception& e) {
