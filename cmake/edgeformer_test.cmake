@@ -2,10 +2,11 @@
 find_package(GTest CONFIG REQUIRED)
 include(GoogleTest)
 
-# edgeformer_test(NAME [LIBRARY ...] [SOURCES FILE.cc ...]): a test executable of NAME.cc, or of SOURCES, linked with
-# the shared test support (tests/test_support.h), GoogleTest's main and the LIBRARIES; ctest runs each of its tests.
+# edgeformer_test(NAME [LIBRARY ...] [PREFIX TEXT] [SOURCES FILE.cc ...]): a test executable of NAME.cc, or of
+# SOURCES, linked with the shared test support (tests/test_support.h), GoogleTest's main and the LIBRARIES; ctest runs
+# each of its tests, named TEXT (if given) and the GoogleTest name.
 function(edgeformer_test name)
-  cmake_parse_arguments(PARSE_ARGV 1 test "" "" "SOURCES")
+  cmake_parse_arguments(PARSE_ARGV 1 test "" "PREFIX" "SOURCES")
   if(NOT test_SOURCES)
     set(test_SOURCES ${name}.cc)
   endif()
@@ -13,5 +14,9 @@ function(edgeformer_test name)
   target_link_libraries(${name} PRIVATE edgeformer_test_support edgeformer_kernels GTest::gtest_main
     ${test_UNPARSED_ARGUMENTS})
   target_compile_definitions(${name} PRIVATE EDGEFORMER_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 600)
+  set(prefix)
+  if(test_PREFIX)
+    set(prefix TEST_PREFIX ${test_PREFIX})
+  endif()
+  gtest_discover_tests(${name} ${prefix} DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 600)
 endfunction()

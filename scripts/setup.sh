@@ -5,11 +5,15 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config clang-14 libclang-rt-14-dev libfuzzer-14-dev valgrind
   libflatbuffers-dev flatbuffers-compiler flatbuffers-compiler-dev
-  libpthreadpool-dev nlohmann-json3-dev libsentencepiece-dev
+  libpthreadpool-dev nlohmann-json3-dev libsentencepiece-dev libpng-dev
   libgtest-dev libgmock-dev libbenchmark-dev libxnnpack-dev
   curl ca-certificates python3
   python3-dev python3-numpy python3-pytest python3-pip python3-setuptools pybind11-dev
+  chromium
 )
+# The attention page's browser test runs on node, with npm to fetch playwright-core. Debian's nodejs and npm only where
+# there is no node: one from elsewhere stays (NodeSource's nodejs bundles npm and conflicts with Debian's).
+command -v node >/dev/null || packages+=(nodejs npm)
 
 missing=()
 for package in "${packages[@]}"; do
