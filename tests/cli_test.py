@@ -292,8 +292,9 @@ class AttentionCli(unittest.TestCase):
 
     def test_translation_captures_the_alignment(self):
         with open(os.path.join(MARIAN_FIXTURE, "reference.json")) as f:
-            text = json.load(f)["texts"][0]
-        maps = json.loads(run(EDGEFORMER, "attention", self.marian, text["text"], "--json").stdout)
+            ref = json.load(f)
+        text, limit = ref["texts"][0], str(ref["max_new_tokens"])
+        maps = json.loads(run(EDGEFORMER, "attention", self.marian, text["text"], "-n", limit, "--json").stdout)
         self.assertEqual(maps["kind"], "cross")
         self.assertEqual(len(maps["keys"]), len(text["source"]))
         self.assertEqual(len(maps["queries"]), len(text["greedy"]) + 1)  # the translation's tokens and EOS

@@ -1,6 +1,8 @@
 #include "raster_image.h"
 
+#ifdef EDGEFORMER_HAVE_PNG
 #include <png.h>
+#endif
 
 #include <algorithm>
 #include <cerrno>
@@ -51,6 +53,7 @@ void RasterImage::draw_text_upward(int x, int y, const std::vector<int>& glyphs,
           set_pixel(x + row, y - (static_cast<int>(i) * kGlyphAdvance + column), colour);
 }
 
+#ifdef EDGEFORMER_HAVE_PNG
 Status write_png(const RasterImage& image, const std::string& path) {
   std::FILE* file = std::fopen(path.c_str(), "wb");
   if (file == nullptr) return Status(StatusCode::kIoError, "cannot open " + path + ": " + std::strerror(errno));
@@ -70,5 +73,11 @@ Status write_png(const RasterImage& image, const std::string& path) {
   if (!error.empty()) return Status(StatusCode::kIoError, "cannot write " + path + ": " + error);
   return Status();
 }
+#else
+// A cross build whose sysroot has no libpng (the Android NDK's): the CLI works, --png says why it cannot.
+Status write_png(const RasterImage&, const std::string& path) {
+  return Status(StatusCode::kUnsupported, "cannot write " + path + ": this build has no libpng");
+}
+#endif
 
 }  // namespace edgeformer::cli
