@@ -140,33 +140,30 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, DecoderCapture, ::testing::Values("gpt2-tiny"
                            return name;
                          });
 
-// Every row of a padded sequence, padding rows included (they attend to the tokens, as in BertModel).
-TEST(EncoderCapture, PaddedSequencesMatchPyTorch) {
-  TempDir temp;
-  const auto model = convert(temp, "bert-tiny-sentence");
-  const nlohmann::json reference = attention_reference("bert-tiny-sentence");
-  for (const nlohmann::json& c : reference["cases"]) {
-    const std::vector<int32_t> ids = c["ids"], mask = c["mask"];
-    auto session = session_of(model);
-    std::vector<float> buffer;
-    ASSERT_TRUE(session->capture_attention(capture_all(*model, AttentionKind::kEncoder, ids.size(), ids.size(),
-                                                       &buffer)).ok());
-    ASSERT_TRUE(session->encode(ids.data(), nullptr, mask.data(), ids.size()).ok());
-    expect_matches(buffer, c, kF32MaxError);
-  }
-}
-
-TEST(EncoderCapture, Int8WeightsWithinBudget) {
-  TempDir temp;
-  const auto model = convert(temp, "bert-tiny-sentence", converter::WeightFormat::kInt8);
-  const nlohmann::json c = attention_reference("bert-tiny-sentence")["cases"].front();
+// Encodes a reference case's padded sequence with every encoder head captured, against its probabilities.
+void expect_encoder_case_matches(const std::shared_ptr<const Model>& model, const nlohmann::json& c,
+                                 double max_error) {
   const std::vector<int32_t> ids = c["ids"], mask = c["mask"];
   auto session = session_of(model);
   std::vector<float> buffer;
   ASSERT_TRUE(session->capture_attention(capture_all(*model, AttentionKind::kEncoder, ids.size(), ids.size(),
                                                      &buffer)).ok());
   ASSERT_TRUE(session->encode(ids.data(), nullptr, mask.data(), ids.size()).ok());
-  expect_matches(buffer, c, kInt8MaxError);
+  expect_matches(buffer, c, max_error);
+}
+
+// Every row of a padded sequence, padding rows included (they attend to the tokens, as in BertModel).
+TEST(EncoderCapture, PaddedSequencesMatchPyTorch) {
+  TempDir temp;
+  const auto model = convert(temp, "bert-tiny-sentence");
+  const nlohmann::json reference = attention_reference("bert-tiny-sentence");
+  for (const nlohmann::json& c : reference["cases"]) expect_encoder_case_matches(model, c, kF32MaxError);
+}
+
+TEST(EncoderCapture, Int8WeightsWithinBudget) {
+  TempDir temp;
+  const auto model = convert(temp, "bert-tiny-sentence", converter::WeightFormat::kInt8);
+  expect_encoder_case_matches(model, attention_reference("bert-tiny-sentence")["cases"].front(), kInt8MaxError);
 }
 
 // Marian: the encoder's self-attention over the source, then the teacher-forced target's self-attention and its
