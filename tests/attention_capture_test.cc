@@ -69,8 +69,9 @@ void expect_matches(const std::vector<float>& got, const nlohmann::json& want, d
           const float p = got[(matrix * queries + q) * keys + k];
           const double expected = head[q * keys + k];
           sum += p;
-          if (expected == 0.0)
+          if (expected == 0.0) {
             ASSERT_EQ(p, 0.0f) << "matrix " << matrix << " query " << q << " key " << k << " is hidden";
+          }
           ASSERT_NEAR(p, expected, max_error) << "matrix " << matrix << " query " << q << " key " << k;
         }
         ASSERT_NEAR(sum, 1.0, 1e-5) << "matrix " << matrix << " query " << q;
