@@ -56,6 +56,8 @@ Status Session::capture_attention(const AttentionCapture& capture) {
   if (c.max_queries == 0) c.max_queries = c.kind == AttentionKind::kEncoder ? source_rows : impl_->max_context_;
   if (c.max_keys == 0) c.max_keys = c.kind == AttentionKind::kDecoder ? impl_->max_context_ : source_rows;
   const size_t matrices = size_t(c.layer_end - c.layer_begin) * size_t(c.head_end - c.head_begin);
+  if (c.max_queries == 0 || c.max_keys == 0)
+    return Status(StatusCode::kInvalidArgument, "the attention capture needs max_queries and max_keys of at least 1");
   if (c.max_queries > SIZE_MAX / c.max_keys / matrices)
     return Status(StatusCode::kOutOfRange, "the capture's layout overflows");
   const size_t needed = matrices * c.max_queries * c.max_keys;
