@@ -228,8 +228,6 @@ class MarianCli(unittest.TestCase):
                 self.assertIn(bad[0], result.stderr)
 
 
-@unittest.skipUnless(os.path.exists(os.path.join(STORIES, "stories260K.bin")),
-                     "../shared/models/stories260K not found (set EDGEFORMER_SHARED)")
 class AttentionCli(unittest.TestCase):
     """`edgeformer attention` on the fixtures: its JSON against make_attention_references.py's PyTorch probabilities,
     the files it writes, and its errors."""
@@ -317,6 +315,8 @@ class AttentionCli(unittest.TestCase):
             self.assertIn(word, result.stderr, args)
 
 
+@unittest.skipUnless(os.path.exists(os.path.join(STORIES, "stories260K.bin")),
+                     "../shared/models/stories260K not found (set EDGEFORMER_SHARED)")
 class Cli(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
