@@ -1,9 +1,11 @@
 // AVX2 + FMA fully connected kernels (f32, int8, int4: int4_tile_ymm.h). Compiled with -mavx2 -mfma -mf16c for this
 // file alone.
 //
-// f32: register tiles of kRows rows x kChannels output channels (8 accumulators of the 16 ymm registers): each step of k
-// loads kRows activation vectors and kChannels weight vectors for kRows * kChannels multiply-adds. Every output is
-// summed in the same lane order whatever tile computes it, so prefill and decode give identical results.
+// f32: register tiles of kRows rows x kChannels output channels (12 accumulators of the 16 ymm registers, enough to
+// cover the FMA latency at two per cycle): each step of k loads kRows activation vectors and kChannels weight vectors
+// for kRows * kChannels multiply-adds. 4 x 3 measured 1.3x faster than 2 x 4 on Zen 3 for prompts (2 x 6 and 6 x 2
+// were slower). Every output is summed in the same lane order whatever tile computes it, so prefill and decode give
+// identical results, and the tile shape does not change them.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -24,8 +26,8 @@ namespace {
 
 using x86::horizontal_sum;
 
-constexpr size_t kRows = 2;
-constexpr size_t kChannels = 4;
+constexpr size_t kRows = 4;
+constexpr size_t kChannels = 3;
 
 template <size_t MR, size_t NR>
 void tile_f32(const FullyConnectedF32Args& a, size_t m0, size_t n0) {
