@@ -81,6 +81,52 @@ def assert_close(test, got, want, what, relative=1e-4):
         test.assertLessEqual(abs(g - w), relative * scale, f"{what} element {i}: {g} vs {w}")
 
 
+class BenchRoofline(unittest.TestCase):
+    """`edgeformer bench`'s work counts against the multiply-adds and bytes of the models' shapes, counted by hand."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def bench(self, spec, *args):
+        model = os.path.join(self.tmp.name, spec.split(":")[0] + ".eft")
+        run(CONVERT, "--synthetic", spec, "-o", model)
+        return json.loads(run(EDGEFORMER, "bench", model, "--reps", "1", "--json", *args).stdout)
+
+    def test_decoder_prompt_operations_and_decode_bytes(self):
+        dim, layers, heads, kv_heads, ffn, vocab = 32, 2, 4, 2, 64, 100
+        head_dim, kv_width = dim // heads, kv_heads * dim // heads
+        out = self.bench(f"llama:dim={dim},layers={layers},heads={heads},kv_heads={kv_heads},ffn={ffn},vocab={vocab},"
+                         "context=64", "--prompt-len", "16", "--gen", "8")
+        # q, k, v, o, gate, up, down per layer, then the (untied) head.
+        macs_per_row = layers * (2 * dim * dim + 2 * dim * kv_width + 3 * dim * ffn) + dim * vocab
+        attention_per_key = layers * 2 * heads * head_dim  # q.k and p.v
+        self.assertEqual(out["prefill_ops"], 2 * (macs_per_row * 16 + attention_per_key * 16 * 17 // 2))
+        # f32 weights of every layer and the head, the two norms per layer and the final one, one embedding row, and
+        # K and V (f32) of the keys a step sees at the middle of positions 16..23 (20.5 on average).
+        weights = 4 * macs_per_row + 4 * dim * (2 * layers + 1) + 4 * dim
+        cache_per_key = layers * 2 * kv_width * 4
+        self.assertEqual(out["decode_bytes_per_token"], weights + cache_per_key * 41 // 2)
+        self.assertGreater(out["decode_bytes_per_s"], 0)
+        self.assertGreater(out["read_bandwidth_bytes_per_s"], 0)
+        if out["isa"] != "scalar":
+            self.assertEqual(out["peak_loop"], "fmla" if out["isa"].startswith("neon") else "vfmadd ymm"
+                             if out["isa"] in ("avx2", "avxvnni") else "vfmadd zmm")
+            self.assertGreater(out["peak_ops_per_s"], 0)
+
+    def test_encoder_operations_see_every_row(self):
+        dim, layers, heads, ffn = 32, 2, 4, 64
+        out = self.bench(f"bert:dim={dim},layers={layers},heads={heads},ffn={ffn},vocab=100,context=64",
+                         "--prompt-len", "48")
+        macs_per_row = layers * (4 * dim * dim + 2 * dim * ffn)
+        self.assertEqual(out["prefill_ops"], 2 * (macs_per_row * 48 + layers * 2 * dim * 48 * 48))
+        self.assertEqual(out["decode_bytes_per_token"], 0)
+
+
 class BertCli(unittest.TestCase):
     """Hugging Face bert folders (the PyTorch-generated fixtures) through convert, inspect, embed, classify and run."""
 

@@ -1,4 +1,6 @@
-// edgeformer bench: prompt processing (pp) and generation (tg) speed over repetitions, like llama-bench.
+// edgeformer bench: prompt processing (pp) and generation (tg) speed over repetitions, like llama-bench, each also
+// as a share of the machine's measured limit: a prompt's (or encoder's) operations per second against the peak of
+// the instructions the kernels use, and a decode step's bytes read per token against the read bandwidth.
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -6,6 +8,7 @@
 #include "commands.h"
 #include "edgeformer/schema/entry_names.h"
 #include "json_writer.h"
+#include "machine_peaks.h"
 
 namespace edgeformer::cli {
 
@@ -35,6 +38,45 @@ std::string human_bytes(uint64_t bytes) {
 }
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+const EntryCost* entry_cost(const ModelInfo& info, const char* name) {
+  for (const EntryInfo& e : info.entries)
+    if (e.name == name) return &e.cost;
+  return nullptr;
+}
+
+// The roofline of the measured speeds: what a prompt (or an encoding) computes and a decode step reads, from the
+// model's entry costs, and the machine's limits measured on the same threads.
+struct Roofline {
+  double prefill_ops = 0;           // operations (2 per multiply-add) of one prompt or encoding
+  double decode_bytes_per_token = 0;  // weights and KV cache, at the middle of the generated positions
+  PeakLoop peak_loop{};
+  bool has_peak = false;
+  double peak_ops_per_s = 0, read_bytes_per_s = 0;
+};
+
+Roofline roofline_of(const ModelInfo& info, bool encoder, long prompt_length, long generated, int threads) {
+  Roofline r;
+  const double rows = static_cast<double>(prompt_length);
+  if (const EntryCost* c = entry_cost(info, encoder ? schema::names::kEncode : schema::names::kPrefill)) {
+    // A prompt's row at position p sees p + 1 keys; an encoder's rows see every row.
+    const double keys = encoder ? rows * rows : rows * (rows + 1) / 2;
+    r.prefill_ops = 2 * (static_cast<double>(c->matmul_macs_per_row) * rows +
+                         static_cast<double>(encoder ? c->other_macs_per_key : c->causal_macs_per_key) * keys);
+  }
+  if (const EntryCost* c = entry_cost(info, schema::names::kDecode); c != nullptr && generated > 0) {
+    const double position = (encoder ? 0.0 : rows) + (generated - 1) / 2.0;
+    r.decode_bytes_per_token = static_cast<double>(c->weight_bytes + c->gathered_bytes_per_row) +
+                               static_cast<double>(c->causal_cache_bytes_per_key) * (position + 1) +
+                               static_cast<double>(c->other_kv_bytes_per_key) * (encoder ? rows : 0.0);
+  }
+  const kernels::Isa isa = kernels::selected_isa();
+  r.has_peak = info.quantization == "f32" ? f32_peak_loop(isa, &r.peak_loop) : int8_peak_loop(isa, &r.peak_loop);
+  if (r.has_peak) r.peak_ops_per_s = measure_peak(r.peak_loop, threads);
+  // Larger than the last-level caches of the CPUs edgeformer runs on.
+  if (generated > 0) r.read_bytes_per_s = measure_read_bandwidth(threads, size_t{128} << 20);
+  return r;
+}
 
 }  // namespace
 
@@ -106,6 +148,11 @@ int command_bench(int argc, char** argv) {
   }
   const Stats pp_stats = stats_of(pp);
   const Stats tg_stats = generated > 0 ? stats_of(tg) : Stats{};
+  // Before the roofline's measurements, whose buffers are not the model's.
+  const uint64_t peak_rss = peak_rss_bytes();
+  const Roofline roof = roofline_of(info, encoder, prompt_length, generated, static_cast<int>(threads));
+  const double prefill_ops_per_s = roof.prefill_ops * pp_stats.mean / prompt_length;
+  const double decode_bytes_per_s = roof.decode_bytes_per_token * tg_stats.mean;
   // llama-bench's names; "enc" for an encoder's sequence.
   const std::string pp_name = (encoder ? "enc" : "pp") + std::to_string(prompt_length);
   const std::string tg_name = "tg" + std::to_string(generated);
@@ -132,7 +179,14 @@ int command_bench(int argc, char** argv) {
         .key("decode_tokens_per_s_stddev").value(tg_stats.deviation)
         .key("arena_bytes").value(info.arena_bytes)
         .key("state_bytes").value(info.state_bytes)
-        .key("peak_rss_bytes").value(peak_rss_bytes());
+        .key("peak_rss_bytes").value(peak_rss)
+        .key("prefill_ops").value(static_cast<uint64_t>(std::llround(roof.prefill_ops)))
+        .key("prefill_ops_per_s").value(prefill_ops_per_s)
+        .key("peak_loop").value(roof.has_peak ? peak_loop_name(roof.peak_loop) : "")
+        .key("peak_ops_per_s").value(roof.peak_ops_per_s)
+        .key("decode_bytes_per_token").value(static_cast<uint64_t>(std::llround(roof.decode_bytes_per_token)))
+        .key("decode_bytes_per_s").value(decode_bytes_per_s)
+        .key("read_bandwidth_bytes_per_s").value(roof.read_bytes_per_s);
     if (args.has("--profile")) {
       json.key("profile").begin_array();
       for (const Session::OperatorTime& t : session->profile())
@@ -155,7 +209,17 @@ int command_bench(int argc, char** argv) {
   std::printf("\nload %.2f ms | first %s %.1f ms (includes first touch of the weights) | arena %s | KV cache %s | "
               "peak RSS %s | %ld repetitions\n",
               load_ms, pp_name.c_str(), first_prefill * 1e3, human_bytes(info.arena_bytes).c_str(),
-              human_bytes(info.state_bytes).c_str(), human_bytes(peak_rss_bytes()).c_str(), repetitions);
+              human_bytes(info.state_bytes).c_str(), human_bytes(peak_rss).c_str(), repetitions);
+  if (roof.has_peak)
+    std::printf("%s: %.1f GOP/s, %.0f%% of the %s peak measured on %ld thread%s (%.1f GOP/s)\n", pp_name.c_str(),
+                prefill_ops_per_s / 1e9, 100 * prefill_ops_per_s / roof.peak_ops_per_s, peak_loop_name(roof.peak_loop),
+                threads, threads > 1 ? "s" : "", roof.peak_ops_per_s / 1e9);
+  if (generated > 0)
+    std::printf("%s: %.1f MB read per token, %.2f GB/s, %.0f%% of the read bandwidth measured on %ld thread%s "
+                "(%.2f GB/s)\n",
+                tg_name.c_str(), roof.decode_bytes_per_token / 1e6, decode_bytes_per_s / 1e9,
+                100 * decode_bytes_per_s / roof.read_bytes_per_s, threads, threads > 1 ? "s" : "",
+                roof.read_bytes_per_s / 1e9);
   if (args.has("--profile")) {
     double total = 0;
     for (const Session::OperatorTime& t : session->profile()) total += t.seconds;

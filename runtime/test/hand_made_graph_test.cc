@@ -181,14 +181,16 @@ TEST_F(ModelLoader, CorruptDecoderExtrasAreRefused) {
   };
   expect_rejected(gemma2, [&](Model& m) {
     each_op(m, [](schema::Operator& op) {
-      if (const auto* cap = op.options_as_SoftCapOptions())
+      if (const auto* cap = op.options_as_SoftCapOptions()) {
         ASSERT_TRUE(const_cast<schema::SoftCapOptions*>(cap)->mutate_cap(0.0f));
+      }
     });
   }, "cap must be positive");
   expect_rejected(gemma2, [&](Model& m) {
     each_op(m, [](schema::Operator& op) {
-      if (const auto* glu = op.options_as_SwiGluOptions())
+      if (const auto* glu = op.options_as_SwiGluOptions()) {
         ASSERT_TRUE(const_cast<schema::SwiGluOptions*>(glu)->mutate_activation(schema::GateActivation(9)));
+      }
     });
   }, "gate activation");
 }

@@ -45,11 +45,25 @@ struct TensorInfo {
   bool dynamic_rows;
 };
 
+// What one call of an entry reads and computes, for rooflines (`edgeformer bench`): a call of r rows reads
+// weight_bytes + r * gathered_bytes_per_row of weights and does 2 * r * matmul_macs_per_row operations in its fully
+// connected layers, plus its attention's, which grow with the keys each row sees. Causal self-attention (a row at
+// position p sees p + 1 keys, read from the KV cache) is counted apart from the rest (an encoder's rows see each
+// other, cross-attention sees the source), both per (row, key) pair.
+struct EntryCost {
+  uint64_t weight_bytes = 0;            // weights read whole whatever the row count (codes, scales, sums, biases)
+  uint64_t gathered_bytes_per_row = 0;  // rows of embedding tables read per row
+  uint64_t matmul_macs_per_row = 0;
+  uint64_t causal_macs_per_key = 0, causal_cache_bytes_per_key = 0;  // over the layers: q.k and p.v; K and V read
+  uint64_t other_macs_per_key = 0, other_kv_bytes_per_key = 0;
+};
+
 struct EntryInfo {
   std::string name;
   int max_rows;
   size_t operator_count;
   std::vector<TensorInfo> inputs, outputs;
+  EntryCost cost;
 };
 
 struct ModelInfo {

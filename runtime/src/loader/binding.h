@@ -34,5 +34,7 @@ Status bind_tokenizer(const schema::Model& m, TokenizerTables* tok);
 Status bind_chat_template(const schema::Model& m, ChatTemplateState* chat);
 // model_info.cc: what inspect and the APIs report.
 void describe(LoadedModel* model);
+// entry_cost.cc: the bytes an entry's call reads and the multiply-adds it does (EntryCost).
+EntryCost entry_cost(const LoadedModel& model, const BoundEntry& entry);
 
 }  // namespace edgeformer

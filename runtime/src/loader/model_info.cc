@@ -52,7 +52,7 @@ void describe(LoadedModel* impl) {
                       std::vector<int64_t>(t.shape, t.shape + t.rank), t.dynamic_rows};
   };
   for (const BoundEntry& e : impl->entries) {
-    EntryInfo entry{e.name, e.max_rows, e.operators.size(), {}, {}};
+    EntryInfo entry{e.name, e.max_rows, e.operators.size(), {}, {}, entry_cost(*impl, e)};
     for (int id : e.inputs) entry.inputs.push_back(tensor_info(id));
     for (int id : e.outputs) entry.outputs.push_back(tensor_info(id));
     for (const BoundOperator& op : e.operators) ++counts[schema::operator_name(op.type)];
