@@ -107,13 +107,13 @@ void tile_q4(const FullyConnectedQ4Args& a, size_t m0, size_t block, size_t n_be
 }  // namespace
 
 void fully_connected_q4_neon_dotprod(const FullyConnectedQ4Args& args, size_t n_begin, size_t n_end) {
-  for_each_block_tile<kInt4Rows>(args.m, n_begin, n_end, [&](auto rows, size_t m, size_t block) {
+  for_each_block_tile<kInt4Rows>(args.m, args.k, n_begin, n_end, [&](auto rows, size_t m, size_t block) {
     tile_q4<decltype(rows)::value>(args, m, block, n_begin, n_end);
   });
 }
 
 void fully_connected_q8_neon_dotprod(const FullyConnectedQ8Args& args, size_t n_begin, size_t n_end) {
-  for_each_block_tile<kRows>(args.m, n_begin, n_end, [&](auto rows, size_t m, size_t block) {
+  for_each_block_tile<kRows>(args.m, args.k, n_begin, n_end, [&](auto rows, size_t m, size_t block) {
     tile_q8<decltype(rows)::value>(args, m, block, n_begin, n_end);
   });
 }

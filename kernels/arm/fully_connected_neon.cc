@@ -148,7 +148,7 @@ void fully_connected_q8_neon(const FullyConnectedQ8Args& args, size_t n_begin, s
 }
 
 void fully_connected_q4_neon(const FullyConnectedQ4Args& args, size_t n_begin, size_t n_end) {
-  for_each_block_tile<kInt4Rows>(args.m, n_begin, n_end, [&](auto rows, size_t m, size_t block) {
+  for_each_block_tile<kInt4Rows>(args.m, args.k, n_begin, n_end, [&](auto rows, size_t m, size_t block) {
     tile_q4<decltype(rows)::value>(args, m, block, n_begin, n_end);
   });
 }

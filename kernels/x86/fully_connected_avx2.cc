@@ -86,13 +86,23 @@ void tile_q8(const FullyConnectedQ8Args& a, size_t m0, size_t block, size_t n_be
     }
   }
 
+  // A whole block is scaled and stored as vectors (the same two products in the same order as the lane-by-lane path
+  // of a block a column range cuts): 16 scalar stores per row at a stride of n floats cost prompts dearly.
   const size_t c0 = block * kInt8BlockChannels;
   const size_t begin = std::max(n_begin, c0), end = std::min(n_end, c0 + kInt8BlockChannels);
+  const bool whole = begin == c0 && end == c0 + kInt8BlockChannels;
   for (size_t i = 0; i < MR; ++i) {
+    float* y = a.y + (m0 + i) * a.y_stride;
+    if (whole) {
+      const __m256 x_scale = _mm256_set1_ps(a.x_scale[m0 + i]);
+      for (size_t h = 0; h < 2; ++h)
+        _mm256_storeu_ps(y + c0 + 8 * h, _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(acc[i][h]), x_scale),
+                                                       _mm256_loadu_ps(a.w_scale + c0 + 8 * h)));
+      continue;
+    }
     alignas(32) int32_t sums[kInt8BlockChannels];
     _mm256_store_si256(reinterpret_cast<__m256i*>(sums), acc[i][0]);
     _mm256_store_si256(reinterpret_cast<__m256i*>(sums + 8), acc[i][1]);
-    float* y = a.y + (m0 + i) * a.y_stride;
     for (size_t c = begin; c < end; ++c) y[c] = static_cast<float>(sums[c - c0]) * a.x_scale[m0 + i] * a.w_scale[c];
   }
 }
@@ -106,7 +116,7 @@ void fully_connected_f32_avx2(const FullyConnectedF32Args& args, size_t n_begin,
 }
 
 void fully_connected_q8_avx2(const FullyConnectedQ8Args& args, size_t n_begin, size_t n_end) {
-  for_each_block_tile<kInt8Rows>(args.m, n_begin, n_end, [&](auto rows, size_t m, size_t block) {
+  for_each_block_tile<kInt8Rows>(args.m, args.k, n_begin, n_end, [&](auto rows, size_t m, size_t block) {
     tile_q8<decltype(rows)::value>(args, m, block, n_begin, n_end);
   });
 }

@@ -44,9 +44,22 @@ void tile_q8(const FullyConnectedQ8Args& a, size_t m0, size_t block, size_t n_be
       acc[i][1] = _mm256_dpbusd_avx_epi32(acc[i][1], xv, w1);
     }
   }
+  // Whole blocks as vectors, as the AVX2 kernel does (the subtraction wraps there as well).
   const size_t c0 = block * kInt8BlockChannels;
   const size_t begin = std::max(n_begin, c0), end = std::min(n_end, c0 + kInt8BlockChannels);
+  const bool whole = begin == c0 && end == c0 + kInt8BlockChannels;
   for (size_t i = 0; i < MR; ++i) {
+    if (whole) {
+      float* y = a.y + (m0 + i) * a.y_stride;
+      const __m256 x_scale = _mm256_set1_ps(a.x_scale[m0 + i]);
+      for (size_t h = 0; h < 2; ++h) {
+        const __m256i row_sums = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.w_row_sums + c0 + 8 * h));
+        const __m256i sums = _mm256_sub_epi32(acc[i][h], _mm256_slli_epi32(row_sums, 7));
+        _mm256_storeu_ps(y + c0 + 8 * h, _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(sums), x_scale),
+                                                       _mm256_loadu_ps(a.w_scale + c0 + 8 * h)));
+      }
+      continue;
+    }
     alignas(32) int32_t sums[kInt8BlockChannels];
     _mm256_store_si256(reinterpret_cast<__m256i*>(sums), acc[i][0]);
     _mm256_store_si256(reinterpret_cast<__m256i*>(sums + 8), acc[i][1]);
@@ -63,7 +76,7 @@ void tile_q8(const FullyConnectedQ8Args& a, size_t m0, size_t block, size_t n_be
 }  // namespace
 
 void fully_connected_q8_avxvnni(const FullyConnectedQ8Args& args, size_t n_begin, size_t n_end) {
-  for_each_block_tile<kRows>(args.m, n_begin, n_end, [&](auto rows, size_t m, size_t block) {
+  for_each_block_tile<kRows>(args.m, args.k, n_begin, n_end, [&](auto rows, size_t m, size_t block) {
     tile_q8<decltype(rows)::value>(args, m, block, n_begin, n_end);
   });
 }

@@ -77,18 +77,25 @@ void tile_q4_ymm(const FullyConnectedQ4Args& a, size_t m0, size_t block, size_t 
   }
   const size_t c0 = block * kInt4BlockChannels;
   const size_t begin = std::max(n_begin, c0), end = std::min(n_end, c0 + kInt4BlockChannels);
+  const bool whole = begin == c0 && end == c0 + kInt4BlockChannels;
   for (size_t i = 0; i < MR; ++i) {
     alignas(32) float sums[kInt4BlockChannels];
     _mm256_store_ps(sums, _mm256_mul_ps(total[i][0], _mm256_set1_ps(a.x_scale[m0 + i])));
     _mm256_store_ps(sums + 8, _mm256_mul_ps(total[i][1], _mm256_set1_ps(a.x_scale[m0 + i])));
     float* y = a.y + (m0 + i) * a.y_stride;
+    // A whole block in two vector stores (a prompt's rows are n floats apart: scalar stores cost there).
+    if (whole) {
+      _mm256_storeu_ps(y + c0, _mm256_load_ps(sums));
+      _mm256_storeu_ps(y + c0 + 8, _mm256_load_ps(sums + 8));
+      continue;
+    }
     for (size_t c = begin; c < end; ++c) y[c] = sums[c - c0];
   }
 }
 
 template <Int4Dot D>
 void fully_connected_q4_ymm(const FullyConnectedQ4Args& args, size_t n_begin, size_t n_end) {
-  for_each_block_tile<kInt4YmmRows>(args.m, n_begin, n_end, [&](auto rows, size_t m, size_t block) {
+  for_each_block_tile<kInt4YmmRows>(args.m, args.k, n_begin, n_end, [&](auto rows, size_t m, size_t block) {
     tile_q4_ymm<D, decltype(rows)::value>(args, m, block, n_begin, n_end);
   });
 }
