@@ -64,9 +64,8 @@ for (workload, threads), rounds in groups.items():
         "test": f"encode {tokens} tokens" if complete and complete[0]["edgeformer"]["encoder"]
         else f"decode step, {tokens} cached",
         "ort_ms": [o for o, _ in pairs], "edgeformer_ms": [e for _, e in pairs], "ratio": ratios,
-        "ort_peak_rss_mib": max(p["ort"]["maxrss_mb"] for p in rounds.values() if "ort" in p),
-        "edgeformer_peak_rss_mib": max(p["edgeformer"]["peak_rss_bytes"] for p in rounds.values()
-                                       if "edgeformer" in p) / 2**20,
+        "ort_peak_rss_mib": max((p["ort"]["maxrss_mb"] for p in complete), default=0),
+        "edgeformer_peak_rss_mib": max((p["edgeformer"]["peak_rss_bytes"] for p in complete), default=0) / 2**20,
     })
 
 machine = cpu()
