@@ -8,7 +8,11 @@ namespace edgeformer {
 
 namespace {
 
-uint64_t bytes_of(const std::vector<BoundTensor>& tensors, int id) { return id >= 0 ? tensors[id].bytes : 0; }
+// A tensor's bytes; 0 for an id that names none. The loader checked the ids the operators use, but a weight's
+// scales and row sums only where its quantization reads them: an unquantized weight's may hold anything.
+uint64_t bytes_of(const std::vector<BoundTensor>& tensors, int id) {
+  return id >= 0 && static_cast<size_t>(id) < tensors.size() ? tensors[id].bytes : 0;
+}
 
 uint64_t element_bytes(schema::DType dtype) {
   return dtype == schema::DType::F16 ? 2 : dtype == schema::DType::I8 ? 1 : 4;
@@ -22,8 +26,10 @@ EntryCost entry_cost(const LoadedModel& model, const BoundEntry& entry) {
   std::set<int> read_whole;  // a weight two operators read (a tied head) streams once per call
   auto read = [&](int id) {
     if (id < 0 || tensors[id].storage != schema::Storage::Weight || !read_whole.insert(id).second) return;
-    cost.weight_bytes += bytes_of(tensors, id) + bytes_of(tensors, tensors[id].def->scales()) +
-                         bytes_of(tensors, tensors[id].def->row_sums());
+    const schema::Tensor& def = *tensors[id].def;
+    cost.weight_bytes += bytes_of(tensors, id);
+    if (def.quantization() != schema::Quantization::None)
+      cost.weight_bytes += bytes_of(tensors, def.scales()) + bytes_of(tensors, def.row_sums());
   };
   for (const BoundOperator& op : entry.operators) {
     switch (op.type) {
