@@ -4,7 +4,7 @@
 //   no mask registers (lane compares), and the value sums are the same small GEMM again: per head element, the
 //   8 rows' weights times one broadcast value element;
 // - single rows (decode): the head vectors (query, and the softmax-weighted
-//   sum of V) in ymm registers, one key at a time.
+//   sum of V) in ymm registers, keys in chunks of scores, then weights, then value sums.
 // Compiled with -mavx2 -mfma -mf16c for this file alone.
 #include <immintrin.h>
 
@@ -45,6 +45,17 @@ __m256 load_cache(const void* cache, size_t index, __m256i mask) {
         _mm_loadl_epi64(reinterpret_cast<const __m128i*>(static_cast<const int8_t*>(cache) + index))));
 }
 
+// Keys per chunk of the row kernel: scores and weights of a chunk stay on the stack. Rows are prefetched
+// kPrefetchKeys keys ahead.
+constexpr size_t kKeyChunk = 64;
+constexpr size_t kPrefetchKeys = 8;
+
+// All ones in the lanes below `count` (1..8), zeros above.
+inline __m256 lanes_below(size_t count) {
+  return _mm256_castsi256_ps(
+      _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(count)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)));
+}
+
 template <size_t C, KvCacheType T>
 void attend_one(const AttentionArgs& args, size_t r, size_t h) {
   const size_t head_dim = args.head_dim;
@@ -70,32 +81,61 @@ void attend_one(const AttentionArgs& args, size_t r, size_t h) {
     return soft_capped(args, horizontal_sum(sum) * row_scale(args.k_scales, t) * args.scale);
   };
   // Values enter already multiplied by their row's scale (int8) or as they are.
+  // The keys' and values' head rows are kv_stride apart: asked for a few keys ahead, the strided rows (a head's
+  // 64 to 512 bytes of each) arrive in time, which the hardware prefetchers did not do for long contexts.
+  constexpr size_t kElement = T == KvCacheType::kF32 ? 4 : T == KvCacheType::kF16 ? 2 : 1;
+  auto prefetch_row = [&](const void* cache, size_t t) {
+    const char* row = static_cast<const char*>(cache) + (t * args.kv_stride + kv_offset) * kElement;
+    for (size_t byte = 0; byte < head_dim * kElement; byte += 64) _mm_prefetch(row + byte, _MM_HINT_T0);
+  };
   auto value = [&](size_t t, size_t c) {
     const __m256 v = load_cache<T>(args.v_cache, t * args.kv_stride + kv_offset + c * kLanes, mask_of(c));
     return T == KvCacheType::kI8 ? _mm256_mul_ps(v, _mm256_set1_ps(row_scale(args.v_scales, t))) : v;
   };
 
+  // Keys go in chunks: first every score of the chunk (independent dot products, which the core overlaps; key by
+  // key, each waiting for its expf before the next, the loop was latency bound), then their weights at once with the
+  // vector exp, then the value sums. The running max and sum carry the softmax from chunk to chunk.
   __m256 acc[C];
+  for (size_t c = 0; c < C; ++c) acc[c] = _mm256_setzero_ps();
   float* captured = captured_scores(args, r, h);
-  float running_max = score_of(0);  // key 0 always exists and seeds the running max
-  float running_sum = 1.0f;
-  if (captured != nullptr) captured[0] = running_max;
-  for (size_t c = 0; c < C; ++c) acc[c] = value(0, c);
-  const size_t last_key = visible_keys(args, r) - 1;
-  for (size_t t = 1; t <= last_key; ++t) {
-    const float score = score_of(t);
-    if (captured != nullptr) captured[t] = score;
-    if (score > running_max) {
-      const float correction = expf(running_max - score);
-      running_sum = running_sum * correction + 1.0f;
-      running_max = score;
-      const __m256 factor = _mm256_set1_ps(correction);
-      for (size_t c = 0; c < C; ++c) acc[c] = _mm256_fmadd_ps(acc[c], factor, value(t, c));
-    } else {
-      const float weight = expf(score - running_max);
-      running_sum += weight;
-      const __m256 w = _mm256_set1_ps(weight);
-      for (size_t c = 0; c < C; ++c) acc[c] = _mm256_fmadd_ps(w, value(t, c), acc[c]);
+  float running_max = 0.0f, running_sum = 0.0f;
+  alignas(32) float weights[kKeyChunk];
+  const size_t keys = visible_keys(args, r);
+  for (size_t t0 = 0; t0 < keys; t0 += kKeyChunk) {
+    const size_t count = std::min(kKeyChunk, keys - t0);
+    float chunk_max = score_of(t0);
+    weights[0] = chunk_max;
+    for (size_t j = 1; j < count; ++j) {
+      if (t0 + j + kPrefetchKeys < keys) prefetch_row(args.k_cache, t0 + j + kPrefetchKeys);
+      weights[j] = score_of(t0 + j);
+      chunk_max = std::max(chunk_max, weights[j]);
+    }
+    if (captured != nullptr) std::copy_n(weights, count, captured + t0);
+    const size_t padded = (count + kLanes - 1) / kLanes * kLanes;
+    std::fill(weights + count, weights + padded, 0.0f);
+    if (t0 == 0 || chunk_max > running_max) {
+      if (t0 > 0) {
+        const float correction = expf(running_max - chunk_max);
+        running_sum *= correction;
+        const __m256 factor = _mm256_set1_ps(correction);
+        for (size_t c = 0; c < C; ++c) acc[c] = _mm256_mul_ps(acc[c], factor);
+      }
+      running_max = chunk_max;
+    }
+    const __m256 max = _mm256_set1_ps(running_max);
+    __m256 sum = _mm256_setzero_ps();
+    for (size_t j = 0; j < padded; j += kLanes) {
+      __m256 w = exp_non_positive(_mm256_sub_ps(_mm256_load_ps(weights + j), max));
+      if (j + kLanes > count) w = _mm256_and_ps(w, lanes_below(count - j));
+      _mm256_store_ps(weights + j, w);
+      sum = _mm256_add_ps(sum, w);
+    }
+    running_sum += horizontal_sum(sum);
+    for (size_t j = 0; j < count; ++j) {
+      if (j + kPrefetchKeys < count) prefetch_row(args.v_cache, t0 + j + kPrefetchKeys);
+      const __m256 w = _mm256_set1_ps(weights[j]);
+      for (size_t c = 0; c < C; ++c) acc[c] = _mm256_fmadd_ps(w, value(t0 + j, c), acc[c]);
     }
   }
   const __m256 inverse = _mm256_set1_ps(1.0f / running_sum);
