@@ -7,14 +7,23 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-60}
 build="${BUILD_DIR:-$root/build-fuzz}"
-BUILD_DIR="$build" "$root/scripts/build.sh" -DEDGEFORMER_FUZZ=ON -DCMAKE_C_COMPILER=clang-14 \
-  -DCMAKE_CXX_COMPILER=clang++-14 >/dev/null
+targets=(model_load tokenizer npy inference jinja_template)
+# A tree of its own holds the fuzz targets alone; an existing tree configured with EDGEFORMER_FUZZ (CI's sanitizer
+# tree, which has the tests too) is reused as it is.
+if [ ! -f "$build/CMakeCache.txt" ]; then
+  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DEDGEFORMER_FUZZ=ON -DEDGEFORMER_BUILD_TESTS=OFF \
+    -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 >/dev/null
+elif ! grep -q '^EDGEFORMER_FUZZ:BOOL=ON' "$build/CMakeCache.txt"; then
+  echo "fuzz.sh: $build was configured without -DEDGEFORMER_FUZZ=ON" >&2
+  exit 2
+fi
+cmake --build "$build" -j"$(nproc)" --target "${targets[@]/%/_fuzzer}" >/dev/null
 
 export ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 findings=0
 printf '%-12s %12s %10s %8s %9s\n' target executions exec/s corpus findings
-for target in model_load tokenizer npy inference jinja_template; do
+for target in "${targets[@]}"; do
   work="$build/fuzz/work/$target"
   mkdir -p "$work" "$build/fuzz/findings"
   log="$build/fuzz/$target.log"
