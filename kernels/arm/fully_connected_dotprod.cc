@@ -31,6 +31,9 @@ void tile_q8(const FullyConnectedQ8Args& a, size_t m0, size_t block, size_t n_be
   for (size_t i = 0; i < MR; ++i)
     for (size_t q = 0; q < 4; ++q) acc[i][q] = vdupq_n_s32(0);
   const ActivationGroups<MR, kInt8GroupDepth> xs(x, k);
+  // Two groups a step, so that one group's loads can be scheduled among the other's sdots (an in-order core,
+  // Cortex-A55, stalls on each load otherwise).
+#pragma GCC unroll 2
   for (size_t g = 0; g < groups; ++g) {
     const auto xg = xs.group(g);
     int8x16_t wv[4];
@@ -53,8 +56,9 @@ void tile_q8(const FullyConnectedQ8Args& a, size_t m0, size_t block, size_t n_be
 }
 
 // int4: per group of 32 inputs, each 64-byte chunk holds two quads of 16 channels x 4 inputs as nibbles (code + 8);
-// masking or shifting and subtracting 8 gives the signed codes, and sdot multiplies them by the row's quads. The
-// exact group sum is scaled by the group's f16 scales and added in float (multiply, then add, as the reference).
+// masking or shifting gives them, and sdot multiplies them by the row's quads. The + 8 comes off at once: each
+// group's accumulators start at -8 times the sum of its activations (an sdot by ones). The exact group sum is
+// scaled by the group's f16 scales and added in float (multiply, then add, as the reference).
 template <size_t MR>
 void tile_q4(const FullyConnectedQ4Args& a, size_t m0, size_t block, size_t n_begin, size_t n_end) {
   const size_t k = a.k, groups = int4_packed_groups(k);
@@ -62,21 +66,25 @@ void tile_q4(const FullyConnectedQ4Args& a, size_t m0, size_t block, size_t n_be
   const uint16_t* scales = a.w_scale + block * groups * kInt4BlockChannels;
   const ActivationGroups<MR, kInt4GroupDepth> xs(a.xq + m0 * k, k);
   const uint8x16_t low_nibbles = vdupq_n_u8(0x0f);
-  const int8x16_t offset = vdupq_n_s8(kInt4CodeOffset);
+  const int8x16_t ones = vdupq_n_s8(1);
   float32x4_t total[MR][4];
   for (size_t i = 0; i < MR; ++i)
     for (size_t q = 0; q < 4; ++q) total[i][q] = vdupq_n_f32(0.0f);
   for (size_t g = 0; g < groups; ++g) {
     const auto xg = xs.group(g);
     int32x4_t acc[MR][4];
-    for (size_t i = 0; i < MR; ++i)
-      for (size_t q = 0; q < 4; ++q) acc[i][q] = vdupq_n_s32(0);
+    for (size_t i = 0; i < MR; ++i) {
+      const int32x4_t quad_sums =
+          vdotq_s32(vdotq_s32(vdupq_n_s32(0), vld1q_s8(xg.row(i)), ones), vld1q_s8(xg.row(i) + 16), ones);
+      const int32x4_t start = vdupq_n_s32(-kInt4CodeOffset * vaddvq_s32(quad_sums));
+      for (size_t q = 0; q < 4; ++q) acc[i][q] = start;
+    }
     for (size_t chunk = 0; chunk < 4; ++chunk) {
       int8x16_t low[4], high[4];
       for (size_t q = 0; q < 4; ++q) {
         const uint8x16_t packed = vld1q_u8(w + g * kInt4GroupBytes + chunk * 64 + q * 16);
-        low[q] = vsubq_s8(vreinterpretq_s8_u8(vandq_u8(packed, low_nibbles)), offset);
-        high[q] = vsubq_s8(vreinterpretq_s8_u8(vshrq_n_u8(packed, 4)), offset);
+        low[q] = vreinterpretq_s8_u8(vandq_u8(packed, low_nibbles));
+        high[q] = vreinterpretq_s8_u8(vshrq_n_u8(packed, 4));
       }
       for (size_t i = 0; i < MR; ++i) {
         int32_t quad_low, quad_high;
