@@ -1,5 +1,6 @@
 // NEON dot-product (armv8.2-a+dotprod) int8 and int4 fully connected kernels. Compiled with
-// -march=armv8.2-a+dotprod for this file alone; the rest of the binary stays armv8-a and binds it only where the CPU reports asimddp.
+// -march=armv8.2-a+dotprod for this file alone; the rest of the binary stays armv8-a and binds it only where the CPU
+// reports asimddp.
 //
 // The packed layout's 16 bytes = 4 channels x 4 inputs are exactly what sdot reads: one vdotq_s32 by the row's 4
 // activations (broadcast) adds each channel's 4 products into its lane. Signed by signed: no offset, no row sums.
