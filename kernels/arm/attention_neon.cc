@@ -1,10 +1,11 @@
-// NEON (aarch64) causal attention: the reference kernel's one-pass online softmax, with the query and the
+// NEON (aarch64) causal attention: the reference kernel's online softmax over chunks of keys, with the query and the
 // softmax-weighted sum of V held in 4-float registers. Heads of up to 128 floats whose head_dim is a multiple of 4
 // take this path; others take the reference.
 // aarch64 only: 32-bit NEON lacks what this kernel needs (float64 lanes, vector division, round-half-away).
 #if defined(__aarch64__)
 #include <arm_neon.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
@@ -13,13 +14,19 @@
 
 #include "edgeformer/kernels/attention.h"
 #include "edgeformer/kernels/variants.h"
+#include "vector_exp.h"
 
 namespace edgeformer::kernels {
 
 namespace {
 
+using arm::exp_non_positive;
+
 constexpr size_t kLanes = 4;
 constexpr size_t kMaxChunks = 32;
+// Keys per chunk: a chunk's scores and weights stay on the stack.
+constexpr size_t kKeyChunk = 64;
+const uint32x4_t kLaneIndex = {0, 1, 2, 3};
 
 // Loads 4 cache elements of type T as floats (int8 codes without their scale).
 template <KvCacheType T>
@@ -57,27 +64,49 @@ void attend_one(const AttentionArgs& args, size_t r, size_t h) {
     return T == KvCacheType::kI8 ? vmulq_n_f32(v, row_scale(args.v_scales, t)) : v;
   };
 
+  // Keys go in chunks, as on AVX2: first every score of the chunk (independent dot products; key by key, each
+  // waited on its expf, which also made every vector register spill around the call), then their weights at once
+  // with the vector exp, then the value sums. The running max and sum carry the softmax from chunk to chunk.
   float32x4_t acc[C];
+  for (size_t c = 0; c < C; ++c) acc[c] = vdupq_n_f32(0.0f);
   float* captured = captured_scores(args, r, h);
-  float running_max = score_of(0);  // key 0 always exists and seeds the running max
-  float running_sum = 1.0f;
-  if (captured != nullptr) captured[0] = running_max;
-  for (size_t c = 0; c < C; ++c) acc[c] = value(0, c);
-  const size_t last_key = visible_keys(args, r) - 1;
-  for (size_t t = 1; t <= last_key; ++t) {
-    const float score = score_of(t);
-    if (captured != nullptr) captured[t] = score;
-    if (score > running_max) {
-      // A new maximum: rescale what was accumulated so that every exponent stays <= 0.
-      const float correction = expf(running_max - score);
-      running_sum = running_sum * correction + 1.0f;
-      running_max = score;
-      for (size_t c = 0; c < C; ++c) acc[c] = vfmaq_n_f32(value(t, c), acc[c], correction);
-    } else {
-      const float weight = expf(score - running_max);
-      running_sum += weight;
-      for (size_t c = 0; c < C; ++c) acc[c] = vfmaq_n_f32(acc[c], value(t, c), weight);
+  float running_max = 0.0f, running_sum = 0.0f;
+  alignas(16) float weights[kKeyChunk];
+  const size_t keys = visible_keys(args, r);
+  for (size_t t0 = 0; t0 < keys; t0 += kKeyChunk) {
+    const size_t count = std::min(kKeyChunk, keys - t0);
+    float chunk_max = score_of(t0);
+    weights[0] = chunk_max;
+    for (size_t j = 1; j < count; ++j) {
+      weights[j] = score_of(t0 + j);
+      chunk_max = std::max(chunk_max, weights[j]);
     }
+    if (captured != nullptr) std::copy_n(weights, count, captured + t0);
+    const size_t padded = (count + kLanes - 1) / kLanes * kLanes;
+    std::fill(weights + count, weights + padded, 0.0f);
+    if (t0 == 0 || chunk_max > running_max) {
+      if (t0 > 0) {
+        const float correction = expf(running_max - chunk_max);
+        running_sum *= correction;
+        for (size_t c = 0; c < C; ++c) acc[c] = vmulq_n_f32(acc[c], correction);
+      }
+      running_max = chunk_max;
+    }
+    const float32x4_t max = vdupq_n_f32(running_max);
+    float32x4_t sum = vdupq_n_f32(0.0f);
+    for (size_t j = 0; j < padded; j += kLanes) {
+      // Lanes past the chunk's keys weigh exactly 0.
+      const uint32x4_t inside = vcltq_u32(vaddq_u32(vdupq_n_u32(static_cast<uint32_t>(j)), kLaneIndex),
+                                          vdupq_n_u32(static_cast<uint32_t>(count)));
+      const float32x4_t scores = vbslq_f32(inside, vld1q_f32(weights + j), max);
+      const float32x4_t w = vreinterpretq_f32_u32(
+          vandq_u32(vreinterpretq_u32_f32(exp_non_positive(vsubq_f32(scores, max))), inside));
+      vst1q_f32(weights + j, w);
+      sum = vaddq_f32(sum, w);
+    }
+    running_sum += vaddvq_f32(sum);
+    for (size_t j = 0; j < count; ++j)
+      for (size_t c = 0; c < C; ++c) acc[c] = vfmaq_n_f32(acc[c], value(t0 + j, c), weights[j]);
   }
   const float inverse = 1.0f / running_sum;
   float* out = args.out + r * args.out_stride + h * head_dim;
