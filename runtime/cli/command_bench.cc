@@ -1,6 +1,7 @@
 // edgeformer bench: prompt processing (pp) and generation (tg) speed over repetitions, like llama-bench, each also
 // as a share of the machine's measured limit: a prompt's (or encoder's) operations per second against the peak of
 // the instructions the kernels use, and a decode step's bytes read per token against the read bandwidth.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -73,8 +74,10 @@ Roofline roofline_of(const ModelInfo& info, bool encoder, long prompt_length, lo
   const kernels::Isa isa = kernels::selected_isa();
   r.has_peak = info.quantization == "f32" ? f32_peak_loop(isa, &r.peak_loop) : int8_peak_loop(isa, &r.peak_loop);
   if (r.has_peak) r.peak_ops_per_s = measure_peak(r.peak_loop, threads);
-  // Larger than the last-level caches of the CPUs edgeformer runs on.
-  if (generated > 0) r.read_bytes_per_s = measure_read_bandwidth(threads, size_t{128} << 20);
+  // 256 MiB in all, larger than the last-level caches of the CPUs edgeformer runs on, split over the threads (at
+  // least 4 MiB each): --threads 256 must not ask a small board for 32 GiB.
+  if (generated > 0)
+    r.read_bytes_per_s = measure_read_bandwidth(threads, std::max(size_t{4} << 20, (size_t{256} << 20) / threads));
   return r;
 }
 
